@@ -1,0 +1,12 @@
+// The subcommands; main.cpp dispatches to them from one table.
+#pragma once
+
+namespace reproimg::cli {
+
+// Each takes the arguments after the subcommand name (argv[0] is the subcommand) and returns
+// the exit code. They throw util::Error for bad input and cxxopts exceptions for bad usage.
+int cmd_normalize(int argc, char** argv);
+int cmd_digest(int argc, char** argv);
+int cmd_demo(int argc, char** argv);
+
+} // namespace reproimg::cli

@@ -1,0 +1,148 @@
+// Shared option handling for the subcommands.
+#include "cli/common.hpp"
+
+#include "util/error.hpp"
+
+#include <cstdio>
+
+namespace reproimg::cli {
+
+void add_policy_options(cxxopts::Options& options)
+{
+  options.add_options("Canonical policy")
+    ("source-date-epoch", "E, the time every mtime is clamped to (default: $SOURCE_DATE_EPOCH, else 0)", cxxopts::value<std::int64_t>(), "SECONDS")
+    ("mtime-policy", "clamp: mtime = min(mtime, E); set: mtime = E", cxxopts::value<std::string>()->default_value("clamp"), "clamp|set")
+    ("owner", "force every entry's numeric owner", cxxopts::value<std::string>(), "UID:GID")
+    ("owner-map", "map an id: OLD=NEW (uid and gid), u:OLD=NEW or g:OLD=NEW; repeatable", cxxopts::value<std::vector<std::string>>(), "MAP")
+    ("keep-names", "keep user and group names (cleared by default)")
+    ("xattrs", "which xattrs to keep", cxxopts::value<std::string>()->default_value("capability"), "capability|all|none")
+    ("exclude", "drop entries matching GLOB and everything below them; repeatable", cxxopts::value<std::vector<std::string>>(), "GLOB")
+    ("truncate", "empty regular files matching GLOB; repeatable", cxxopts::value<std::vector<std::string>>(), "GLOB")
+    ("profile", "add a set of volatile paths: debian", cxxopts::value<std::vector<std::string>>(), "NAME")
+    ("max-sparse-fill", "refuse a sparse file whose holes exceed this many bytes", cxxopts::value<std::uint64_t>()->default_value("1073741824"), "BYTES");
+}
+
+normalize::Policy policy_from(const cxxopts::ParseResult& r)
+{
+  normalize::Policy p;
+  if (r.count("source-date-epoch")) {
+    p.epoch = r["source-date-epoch"].as<std::int64_t>();
+    if (p.epoch < 0) {
+      throw util::Error("--source-date-epoch must not be negative");
+    }
+  } else if (const auto e = normalize::source_date_epoch_from_env()) {
+    p.epoch = *e;
+  }
+  const std::string mp = r["mtime-policy"].as<std::string>();
+  if (mp == "clamp") {
+    p.mtime = normalize::MtimePolicy::clamp;
+  } else if (mp == "set") {
+    p.mtime = normalize::MtimePolicy::set;
+  } else {
+    throw util::Error("--mtime-policy must be clamp or set, not '" + util::printable(mp) + "'");
+  }
+  if (r.count("owner")) {
+    p.owner = normalize::parse_owner(r["owner"].as<std::string>());
+  }
+  if (r.count("owner-map")) {
+    for (const auto& m : r["owner-map"].as<std::vector<std::string>>()) {
+      normalize::parse_owner_map(m, p);
+    }
+  }
+  p.keep_names = r.count("keep-names") > 0;
+  const std::string x = r["xattrs"].as<std::string>();
+  if (x == "capability") {
+    p.xattrs = normalize::XattrPolicy::capability;
+  } else if (x == "all") {
+    p.xattrs = normalize::XattrPolicy::all;
+  } else if (x == "none") {
+    p.xattrs = normalize::XattrPolicy::none;
+  } else {
+    throw util::Error("--xattrs must be capability, all or none, not '" + util::printable(x) + "'");
+  }
+  if (r.count("exclude")) {
+    p.excludes = r["exclude"].as<std::vector<std::string>>();
+  }
+  if (r.count("truncate")) {
+    p.truncates = r["truncate"].as<std::vector<std::string>>();
+  }
+  if (r.count("profile")) {
+    for (const auto& name : r["profile"].as<std::vector<std::string>>()) {
+      if (!normalize::apply_profile(p, name)) {
+        throw util::Error("unknown --profile '" + util::printable(name) + "' (known: debian)");
+      }
+    }
+  }
+  p.max_sparse_fill = r["max-sparse-fill"].as<std::uint64_t>();
+  return p;
+}
+
+void add_output_options(cxxopts::Options& options)
+{
+  options.add_options("Output")
+    ("q,quiet", "print nothing but errors")
+    ("v,verbose", "say more about what was done")
+    ("progress", "always show progress on stderr")
+    ("no-progress", "never show progress")
+    ("h,help", "show this help");
+}
+
+Verbosity verbosity_from(const cxxopts::ParseResult& r)
+{
+  if (r.count("quiet")) {
+    return Verbosity::quiet;
+  }
+  return r.count("verbose") ? Verbosity::verbose : Verbosity::normal;
+}
+
+util::ProgressMode progress_from(const cxxopts::ParseResult& r)
+{
+  if (r.count("no-progress") || r.count("quiet")) {
+    return util::ProgressMode::off;
+  }
+  return r.count("progress") ? util::ProgressMode::always : util::ProgressMode::auto_tty;
+}
+
+OutputTarget::OutputTarget(const std::string& path, bool binary)
+{
+  if (path == "-") {
+    if (binary && util::is_terminal(1)) {
+      throw util::Error("refusing to write binary output to a terminal; use -o FILE or a pipe");
+    }
+    m_sink = std::make_unique<util::FdSink>(1, "<stdout>");
+    return;
+  }
+  m_file = std::make_unique<util::AtomicFile>(path);
+  m_sink = std::make_unique<util::FdSink>(m_file->fd(), path);
+}
+
+void OutputTarget::commit()
+{
+  m_sink->finish();
+  if (m_file) {
+    m_file->commit();
+  }
+}
+
+void print_warnings(const normalize::Report& report, Verbosity v)
+{
+  if (v == Verbosity::quiet) {
+    return;
+  }
+  const auto& w = report.warnings();
+  const size_t shown = v == Verbosity::verbose ? w.size() : std::min<size_t>(w.size(), 10);
+  for (size_t i = 0; i < shown; ++i) {
+    std::fprintf(stderr, "reproimg: warning: %s\n", w[i].c_str());
+  }
+  if (shown < w.size()) {
+    std::fprintf(stderr, "reproimg: warning: ... and %zu more (--verbose shows all)\n", w.size() - shown);
+  }
+}
+
+int print_help(const cxxopts::Options& options, const char* examples)
+{
+  std::printf("%s\nExamples:\n%s", options.help().c_str(), examples);
+  return 0;
+}
+
+} // namespace reproimg::cli

@@ -1,0 +1,187 @@
+// Directory walking with lstat, sorted listings, inode-based hardlinks and xattrs.
+#include "normalize/dir_reader.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <dirent.h>
+#include <map>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <vector>
+
+namespace reproimg::normalize {
+
+namespace {
+
+class DiskEntryData : public EntryData {
+public:
+  explicit DiskEntryData(std::string path) : m_path(std::move(path)) {}
+  std::optional<std::string> disk_path() const override { return m_path; }
+  void read(util::ByteSink& sink, std::uint64_t) override
+  {
+    util::Fd fd = util::open_read(m_path);
+    std::vector<unsigned char> buf(1 << 20);
+    for (;;) {
+      const size_t n = util::read_full(fd.get(), buf.data(), buf.size(), m_path);
+      if (n == 0) {
+        break;
+      }
+      sink.write(buf.data(), n);
+    }
+  }
+
+private:
+  std::string m_path;
+};
+
+class NoData : public EntryData {
+public:
+  void read(util::ByteSink&, std::uint64_t) override {}
+};
+
+Xattrs read_xattrs(const std::string& path)
+{
+  Xattrs out;
+  ssize_t len = ::llistxattr(path.c_str(), nullptr, 0);
+  if (len <= 0) {
+    return out;
+  }
+  std::vector<char> names(static_cast<size_t>(len));
+  len = ::llistxattr(path.c_str(), names.data(), names.size());
+  if (len <= 0) {
+    return out;
+  }
+  for (size_t i = 0; i < static_cast<size_t>(len);) {
+    const std::string name(names.data() + i);
+    i += name.size() + 1;
+    const ssize_t vlen = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (vlen < 0) {
+      continue;
+    }
+    std::string value(static_cast<size_t>(vlen), '\0');
+    const ssize_t got = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (got < 0) {
+      continue;
+    }
+    value.resize(static_cast<size_t>(got));
+    out.emplace_back(name, value);
+  }
+  return out;
+}
+
+struct Walker {
+  std::string root;
+  EntryVisitor& visitor;
+  util::Progress& progress;
+  std::map<std::pair<dev_t, ino_t>, std::string> inodes;
+  std::uint64_t count = 0;
+
+  void walk(const std::string& rel, int depth)
+  {
+    if (depth > 4096) {
+      throw util::Error(util::Location{root, rel, std::nullopt}, "directory nesting too deep");
+    }
+    const std::string dir_path = rel.empty() ? root : root + "/" + rel;
+    DIR* d = ::opendir(dir_path.c_str());
+    if (!d) {
+      util::throw_errno("cannot open directory", dir_path);
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* de = ::readdir(d)) {
+      const std::string name = de->d_name;
+      if (name != "." && name != "..") {
+        names.push_back(name);
+      }
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      const std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      const std::string full = root + "/" + child_rel;
+      struct stat st {};
+      if (::lstat(full.c_str(), &st) != 0) {
+        util::throw_errno("cannot stat", full);
+      }
+      SourceEntry e;
+      e.path = child_rel;
+      e.mode = st.st_mode & 07777;
+      e.uid = st.st_uid;
+      e.gid = st.st_gid;
+      e.mtime = st.st_mtim.tv_sec;
+      e.mtime_nsec = st.st_mtim.tv_nsec;
+      e.xattrs = read_xattrs(full);
+      const bool linkable = !S_ISDIR(st.st_mode) && st.st_nlink > 1;
+      if (linkable) {
+        const auto key = std::make_pair(st.st_dev, st.st_ino);
+        const auto it = inodes.find(key);
+        if (it != inodes.end()) {
+          e.type = EntryType::hardlink;
+          e.link_target = it->second;
+          NoData none;
+          visitor.on_entry(e, none);
+          progress.add(0, 1);
+          ++count;
+          continue;
+        }
+        inodes.emplace(key, child_rel);
+      }
+      if (S_ISREG(st.st_mode)) {
+        e.type = EntryType::regular;
+        e.size = static_cast<std::uint64_t>(st.st_size);
+        DiskEntryData data(full);
+        visitor.on_entry(e, data);
+      } else {
+        NoData none;
+        if (S_ISDIR(st.st_mode)) {
+          e.type = EntryType::directory;
+        } else if (S_ISLNK(st.st_mode)) {
+          e.type = EntryType::symlink;
+          std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+          const ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
+          if (n < 0) {
+            util::throw_errno("cannot read symlink", full);
+          }
+          target.resize(static_cast<size_t>(n));
+          e.link_target = target;
+        } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+          e.type = S_ISCHR(st.st_mode) ? EntryType::chardev : EntryType::blockdev;
+          e.devmajor = major(st.st_rdev);
+          e.devminor = minor(st.st_rdev);
+        } else if (S_ISFIFO(st.st_mode)) {
+          e.type = EntryType::fifo;
+        } else {
+          e.type = EntryType::socket;
+        }
+        visitor.on_entry(e, none);
+      }
+      progress.add(e.size, 1);
+      ++count;
+      if (S_ISDIR(st.st_mode)) {
+        walk(child_rel, depth + 1);
+      }
+    }
+  }
+};
+
+} // namespace
+
+std::uint64_t read_directory(const std::string& root, EntryVisitor& visitor, util::Progress& progress)
+{
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) {
+    util::throw_errno("cannot read", root);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw util::Error(util::Location{root, std::nullopt, std::nullopt}, "not a directory");
+  }
+  Walker w{root, visitor, progress, {}, 0};
+  w.walk("", 0);
+  return w.count;
+}
+
+} // namespace reproimg::normalize

@@ -1,0 +1,384 @@
+// The canonical layer builder and writer.
+#include "normalize/layer.hpp"
+
+#include "normalize/path.hpp"
+#include "normalize/tar_writer.hpp"
+#include "util/error.hpp"
+
+#include <algorithm>
+
+namespace reproimg::normalize {
+
+namespace {
+
+class SpoolSink : public util::ByteSink {
+public:
+  explicit SpoolSink(util::Spool& spool) : m_spool(spool) {}
+  void write(const void* data, size_t size) override
+  {
+    m_spool.append(data, size);
+    m_bytes += size;
+  }
+  std::uint64_t bytes() const { return m_bytes; }
+
+private:
+  util::Spool& m_spool;
+  std::uint64_t m_bytes = 0;
+};
+
+// Reads and drops an entry's content, counting it.
+class CountingSink : public util::ByteSink {
+public:
+  void write(const void*, size_t size) override { bytes += size; }
+  std::uint64_t bytes = 0;
+};
+
+bool is_whiteout(const std::string& path)
+{
+  const auto slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return base.rfind(".wh.", 0) == 0;
+}
+
+std::string strip_trailing_slashes(std::string s)
+{
+  while (s.size() > 1 && s.back() == '/') {
+    s.pop_back();
+  }
+  return s;
+}
+
+} // namespace
+
+void ContentStore::copy(const Entry& e, util::ByteSink& sink)
+{
+  if (e.size == 0) {
+    return;
+  }
+  switch (e.content.where) {
+  case ContentRef::Where::none:
+    throw util::Error(util::Location{"", e.path, std::nullopt}, "internal error: content missing");
+  case ContentRef::Where::spool:
+    m_spool.copy_to(e.content.offset, e.size, sink);
+    return;
+  case ContentRef::Where::source: {
+    if (m_buffer.empty()) {
+      m_buffer.resize(1 << 20);
+    }
+    std::uint64_t offset = e.content.offset;
+    std::uint64_t left = e.size;
+    while (left > 0) {
+      const size_t n = left < m_buffer.size() ? static_cast<size_t>(left) : m_buffer.size();
+      try {
+        util::pread_exact(m_source_fd, m_buffer.data(), n, offset, m_source_name);
+      } catch (const util::Error&) {
+        throw util::Error(util::Location{m_source_name, e.path, static_cast<std::int64_t>(offset)},
+                          "unexpected end of file inside the entry's data (truncated archive)");
+      }
+      sink.write(m_buffer.data(), n);
+      offset += n;
+      left -= n;
+    }
+    return;
+  }
+  case ContentRef::Where::disk: {
+    const std::string& path = m_disk_paths.at(e.content.offset);
+    util::Fd fd = util::open_read(path);
+    if (m_buffer.empty()) {
+      m_buffer.resize(1 << 20);
+    }
+    std::uint64_t left = e.size;
+    while (left > 0) {
+      const size_t want = left < m_buffer.size() ? static_cast<size_t>(left) : m_buffer.size();
+      const size_t n = util::read_full(fd.get(), m_buffer.data(), want, path);
+      if (n == 0) {
+        throw util::Error(util::Location{path, std::nullopt, std::nullopt}, "file shrank while being read");
+      }
+      sink.write(m_buffer.data(), n);
+      left -= n;
+    }
+    char extra = 0;
+    if (util::read_full(fd.get(), &extra, 1, path) != 0) {
+      throw util::Error(util::Location{path, std::nullopt, std::nullopt}, "file grew while being read");
+    }
+    return;
+  }
+  }
+}
+
+LayerBuilder::LayerBuilder(const Policy& policy, Report& report, ContentStore& store, std::string input_name)
+    : m_policy(policy), m_report(report), m_store(store), m_input_name(std::move(input_name))
+{
+}
+
+void LayerBuilder::on_warning(const std::string& message)
+{
+  m_report.warn(message);
+}
+
+std::uint32_t LayerBuilder::group_of(size_t slot_index)
+{
+  Slot& s = m_slots[slot_index];
+  if (s.group == 0) {
+    m_groups.push_back(s.entry);
+    s.group = static_cast<std::uint32_t>(m_groups.size());
+  }
+  return s.group;
+}
+
+void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
+{
+  ++m_report.entries_in;
+  const std::uint64_t seq = m_seq++;
+  const util::Location where{m_input_name, src.path, std::nullopt};
+
+  const CanonicalPath cp = canonical_path(src.path);
+  switch (cp.status) {
+  case PathStatus::root:
+    m_report.note("root-entry-dropped", src.path);
+    return;
+  case PathStatus::empty:
+    throw util::Error(where, "empty path");
+  case PathStatus::unsafe:
+    throw util::Error(where, "path has a '..' component (unsafe layer)");
+  case PathStatus::ok:
+    break;
+  }
+  const std::string& path = cp.path;
+  if (path != strip_trailing_slashes(src.path)) {
+    m_report.note("path", src.path);
+  }
+  for (const auto& glob : m_policy.excludes) {
+    if (glob_matches_path_or_parent(glob, path)) {
+      m_report.note("exclude", path);
+      return;
+    }
+  }
+  if (src.type == EntryType::socket) {
+    m_report.note("socket-dropped", path);
+    m_report.warn(util::Error::format(where, "socket dropped (a layer cannot carry one)"));
+    return;
+  }
+
+  Slot slot;
+  slot.seq = seq;
+  Entry& e = slot.entry;
+  e.path = path;
+  e.type = src.type;
+  e.mode = src.mode & 07777;
+  e.uid = src.uid;
+  e.gid = src.gid;
+  if (m_policy.owner) {
+    if (e.uid != m_policy.owner->first || e.gid != m_policy.owner->second) {
+      m_report.note("owner-forced", path);
+    }
+    e.uid = m_policy.owner->first;
+    e.gid = m_policy.owner->second;
+  } else {
+    const auto u = m_policy.uid_map.find(e.uid);
+    const auto g = m_policy.gid_map.find(e.gid);
+    if (u != m_policy.uid_map.end() || g != m_policy.gid_map.end()) {
+      m_report.note("owner-mapped", path);
+    }
+    if (u != m_policy.uid_map.end()) e.uid = u->second;
+    if (g != m_policy.gid_map.end()) e.gid = g->second;
+  }
+  if (m_policy.keep_names) {
+    e.uname = src.uname;
+    e.gname = src.gname;
+  } else if (!src.uname.empty() || !src.gname.empty()) {
+    m_report.note("owner-name", path);
+  }
+
+  const std::int64_t mtime =
+      m_policy.mtime == MtimePolicy::set ? m_policy.epoch : std::min(src.mtime, m_policy.epoch);
+  if (mtime != src.mtime) {
+    m_report.note("mtime", path);
+  } else if (src.mtime_nsec != 0) {
+    m_report.note("mtime-subsecond", path);
+  }
+  e.mtime = mtime;
+  if (src.has_atime || src.has_ctime || src.has_birthtime) {
+    m_report.note("pax-time", path);
+  }
+  if (src.has_acl) {
+    m_report.note("acl", path);
+  }
+  if (src.has_fflags) {
+    m_report.note("fflags", path);
+  }
+
+  for (auto& [name, value] : src.xattrs) {
+    const bool keep = m_policy.xattrs == XattrPolicy::all ||
+                      (m_policy.xattrs == XattrPolicy::capability && name == "security.capability");
+    if (keep) {
+      e.xattrs.emplace_back(name, value);
+    } else {
+      m_report.note("xattr", path);
+    }
+  }
+  std::sort(e.xattrs.begin(), e.xattrs.end());
+  e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 e.xattrs.end());
+
+  switch (e.type) {
+  case EntryType::hardlink: {
+    const CanonicalPath target = canonical_path(src.link_target);
+    if (target.status == PathStatus::unsafe) {
+      throw util::Error(where, "hardlink target has a '..' component (unsafe layer)");
+    }
+    if (target.status != PathStatus::ok) {
+      throw util::Error(where, "hardlink to an empty or root path");
+    }
+    e.link_target = target.path;
+    const auto it = m_by_path.find(target.path);
+    if (it == m_by_path.end()) {
+      m_report.note("hardlink-dangling", path);
+      m_report.warn(util::Error::format(where, "hardlink target '" + target.path + "' is not in the layer; kept as is"));
+    } else if (m_slots[it->second].entry.type == EntryType::directory) {
+      throw util::Error(where, "hardlink to a directory");
+    } else if (it->second == m_slots.size()) {
+      // unreachable: the slot is added below
+    } else {
+      slot.group = group_of(it->second);
+    }
+    break;
+  }
+  case EntryType::symlink:
+    e.link_target = src.link_target;
+    break;
+  case EntryType::chardev:
+  case EntryType::blockdev:
+    e.devmajor = src.devmajor;
+    e.devminor = src.devminor;
+    break;
+  case EntryType::regular: {
+    bool empty = false;
+    if (src.size > 0 && is_whiteout(path)) {
+      m_report.note("whiteout-emptied", path);
+      empty = true;
+    }
+    for (const auto& glob : m_policy.truncates) {
+      if (!empty && src.size > 0 && glob_matches_path_or_parent(glob, path)) {
+        m_report.note("truncate", path);
+        empty = true;
+      }
+    }
+    if (src.sparse) {
+      m_report.note("sparse-expanded", path);
+    }
+    if (empty || src.size == 0) {
+      e.size = 0;
+      break;
+    }
+    e.size = src.size;
+    if (const auto off = data.source_offset()) {
+      e.content = {ContentRef::Where::source, *off};
+    } else if (const auto disk = data.disk_path()) {
+      e.content = {ContentRef::Where::disk, m_store.add_disk_path(*disk)};
+    } else {
+      util::Spool& spool = m_store.spool();
+      const std::uint64_t start = spool.begin();
+      SpoolSink sink(spool);
+      data.read(sink, m_policy.max_sparse_fill);
+      if (sink.bytes() != e.size) {
+        throw util::Error(where, "content size differs from the header's size");
+      }
+      e.content = {ContentRef::Where::spool, start};
+    }
+    break;
+  }
+  case EntryType::directory:
+  case EntryType::fifo:
+  case EntryType::socket:
+    break;
+  }
+
+  const auto [it, inserted] = m_by_path.try_emplace(path, m_slots.size());
+  if (!inserted) {
+    m_slots[it->second].dead = true;
+    m_report.note("duplicate-replaced", path);
+    it->second = m_slots.size();
+  }
+  m_slots.push_back(std::move(slot));
+}
+
+std::vector<Entry> LayerBuilder::finish()
+{
+  std::vector<size_t> order;
+  order.reserve(m_slots.size());
+  for (size_t i = 0; i < m_slots.size(); ++i) {
+    if (!m_slots[i].dead) {
+      order.push_back(i);
+    }
+  }
+  // Paths are unique among the live slots, so this order is total.
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return m_slots[a].entry.path < m_slots[b].entry.path; });
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (m_slots[order[i]].seq < m_slots[order[i - 1]].seq) {
+      m_report.note("order", m_slots[order[i]].entry.path);
+    }
+  }
+
+  std::vector<Entry> out;
+  out.reserve(order.size());
+  std::vector<std::string> carrier(m_groups.size()); // the first path of each group, once seen
+  for (size_t idx : order) {
+    Slot& s = m_slots[idx];
+    if (s.group == 0) {
+      out.push_back(std::move(s.entry));
+      continue;
+    }
+    const Entry& inode = m_groups[s.group - 1];
+    Entry e = inode;
+    e.path = s.entry.path;
+    std::string& first = carrier[s.group - 1];
+    if (first.empty()) {
+      first = e.path;
+      if (e.path != inode.path) {
+        m_report.note("hardlink", e.path);
+      }
+    } else {
+      e.type = EntryType::hardlink;
+      e.link_target = first;
+      e.size = 0;
+      e.content = {};
+    }
+    out.push_back(std::move(e));
+  }
+  m_report.entries_out = out.size();
+  return out;
+}
+
+namespace {
+
+class TarDataSink : public util::ByteSink {
+public:
+  explicit TarDataSink(CanonicalTarWriter& w) : m_w(w) {}
+  void write(const void* data, size_t size) override { m_w.write_data(data, size); }
+
+private:
+  CanonicalTarWriter& m_w;
+};
+
+} // namespace
+
+void write_canonical_layer(const std::vector<Entry>& entries, ContentStore& store, util::ByteSink& sink,
+                           util::Progress& progress)
+{
+  CanonicalTarWriter writer(sink);
+  TarDataSink data(writer);
+  for (const Entry& e : entries) {
+    writer.begin_entry(e);
+    if (e.type == EntryType::regular) {
+      store.copy(e, data);
+    }
+    writer.end_entry();
+    progress.add(e.size, 1);
+  }
+  writer.finish();
+}
+
+} // namespace reproimg::normalize

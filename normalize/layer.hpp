@@ -1,0 +1,80 @@
+// Builds a canonical layer from a stream of source entries: policy applied, paths made canonical,
+// duplicates resolved, sorted, hardlinks re-anchored on the first path; then writes it.
+#pragma once
+
+#include "normalize/entry.hpp"
+#include "normalize/policy.hpp"
+#include "normalize/report.hpp"
+#include "normalize/source.hpp"
+#include "util/progress.hpp"
+#include "util/spool.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace reproimg::normalize {
+
+// Where entry contents are kept between reading and writing.
+class ContentStore {
+public:
+  explicit ContentStore(size_t memory_limit) : m_spool(memory_limit) {}
+
+  util::Spool& spool() { return m_spool; }
+  // The input file that ContentRef::Where::source offsets refer to.
+  void set_source(int fd, std::string name)
+  {
+    m_source_fd = fd;
+    m_source_name = std::move(name);
+  }
+  std::uint64_t add_disk_path(std::string path)
+  {
+    m_disk_paths.push_back(std::move(path));
+    return m_disk_paths.size() - 1;
+  }
+  // Streams exactly e.size bytes of e's content; throws if the source no longer has them.
+  void copy(const Entry& e, util::ByteSink& sink);
+
+private:
+  util::Spool m_spool;
+  int m_source_fd = -1;
+  std::string m_source_name;
+  std::vector<std::string> m_disk_paths;
+  std::vector<unsigned char> m_buffer;
+};
+
+class LayerBuilder : public EntryVisitor {
+public:
+  LayerBuilder(const Policy& policy, Report& report, ContentStore& store, std::string input_name);
+
+  void on_entry(SourceEntry& entry, EntryData& data) override;
+  void on_warning(const std::string& message) override;
+
+  // The canonical entries, in canonical order. Call once, after the reader is done.
+  std::vector<Entry> finish();
+
+private:
+  struct Slot {
+    Entry entry;
+    std::uint64_t seq = 0;
+    std::uint32_t group = 0; // hardlink group + 1; 0 = none
+    bool dead = false;       // replaced by a later entry with the same path
+  };
+
+  std::uint32_t group_of(size_t slot_index);
+
+  const Policy& m_policy;
+  Report& m_report;
+  ContentStore& m_store;
+  std::string m_input_name;
+  std::vector<Slot> m_slots;
+  std::unordered_map<std::string, size_t> m_by_path;
+  std::vector<Entry> m_groups; // the inode each hardlink group shares
+  std::uint64_t m_seq = 0;
+};
+
+// Writes entries as the canonical tar stream into sink (then finishes it).
+void write_canonical_layer(const std::vector<Entry>& entries, ContentStore& store, util::ByteSink& sink,
+                           util::Progress& progress);
+
+} // namespace reproimg::normalize

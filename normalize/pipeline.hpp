@@ -1,0 +1,44 @@
+// One layer through the whole data path: source -> canonical entries -> canonical tar ->
+// sha256 (diff_id) -> compressor -> sha256 (blob digest) -> sink.
+#pragma once
+
+#include "normalize/policy.hpp"
+#include "normalize/report.hpp"
+#include "util/file.hpp"
+#include "util/progress.hpp"
+
+#include <string>
+
+namespace reproimg::normalize {
+
+struct LayerSource {
+  enum class Kind { tar, directory };
+  Kind kind = Kind::tar;
+  std::string path; // "-" is standard input
+  std::string display_name() const { return path == "-" ? "<stdin>" : path; }
+};
+
+// "dir:PATH", "tar:FILE", "-", or a plain path (a directory is read as a rootfs).
+LayerSource parse_layer_source(const std::string& spec);
+
+struct NormalizeOptions {
+  Policy policy;
+  Compression compression = Compression::none;
+  size_t memory_limit = 32u << 20; // contents held in RAM before spooling to a temp file
+  util::ProgressMode progress = util::ProgressMode::auto_tty;
+  bool compute_digests = true;
+};
+
+struct LayerResult {
+  std::string input_compression; // "none", "gzip", ... ("directory" for a rootfs)
+  std::string diff_id;           // sha256 of the canonical tar (when digests are computed)
+  std::string blob_digest;       // sha256 of the compressed output
+  std::uint64_t tar_size = 0;
+  std::uint64_t blob_size = 0;
+};
+
+// Normalises one layer into out (null: only the digests are computed, nothing is written).
+LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& options, util::ByteSink* out,
+                            Report& report);
+
+} // namespace reproimg::normalize

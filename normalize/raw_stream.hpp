@@ -1,0 +1,21 @@
+// The identities of a layer as it is stored: sha256 of the bytes (blob digest) and of the
+// decompressed tar stream (diff_id), in one pass.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace reproimg::normalize {
+
+struct StreamDigests {
+  std::string compression; // "none", "gzip", "bzip2", "xz", "zstd"
+  std::string blob_digest;
+  std::uint64_t blob_size = 0;
+  std::string diff_id;
+  std::uint64_t tar_size = 0;
+};
+
+// Reads fd to its end. name is for messages.
+StreamDigests digest_stream(int fd, const std::string& name);
+
+} // namespace reproimg::normalize

@@ -1,0 +1,292 @@
+// The libarchive streaming loop (archive_read.3), with every return code handled.
+#include "normalize/tar_reader.hpp"
+
+#include "util/error.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <memory>
+#include <unistd.h>
+#include <vector>
+
+namespace reproimg::normalize {
+
+namespace {
+
+constexpr size_t k_read_buffer = 1 << 20;
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// Our own input callbacks: a fixed buffer, seeking only where the file can seek.
+struct Callbacks {
+  int fd;
+  bool seekable;
+  std::string name;
+  std::vector<unsigned char> buffer;
+  std::uint64_t raw_bytes = 0;
+  int saved_errno = 0;
+
+  static la_ssize_t read(archive*, void* self, const void** out)
+  {
+    auto* c = static_cast<Callbacks*>(self);
+    for (;;) {
+      const ssize_t n = ::read(c->fd, c->buffer.data(), c->buffer.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        c->saved_errno = errno;
+        return -1;
+      }
+      *out = c->buffer.data();
+      c->raw_bytes += static_cast<std::uint64_t>(n);
+      return n;
+    }
+  }
+
+  static la_int64_t skip(archive*, void* self, la_int64_t request)
+  {
+    auto* c = static_cast<Callbacks*>(self);
+    if (!c->seekable || request <= 0) {
+      return 0; // libarchive reads and discards instead
+    }
+    const off_t here = ::lseek(c->fd, 0, SEEK_CUR);
+    if (here < 0 || ::lseek(c->fd, request, SEEK_CUR) < 0) {
+      return 0;
+    }
+    c->raw_bytes += static_cast<std::uint64_t>(request);
+    return request;
+  }
+};
+
+std::string archive_message(archive* a)
+{
+  const char* s = archive_error_string(a);
+  std::string msg = s ? s : "unknown libarchive error";
+  // libarchive messages sometimes end in a newline or a full stop; keep the line clean.
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '.')) {
+    msg.pop_back();
+  }
+  return msg;
+}
+
+EntryType entry_type(archive_entry* e)
+{
+  if (archive_entry_hardlink(e)) {
+    return EntryType::hardlink;
+  }
+  switch (archive_entry_filetype(e)) {
+  case AE_IFDIR: return EntryType::directory;
+  case AE_IFLNK: return EntryType::symlink;
+  case AE_IFCHR: return EntryType::chardev;
+  case AE_IFBLK: return EntryType::blockdev;
+  case AE_IFIFO: return EntryType::fifo;
+  case AE_IFSOCK: return EntryType::socket;
+  default: return EntryType::regular; // as every tar reader treats an unknown typeflag
+  }
+}
+
+class TarEntryData : public EntryData {
+public:
+  TarEntryData(archive* a, const TarInput& input, const SourceEntry& entry, std::optional<std::uint64_t> offset)
+      : m_a(a), m_input(input), m_entry(entry), m_offset(offset)
+  {
+  }
+
+  std::optional<std::uint64_t> source_offset() const override { return m_offset; }
+
+  void read(util::ByteSink& sink, std::uint64_t max_fill) override
+  {
+    static const unsigned char k_zeros[65536] = {};
+    std::uint64_t pos = 0;
+    std::uint64_t filled = 0;
+    auto fill_to = [&](std::uint64_t target) {
+      if (target > pos) {
+        filled += target - pos;
+        if (filled > max_fill) {
+          throw util::Error(where(), "sparse file expands to more than " + std::to_string(max_fill) +
+                                         " bytes of holes (raise --max-sparse-fill or --exclude it)");
+        }
+      }
+      while (pos < target) {
+        const size_t n = target - pos < sizeof k_zeros ? static_cast<size_t>(target - pos) : sizeof k_zeros;
+        sink.write(k_zeros, n);
+        pos += n;
+      }
+    };
+    for (;;) {
+      const void* buf = nullptr;
+      size_t size = 0;
+      la_int64_t offset = 0;
+      const int rc = archive_read_data_block(m_a, &buf, &size, &offset);
+      if (rc == ARCHIVE_EOF) {
+        break;
+      }
+      if (rc < ARCHIVE_WARN) {
+        throw util::Error(where(), archive_message(m_a));
+      }
+      if (offset < 0 || static_cast<std::uint64_t>(offset) < pos ||
+          static_cast<std::uint64_t>(offset) + size > m_entry.size) {
+        throw util::Error(where(), "data block outside the entry's size (damaged sparse map?)");
+      }
+      fill_to(static_cast<std::uint64_t>(offset));
+      if (size > 0) {
+        sink.write(buf, size);
+        pos += size;
+      }
+    }
+    fill_to(m_entry.size);
+  }
+
+private:
+  util::Location where() const
+  {
+    return util::Location{m_input.name, m_entry.path, archive_read_header_position(m_a)};
+  }
+
+  archive* m_a;
+  const TarInput& m_input;
+  const SourceEntry& m_entry;
+  std::optional<std::uint64_t> m_offset;
+};
+
+} // namespace
+
+archive* new_restricted_reader(bool tar_formats)
+{
+  archive* a = archive_read_new();
+  if (!a) {
+    throw util::Error("libarchive: out of memory");
+  }
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_zstd(a);
+  if (tar_formats) {
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    archive_read_support_format_empty(a);
+  } else {
+    archive_read_support_format_raw(a);
+    archive_read_support_format_empty(a);
+  }
+  return a;
+}
+
+TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
+{
+  std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(true));
+  archive* a = holder.get();
+  Callbacks cb{input.fd, input.seekable, input.name, std::vector<unsigned char>(k_read_buffer)};
+
+  archive_read_set_read_callback(a, &Callbacks::read);
+  archive_read_set_skip_callback(a, &Callbacks::skip);
+  archive_read_set_callback_data(a, &cb);
+  if (archive_read_open1(a) != ARCHIVE_OK) {
+    if (cb.saved_errno) {
+      errno = cb.saved_errno;
+      util::throw_errno("cannot read", input.name);
+    }
+    throw util::Error(util::Location{input.name, std::nullopt, std::nullopt},
+                      "not a tar archive we can read: " + archive_message(a));
+  }
+
+  TarReadResult result;
+  SourceEntry entry;
+  bool fast = false;
+  bool fast_decided = false;
+  for (;;) {
+    archive_entry* e = nullptr;
+    const la_int64_t header_offset = archive_filter_bytes(a, 0);
+    const int rc = archive_read_next_header(a, &e);
+    if (rc == ARCHIVE_EOF) {
+      break;
+    }
+    if (rc < ARCHIVE_WARN) {
+      if (cb.saved_errno) {
+        errno = cb.saved_errno;
+        util::throw_errno("cannot read", input.name);
+      }
+      const char* p = e ? archive_entry_pathname(e) : nullptr;
+      std::optional<std::string> entry_name;
+      if (rc == ARCHIVE_FAILED && p) {
+        entry_name = p;
+      }
+      throw util::Error(util::Location{input.name, entry_name, header_offset}, archive_message(a));
+    }
+    if (!fast_decided) {
+      fast_decided = true;
+      fast = allow_source_offsets && input.seekable && archive_filter_count(a) == 1 &&
+             archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE;
+      result.compression = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
+    }
+
+    entry = SourceEntry{};
+    const char* path = archive_entry_pathname(e);
+    entry.path = path ? path : "";
+    if (rc == ARCHIVE_WARN) {
+      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, archive_message(a)));
+    }
+    entry.type = entry_type(e);
+    entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
+    entry.uid = archive_entry_uid(e);
+    entry.gid = archive_entry_gid(e);
+    if (const char* u = archive_entry_uname(e)) entry.uname = u;
+    if (const char* g = archive_entry_gname(e)) entry.gname = g;
+    entry.mtime = archive_entry_mtime(e);
+    entry.mtime_nsec = archive_entry_mtime_nsec(e);
+    entry.has_atime = archive_entry_atime_is_set(e) != 0;
+    entry.has_ctime = archive_entry_ctime_is_set(e) != 0;
+    entry.has_birthtime = archive_entry_birthtime_is_set(e) != 0;
+    entry.has_acl = archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS | ARCHIVE_ENTRY_ACL_TYPE_DEFAULT |
+                                                   ARCHIVE_ENTRY_ACL_TYPE_NFS4) > 0;
+    unsigned long set = 0;
+    unsigned long clear = 0;
+    archive_entry_fflags(e, &set, &clear);
+    entry.has_fflags = set != 0 || clear != 0;
+    entry.sparse = archive_entry_sparse_count(e) > 0;
+    const la_int64_t size = archive_entry_size(e);
+    if (size < 0) {
+      throw util::Error(util::Location{input.name, entry.path, header_offset}, "negative size");
+    }
+    entry.size = entry.type == EntryType::regular ? static_cast<std::uint64_t>(size) : 0;
+    if (entry.type == EntryType::hardlink) {
+      entry.link_target = archive_entry_hardlink(e);
+    } else if (entry.type == EntryType::symlink) {
+      const char* t = archive_entry_symlink(e);
+      entry.link_target = t ? t : "";
+    }
+    if (entry.type == EntryType::chardev || entry.type == EntryType::blockdev) {
+      entry.devmajor = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+      entry.devminor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+    }
+    archive_entry_xattr_reset(e);
+    const char* xname = nullptr;
+    const void* xvalue = nullptr;
+    size_t xsize = 0;
+    while (archive_entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
+      entry.xattrs.emplace_back(xname ? xname : "", std::string(static_cast<const char*>(xvalue), xsize));
+    }
+
+    std::optional<std::uint64_t> offset;
+    if (fast && entry.type == EntryType::regular && !entry.sparse) {
+      offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
+      result.contents_in_source = true;
+    }
+    TarEntryData data(a, input, entry, offset);
+    visitor.on_entry(entry, data);
+    ++result.entries;
+    progress.add(entry.size, 1);
+  }
+  result.raw_bytes = cb.raw_bytes;
+  result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
+  if (!fast_decided) {
+    result.compression = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
+  }
+  return result;
+}
+
+} // namespace reproimg::normalize

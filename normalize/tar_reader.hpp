@@ -1,0 +1,37 @@
+// Reads any tar dialect in any supported compression (libarchive) into an EntryVisitor.
+#pragma once
+
+#include "normalize/source.hpp"
+#include "util/progress.hpp"
+
+#include <string>
+
+struct archive;
+
+namespace reproimg::normalize {
+
+struct TarInput {
+  std::string name; // for messages: the file name, or "<stdin>"
+  int fd = -1;      // not owned
+  bool seekable = false;
+};
+
+struct TarReadResult {
+  std::string compression; // "none", "gzip", "bzip2", "xz", "zstd"
+  std::uint64_t raw_bytes = 0;  // bytes read from the input
+  std::uint64_t tar_bytes = 0;  // uncompressed bytes consumed
+  std::uint64_t entries = 0;
+  bool contents_in_source = false; // EntryData::source_offset() was offered
+};
+
+// Reads every entry. With allow_source_offsets, entries of a seekable uncompressed input offer
+// their offset instead of being read (the consumer may then skip them: libarchive seeks past).
+// Throws util::Error naming the file, the entry and the offset on malformed input.
+TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
+                       bool allow_source_offsets);
+
+// Opens a libarchive reader restricted to what we trust: the tar formats (and an empty input),
+// and the none, gzip, bzip2, xz and zstd filters (never the ones that run external programs).
+archive* new_restricted_reader(bool tar_formats);
+
+} // namespace reproimg::normalize

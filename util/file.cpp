@@ -1,0 +1,256 @@
+// File handles, the atomic output file and buffered file output.
+#include "util/file.hpp"
+
+#include "util/error.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace reproimg::util {
+
+Fd& Fd::operator=(Fd&& other) noexcept
+{
+  if (this != &other) {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+    m_fd = other.release();
+  }
+  return *this;
+}
+
+Fd::~Fd()
+{
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+int Fd::release()
+{
+  const int fd = m_fd;
+  m_fd = -1;
+  return fd;
+}
+
+void Fd::close(const std::string& name)
+{
+  if (m_fd < 0) {
+    return;
+  }
+  const int fd = release();
+  if (::close(fd) != 0 && errno != EINTR) {
+    throw_errno("cannot close", name);
+  }
+}
+
+Fd open_read(const std::string& path)
+{
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot open", path);
+  }
+  return Fd(fd);
+}
+
+void write_all(int fd, const void* data, size_t size, const std::string& name)
+{
+  const auto* p = static_cast<const unsigned char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("cannot write", name);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+size_t read_full(int fd, void* data, size_t size, const std::string& name)
+{
+  auto* p = static_cast<unsigned char*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, p + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("cannot read", name);
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name)
+{
+  auto* p = static_cast<unsigned char*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("cannot read", name);
+    }
+    if (n == 0) {
+      throw Error(Location{name, std::nullopt, static_cast<std::int64_t>(offset + done)},
+                  "unexpected end of file (was the file changed while reading?)");
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+std::string read_file(const std::string& path)
+{
+  Fd fd = open_read(path);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const size_t n = read_full(fd.get(), buf, sizeof buf, path);
+    if (n == 0) {
+      break;
+    }
+    out.append(buf, n);
+  }
+  return out;
+}
+
+FdSink::FdSink(int fd, std::string name, size_t buffer_size)
+    : m_fd(fd), m_name(std::move(name)), m_buffer(buffer_size)
+{
+}
+
+void FdSink::write(const void* data, size_t size)
+{
+  m_total += size;
+  if (m_used + size <= m_buffer.size()) {
+    std::memcpy(m_buffer.data() + m_used, data, size);
+    m_used += size;
+    return;
+  }
+  if (m_used > 0) {
+    write_all(m_fd, m_buffer.data(), m_used, m_name);
+    m_used = 0;
+  }
+  if (size >= m_buffer.size()) {
+    write_all(m_fd, data, size, m_name);
+  } else {
+    std::memcpy(m_buffer.data(), data, size);
+    m_used = size;
+  }
+}
+
+void FdSink::finish()
+{
+  if (m_used > 0) {
+    write_all(m_fd, m_buffer.data(), m_used, m_name);
+    m_used = 0;
+  }
+}
+
+namespace {
+
+// Temp files being written, so that an interrupt can remove them (async-signal-safe: fixed slots).
+constexpr size_t k_max_in_flight = 32;
+constexpr size_t k_max_path = 4096;
+char g_in_flight[k_max_in_flight][k_max_path];
+std::atomic<bool> g_slot_used[k_max_in_flight];
+
+int register_in_flight(const std::string& path)
+{
+  if (path.size() >= k_max_path) {
+    return -1;
+  }
+  for (size_t i = 0; i < k_max_in_flight; ++i) {
+    bool expected = false;
+    if (g_slot_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(g_in_flight[i], path.c_str(), path.size() + 1);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void unregister_in_flight(int slot)
+{
+  if (slot >= 0) {
+    g_slot_used[slot] = false;
+  }
+}
+
+} // namespace
+
+void remove_temp_files_in_flight()
+{
+  for (size_t i = 0; i < k_max_in_flight; ++i) {
+    if (g_slot_used[i]) {
+      ::unlink(g_in_flight[i]);
+    }
+  }
+}
+
+AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path))
+{
+  std::string templ = m_path + ".tmp.XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  const int fd = ::mkostemp(buf.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot create output", m_path);
+  }
+  m_temp_path = buf.data();
+  m_fd = Fd(fd);
+  register_in_flight(m_temp_path);
+  ::fchmod(fd, mode);
+}
+
+AtomicFile::~AtomicFile()
+{
+  if (!m_committed) {
+    ::unlink(m_temp_path.c_str());
+  }
+  // The slot is matched by path: another AtomicFile may have taken a later slot.
+  for (size_t i = 0; i < k_max_in_flight; ++i) {
+    if (g_slot_used[i] && m_temp_path == g_in_flight[i]) {
+      unregister_in_flight(static_cast<int>(i));
+      break;
+    }
+  }
+}
+
+void AtomicFile::commit()
+{
+  m_fd.close(m_temp_path);
+  if (::rename(m_temp_path.c_str(), m_path.c_str()) != 0) {
+    throw_errno("cannot rename temporary file into place", m_path);
+  }
+  m_committed = true;
+}
+
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode)
+{
+  AtomicFile out(path, mode);
+  write_all(out.fd(), content.data(), content.size(), path);
+  out.commit();
+}
+
+bool is_terminal(int fd)
+{
+  return ::isatty(fd) == 1;
+}
+
+} // namespace reproimg::util

@@ -1,0 +1,98 @@
+// File handles, whole-file helpers, the atomic output file and the byte-sink interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reproimg::util {
+
+// A move-only owner of a file descriptor.
+class Fd {
+public:
+  Fd() = default;
+  explicit Fd(int fd) : m_fd(fd) {}
+  Fd(Fd&& other) noexcept : m_fd(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+
+  int get() const { return m_fd; }
+  bool valid() const { return m_fd >= 0; }
+  int release();
+  // Closes now and reports a failure (a deferred write error on some file systems).
+  void close(const std::string& name);
+
+private:
+  int m_fd = -1;
+};
+
+Fd open_read(const std::string& path);
+
+// Writes all of data or throws, naming the file.
+void write_all(int fd, const void* data, size_t size, const std::string& name);
+// Reads up to size bytes, retrying on EINTR and short reads; returns the count (0 = EOF).
+size_t read_full(int fd, void* data, size_t size, const std::string& name);
+// Reads exactly size bytes at offset or throws (unexpected end of file).
+void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name);
+
+std::string read_file(const std::string& path);
+
+// Where bytes go: a file, a hash, a compressor, a tee. finish() flushes and ends the stream.
+class ByteSink {
+public:
+  virtual ~ByteSink() = default;
+  virtual void write(const void* data, size_t size) = 0;
+  virtual void finish() {}
+  void write(std::string_view s) { write(s.data(), s.size()); }
+};
+
+// A buffered sink onto a file descriptor it does not own.
+class FdSink : public ByteSink {
+public:
+  FdSink(int fd, std::string name, size_t buffer_size = 1 << 20);
+  void write(const void* data, size_t size) override;
+  void finish() override;
+  std::uint64_t bytes_written() const { return m_total; }
+
+private:
+  int m_fd;
+  std::string m_name;
+  std::vector<unsigned char> m_buffer;
+  size_t m_used = 0;
+  std::uint64_t m_total = 0;
+};
+
+// An output file that appears under its name only when commit() succeeds: it is written to a
+// temporary file in the same directory and renamed. Destroyed without commit, the temp is removed.
+class AtomicFile {
+public:
+  explicit AtomicFile(std::string path, unsigned mode = 0644);
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  int fd() const { return m_fd.get(); }
+  const std::string& path() const { return m_path; }
+  const std::string& temp_path() const { return m_temp_path; }
+  void commit();
+
+private:
+  std::string m_path;
+  std::string m_temp_path;
+  Fd m_fd;
+  bool m_committed = false;
+};
+
+// Writes a whole file atomically.
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
+
+// Removes every AtomicFile's temp file still in flight; safe to call from a signal handler.
+void remove_temp_files_in_flight();
+
+bool is_terminal(int fd);
+
+} // namespace reproimg::util

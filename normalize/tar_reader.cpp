@@ -1,77 +1,20 @@
 // The libarchive streaming loop (archive_read.3), with every return code handled.
 #include "normalize/tar_reader.hpp"
 
+#include "normalize/archive_input.hpp"
 #include "util/error.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <cerrno>
 #include <memory>
-#include <unistd.h>
-#include <vector>
 
 namespace reproimg::normalize {
 
 namespace {
 
-constexpr size_t k_read_buffer = 1 << 20;
-
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
-
-// Our own input callbacks: a fixed buffer, seeking only where the file can seek.
-struct Callbacks {
-  int fd;
-  bool seekable;
-  std::string name;
-  std::vector<unsigned char> buffer;
-  std::uint64_t raw_bytes = 0;
-  int saved_errno = 0;
-
-  static la_ssize_t read(archive*, void* self, const void** out)
-  {
-    auto* c = static_cast<Callbacks*>(self);
-    for (;;) {
-      const ssize_t n = ::read(c->fd, c->buffer.data(), c->buffer.size());
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        c->saved_errno = errno;
-        return -1;
-      }
-      *out = c->buffer.data();
-      c->raw_bytes += static_cast<std::uint64_t>(n);
-      return n;
-    }
-  }
-
-  static la_int64_t skip(archive*, void* self, la_int64_t request)
-  {
-    auto* c = static_cast<Callbacks*>(self);
-    if (!c->seekable || request <= 0) {
-      return 0; // libarchive reads and discards instead
-    }
-    const off_t here = ::lseek(c->fd, 0, SEEK_CUR);
-    if (here < 0 || ::lseek(c->fd, request, SEEK_CUR) < 0) {
-      return 0;
-    }
-    c->raw_bytes += static_cast<std::uint64_t>(request);
-    return request;
-  }
-};
-
-std::string archive_message(archive* a)
-{
-  const char* s = archive_error_string(a);
-  std::string msg = s ? s : "unknown libarchive error";
-  // libarchive messages sometimes end in a newline or a full stop; keep the line clean.
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '.')) {
-    msg.pop_back();
-  }
-  return msg;
-}
 
 EntryType entry_type(archive_entry* e)
 {
@@ -155,49 +98,17 @@ private:
 
 } // namespace
 
-archive* new_restricted_reader(bool tar_formats)
-{
-  archive* a = archive_read_new();
-  if (!a) {
-    throw util::Error("libarchive: out of memory");
-  }
-  archive_read_support_filter_gzip(a);
-  archive_read_support_filter_bzip2(a);
-  archive_read_support_filter_xz(a);
-  archive_read_support_filter_zstd(a);
-  if (tar_formats) {
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-    archive_read_support_format_empty(a);
-  } else {
-    archive_read_support_format_raw(a);
-    archive_read_support_format_empty(a);
-  }
-  return a;
-}
-
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
 {
   std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(true));
   archive* a = holder.get();
-  Callbacks cb{input.fd, input.seekable, input.name, std::vector<unsigned char>(k_read_buffer)};
-
-  archive_read_set_read_callback(a, &Callbacks::read);
-  archive_read_set_skip_callback(a, &Callbacks::skip);
-  archive_read_set_callback_data(a, &cb);
-  if (archive_read_open1(a) != ARCHIVE_OK) {
-    if (cb.saved_errno) {
-      errno = cb.saved_errno;
-      util::throw_errno("cannot read", input.name);
-    }
-    throw util::Error(util::Location{input.name, std::nullopt, std::nullopt},
-                      "not a tar archive we can read: " + archive_message(a));
-  }
+  ArchiveInput in(input.fd, input.seekable, input.name);
+  in.open(a, true);
+  const bool fast = allow_source_offsets && input.seekable && std::string(in.compression()) == "none";
 
   TarReadResult result;
   SourceEntry entry;
-  bool fast = false;
-  bool fast_decided = false;
+  result.compression = in.compression();
   for (;;) {
     archive_entry* e = nullptr;
     const la_int64_t header_offset = archive_filter_bytes(a, 0);
@@ -206,10 +117,7 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       break;
     }
     if (rc < ARCHIVE_WARN) {
-      if (cb.saved_errno) {
-        errno = cb.saved_errno;
-        util::throw_errno("cannot read", input.name);
-      }
+      in.rethrow_read_error();
       const char* p = e ? archive_entry_pathname(e) : nullptr;
       std::optional<std::string> entry_name;
       if (rc == ARCHIVE_FAILED && p) {
@@ -217,18 +125,18 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       }
       throw util::Error(util::Location{input.name, entry_name, header_offset}, archive_message(a));
     }
-    if (!fast_decided) {
-      fast_decided = true;
-      fast = allow_source_offsets && input.seekable && archive_filter_count(a) == 1 &&
-             archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE;
-      result.compression = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
-    }
 
     entry = SourceEntry{};
     const char* path = archive_entry_pathname(e);
     entry.path = path ? path : "";
     if (rc == ARCHIVE_WARN) {
-      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, archive_message(a)));
+      const std::string msg = archive_message(a);
+      // A pax record libarchive could not parse is dropped with a warning; the entry would then
+      // lose an attribute (a path, a size, an xattr) without anyone knowing. A strict reader refuses.
+      if (msg.find("pax") != std::string::npos) {
+        throw util::Error(util::Location{input.name, entry.path, header_offset}, msg);
+      }
+      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, msg));
     }
     entry.type = entry_type(e);
     entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
@@ -273,19 +181,21 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
 
     std::optional<std::uint64_t> offset;
     if (fast && entry.type == EntryType::regular && !entry.sparse) {
-      offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
-      result.contents_in_source = true;
+      const auto data_offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
+      // Only data that is really there is referenced; otherwise libarchive reads it and
+      // reports the truncation itself.
+      if (data_offset + entry.size <= input.file_size) {
+        offset = data_offset;
+        result.contents_in_source = true;
+      }
     }
     TarEntryData data(a, input, entry, offset);
     visitor.on_entry(entry, data);
     ++result.entries;
     progress.add(entry.size, 1);
   }
-  result.raw_bytes = cb.raw_bytes;
+  result.raw_bytes = in.raw_bytes();
   result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
-  if (!fast_decided) {
-    result.compression = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
-  }
   return result;
 }
 

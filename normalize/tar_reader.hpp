@@ -14,6 +14,7 @@ struct TarInput {
   std::string name; // for messages: the file name, or "<stdin>"
   int fd = -1;      // not owned
   bool seekable = false;
+  std::uint64_t file_size = 0; // when seekable
 };
 
 struct TarReadResult {
@@ -29,9 +30,5 @@ struct TarReadResult {
 // Throws util::Error naming the file, the entry and the offset on malformed input.
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
                        bool allow_source_offsets);
-
-// Opens a libarchive reader restricted to what we trust: the tar formats (and an empty input),
-// and the none, gzip, bzip2, xz and zstd filters (never the ones that run external programs).
-archive* new_restricted_reader(bool tar_formats);
 
 } // namespace reproimg::normalize

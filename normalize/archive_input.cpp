@@ -1,0 +1,199 @@
+// libarchive client callbacks with magic-number compression detection.
+#include "normalize/archive_input.hpp"
+
+#include "util/error.hpp"
+
+#include <archive.h>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <unistd.h>
+
+namespace reproimg::normalize {
+
+namespace {
+
+constexpr size_t k_read_buffer = 1 << 20;
+
+struct Magic {
+  const char* name;
+  int code;
+};
+
+Magic sniff(const unsigned char* p, size_t n)
+{
+  auto starts = [&](std::initializer_list<unsigned char> m) {
+    if (n < m.size()) {
+      return false;
+    }
+    size_t i = 0;
+    for (unsigned char c : m) {
+      if (p[i++] != c) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (starts({0x1f, 0x8b})) return {"gzip", ARCHIVE_FILTER_GZIP};
+  if (starts({'B', 'Z', 'h'})) return {"bzip2", ARCHIVE_FILTER_BZIP2};
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return {"xz", ARCHIVE_FILTER_XZ};
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return {"zstd", ARCHIVE_FILTER_ZSTD};
+  // A zstd skippable frame (magic 0x184D2A5?, then a 32-bit little-endian length), as some
+  // writers put first: zstd only if a real frame follows it within the first block.
+  if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+    const std::uint64_t len = p[4] | (p[5] << 8) | (p[6] << 16) | (std::uint64_t{p[7]} << 24);
+    const std::uint64_t next = 8 + len;
+    if (next + 4 <= n && p[next] == 0x28 && p[next + 1] == 0xb5 && p[next + 2] == 0x2f && p[next + 3] == 0xfd) {
+      return {"zstd", ARCHIVE_FILTER_ZSTD};
+    }
+    return {"a zstd skippable frame with no frame after it", -1};
+  }
+  if (starts({0x1f, 0x9d})) return {"compress (.Z)", -1};
+  if (starts({0x04, 0x22, 0x4d, 0x18})) return {"lz4", -1};
+  if (starts({'L', 'Z', 'I', 'P'})) return {"lzip", -1};
+  return {"none", ARCHIVE_FILTER_NONE};
+}
+
+} // namespace
+
+std::string archive_message(archive* a)
+{
+  const char* s = archive_error_string(a);
+  std::string msg = (s && *s) ? s : "damaged or unreadable archive data";
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '.')) {
+    msg.pop_back();
+  }
+  return msg;
+}
+
+archive* new_restricted_reader(bool tar_formats)
+{
+  archive* a = archive_read_new();
+  if (!a) {
+    throw util::Error("libarchive: out of memory");
+  }
+  if (tar_formats) {
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+  } else {
+    archive_read_support_format_raw(a);
+  }
+  archive_read_support_format_empty(a);
+  return a;
+}
+
+ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, digest::Sha256* hash)
+    : m_fd(fd), m_seekable(seekable && !hash), m_name(std::move(name)), m_hash(hash), m_buffer(k_read_buffer)
+{
+}
+
+long ArchiveInput::read_more(const void** out)
+{
+  for (;;) {
+    const ssize_t n = ::read(m_fd, m_buffer.data(), m_buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      m_errno = errno;
+      return -1;
+    }
+    if (m_hash) {
+      m_hash->update(m_buffer.data(), static_cast<size_t>(n));
+    }
+    m_raw_bytes += static_cast<std::uint64_t>(n);
+    *out = m_buffer.data();
+    return n;
+  }
+}
+
+long ArchiveInput::read_callback(archive*, void* self, const void** out)
+{
+  auto* in = static_cast<ArchiveInput*>(self);
+  if (in->m_pending > 0) {
+    const long n = static_cast<long>(in->m_pending);
+    in->m_pending = 0;
+    *out = in->m_buffer.data();
+    return n;
+  }
+  return in->read_more(out);
+}
+
+std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t request)
+{
+  auto* in = static_cast<ArchiveInput*>(self);
+  if (!in->m_seekable || request <= 0 || in->m_pending > 0) {
+    return 0; // libarchive reads and discards instead
+  }
+  if (::lseek(in->m_fd, request, SEEK_CUR) < 0) {
+    return 0;
+  }
+  in->m_raw_bytes += static_cast<std::uint64_t>(request);
+  return request;
+}
+
+void ArchiveInput::open(archive* a, bool tar_formats)
+{
+  // The first block decides the filter; it is then handed to libarchive as its first read.
+  size_t have = 0;
+  while (have < 4096) { // enough to see past a leading zstd skippable frame
+    const ssize_t n = ::read(m_fd, m_buffer.data() + have, m_buffer.size() - have);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      util::throw_errno("cannot read", m_name);
+    }
+    if (n == 0) {
+      break;
+    }
+    have += static_cast<size_t>(n);
+  }
+  if (m_hash) {
+    m_hash->update(m_buffer.data(), have);
+  }
+  m_raw_bytes = have;
+  m_pending = have;
+  const Magic magic = sniff(m_buffer.data(), have);
+  m_compression = magic.name;
+  if (magic.code < 0) {
+    throw util::Error(util::Location{m_name, std::nullopt, 0},
+                      std::string("unsupported compression: ") + magic.name +
+                          " (reproimg reads gzip, bzip2, xz, zstd and uncompressed tar)");
+  }
+  if (magic.code != ARCHIVE_FILTER_NONE && archive_read_append_filter(a, magic.code) != ARCHIVE_OK) {
+    throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
+                      std::string("cannot set up ") + magic.name + " decompression: " + archive_message(a));
+  }
+  archive_read_set_read_callback(a, &ArchiveInput::read_callback);
+  archive_read_set_skip_callback(a, &ArchiveInput::skip_callback);
+  archive_read_set_callback_data(a, this);
+  if (archive_read_open1(a) != ARCHIVE_OK) {
+    rethrow_read_error();
+    throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
+                      std::string(tar_formats ? "not a tar archive we can read" : "cannot read the layer") +
+                          (m_compression != std::string("none") ? std::string(" (") + m_compression + " data)" : "") +
+                          ": " + archive_message(a));
+  }
+}
+
+void ArchiveInput::drain()
+{
+  const void* ignored = nullptr;
+  if (m_pending > 0) {
+    m_pending = 0;
+  }
+  while (read_more(&ignored) > 0) {
+  }
+  rethrow_read_error();
+}
+
+void ArchiveInput::rethrow_read_error() const
+{
+  if (m_errno) {
+    errno = m_errno;
+    util::throw_errno("cannot read", m_name);
+  }
+}
+
+} // namespace reproimg::normalize

@@ -1,0 +1,56 @@
+// libarchive input over a file descriptor: our own buffer, seeking where the file can, optional
+// hashing of the stored bytes, and compression chosen by magic number (one filter, never nested).
+#pragma once
+
+#include "digest/sha256.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct archive;
+
+namespace reproimg::normalize {
+
+class ArchiveInput {
+public:
+  // hash: if set, every byte of the input is hashed (seeking is then disabled).
+  ArchiveInput(int fd, bool seekable, std::string name, digest::Sha256* hash = nullptr);
+
+  // Reads the first block, picks the one decompression filter its magic number names (gzip,
+  // bzip2, xz, zstd, compress, or none), and opens a. libarchive's own filter bidding is not used:
+  // it nests filters (a gzip inside a gzip...) and 3.6 can loop on a crafted recursive gzip.
+  void open(archive* a, bool tar_formats);
+
+  const std::string& name() const { return m_name; }
+  const char* compression() const { return m_compression; }
+  std::uint64_t raw_bytes() const { return m_raw_bytes; }
+  // Reads the rest of the input (so the hash covers every byte, trailing garbage included).
+  void drain();
+  // Throws the saved read error, if there was one.
+  void rethrow_read_error() const;
+
+private:
+  static long read_callback(archive*, void* self, const void** out);
+  static std::int64_t skip_callback(archive*, void* self, std::int64_t request);
+  long read_more(const void** out);
+
+  int m_fd;
+  bool m_seekable;
+  std::string m_name;
+  digest::Sha256* m_hash;
+  std::vector<unsigned char> m_buffer;
+  size_t m_pending = 0; // bytes of the first block not yet handed to libarchive
+  const char* m_compression = "none";
+  std::uint64_t m_raw_bytes = 0;
+  int m_errno = 0;
+};
+
+// A new reader restricted to what we trust: the tar formats (and an empty input) or, for
+// tar_formats == false, the raw format (decompression only). No filter is enabled: open() adds one.
+archive* new_restricted_reader(bool tar_formats);
+
+// libarchive's error string, cleaned to one line.
+std::string archive_message(archive* a);
+
+} // namespace reproimg::normalize

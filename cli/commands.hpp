@@ -8,5 +8,6 @@ namespace reproimg::cli {
 int cmd_normalize(int argc, char** argv);
 int cmd_digest(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_import(int argc, char** argv);
 
 } // namespace reproimg::cli

@@ -7,6 +7,10 @@ packages=(
   libarchive-dev libssl-dev libzstd-dev zlib1g-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
   # peers the tests and benchmarks run: tar programs, compressors, python
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
+  # clients that judge our images
+  skopeo umoci oci-image-tool
+  # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
+  time openssl
 )
 missing=()
 for p in "${packages[@]}"; do

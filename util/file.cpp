@@ -254,3 +254,38 @@ bool is_terminal(int fd)
 }
 
 } // namespace reproimg::util
+
+#include <ftw.h>
+
+namespace reproimg::util {
+
+namespace {
+int remove_one(const char* path, const struct stat*, int, struct FTW*)
+{
+  ::remove(path);
+  return 0;
+}
+} // namespace
+
+void remove_tree(const std::string& path)
+{
+  ::nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+TempDir::TempDir(const std::string& prefix)
+{
+  std::string templ = prefix + "XXXXXX";
+  if (!::mkdtemp(templ.data())) {
+    throw_errno("cannot create a temporary directory", prefix);
+  }
+  m_path = templ;
+}
+
+TempDir::~TempDir()
+{
+  if (!m_released) {
+    remove_tree(m_path);
+  }
+}
+
+} // namespace reproimg::util

@@ -96,3 +96,26 @@ void remove_temp_files_in_flight();
 bool is_terminal(int fd);
 
 } // namespace reproimg::util
+
+namespace reproimg::util {
+
+// Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
+void remove_tree(const std::string& path);
+
+// A temporary directory that is removed with everything in it unless release() is called.
+class TempDir {
+public:
+  // Created as TEMPLATE_PREFIX + random suffix.
+  explicit TempDir(const std::string& prefix);
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return m_path; }
+  void release() { m_released = true; }
+
+private:
+  std::string m_path;
+  bool m_released = false;
+};
+
+} // namespace reproimg::util

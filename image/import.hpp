@@ -1,0 +1,36 @@
+// The reproducible `docker import`: a rootfs (tar or directory) to a one-layer OCI image.
+#pragma once
+
+#include "image/oci_layout.hpp"
+#include "normalize/pipeline.hpp"
+
+#include <string>
+#include <vector>
+
+namespace reproimg::image {
+
+enum class ImageFormat { oci, oci_archive };
+
+struct ImportOptions {
+  normalize::NormalizeOptions layer; // policy and layer compression (gzip by default)
+  Platform platform;
+  std::string tag;                   // the index's org.opencontainers.image.ref.name; empty: none
+  std::vector<std::string> changes;  // Dockerfile instructions (--change)
+  std::string message;               // the history comment
+  ImageFormat format = ImageFormat::oci;
+};
+
+struct ImportResult {
+  std::string manifest_digest;
+  std::string config_digest; // the image ID
+  std::string diff_id;
+  std::string layer_digest;
+  std::uint64_t layer_size = 0;
+};
+
+// Writes the image to out (an OCI layout directory that must not exist yet or be empty, or an
+// oci-archive file). Nothing appears at out unless the whole image was written.
+ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOptions& options, const std::string& out,
+                           normalize::Report& report);
+
+} // namespace reproimg::image

@@ -3,10 +3,12 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace reproimg::normalize {
@@ -125,6 +127,13 @@ std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t requ
   if (!in->m_seekable || request <= 0 || in->m_pending > 0) {
     return 0; // libarchive reads and discards instead
   }
+  // lseek succeeds past the end of a file: a skip that would leave the file is refused, so that
+  // libarchive reads, meets the end, and reports the truncation as it does on a pipe.
+  const off_t here = ::lseek(in->m_fd, 0, SEEK_CUR);
+  struct stat st {};
+  if (here < 0 || ::fstat(in->m_fd, &st) != 0 || request > st.st_size - here) {
+    return 0;
+  }
   if (::lseek(in->m_fd, request, SEEK_CUR) < 0) {
     return 0;
   }
@@ -135,9 +144,12 @@ std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t requ
 void ArchiveInput::open(archive* a, bool tar_formats)
 {
   // The first block decides the filter; it is then handed to libarchive as its first read.
+  // How much is read first must not depend on how the reads split (file or pipe): 4096 bytes, or
+  // for a leading zstd skippable frame, the frame and the 4 bytes after it (up to the buffer).
   size_t have = 0;
-  while (have < 4096) { // enough to see past a leading zstd skippable frame
-    const ssize_t n = ::read(m_fd, m_buffer.data() + have, m_buffer.size() - have);
+  size_t want = 4096;
+  while (have < want) {
+    const ssize_t n = ::read(m_fd, m_buffer.data() + have, want - have);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -148,6 +160,11 @@ void ArchiveInput::open(archive* a, bool tar_formats)
       break;
     }
     have += static_cast<size_t>(n);
+    const unsigned char* p = m_buffer.data();
+    if (have >= 8 && want == 4096 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+      const std::uint64_t len = p[4] | (p[5] << 8) | (p[6] << 16) | (std::uint64_t{p[7]} << 24);
+      want = static_cast<size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(8 + len + 4, 4096), m_buffer.size()));
+    }
   }
   if (m_hash) {
     m_hash->update(m_buffer.data(), have);

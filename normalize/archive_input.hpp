@@ -18,7 +18,7 @@ public:
   ArchiveInput(int fd, bool seekable, std::string name, digest::Sha256* hash = nullptr);
 
   // Reads the first block, picks the one decompression filter its magic number names (gzip,
-  // bzip2, xz, zstd, compress, or none), and opens a. libarchive's own filter bidding is not used:
+  // bzip2, xz, zstd, or none; compress, lz4 and lzip are refused by name), and opens a. libarchive's own filter bidding is not used:
   // it nests filters (a gzip inside a gzip...) and 3.6 can loop on a crafted recursive gzip.
   void open(archive* a, bool tar_formats);
 

@@ -116,6 +116,19 @@ void LayerBuilder::on_warning(const std::string& message)
   m_report.warn(message);
 }
 
+bool LayerBuilder::empties(const std::string& path) const
+{
+  if (is_whiteout(path)) {
+    return true;
+  }
+  for (const auto& glob : m_policy.truncates) {
+    if (glob_matches_path_or_parent(glob, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::uint32_t LayerBuilder::group_of(size_t slot_index)
 {
   Slot& s = m_slots[slot_index];
@@ -151,6 +164,9 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
   for (const auto& glob : m_policy.excludes) {
     if (glob_matches_path_or_parent(glob, path)) {
       m_report.note("exclude", path);
+      if (src.type != EntryType::directory) {
+        m_excluded.insert(path);
+      }
       return;
     }
   }
@@ -208,16 +224,24 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     m_report.note("fflags", path);
   }
 
+  // Noted once per entry, like every other rule: bsdtar's pax writes each xattr twice
+  // (LIBARCHIVE.xattr.* and SCHILY.xattr.*), and libarchive reads back both.
+  bool xattr_dropped = false;
   for (auto& [name, value] : src.xattrs) {
     const bool keep = m_policy.xattrs == XattrPolicy::all ||
                       (m_policy.xattrs == XattrPolicy::capability && name == "security.capability");
     if (keep) {
       e.xattrs.emplace_back(name, value);
     } else {
-      m_report.note("xattr", path);
+      xattr_dropped = true;
     }
   }
-  std::sort(e.xattrs.begin(), e.xattrs.end());
+  if (xattr_dropped) {
+    m_report.note("xattr", path);
+  }
+  // Sorted by name; of a name given twice the last value wins, as with every other attribute.
+  std::reverse(e.xattrs.begin(), e.xattrs.end());
+  std::stable_sort(e.xattrs.begin(), e.xattrs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end(),
                              [](const auto& a, const auto& b) { return a.first == b.first; }),
                  e.xattrs.end());
@@ -233,13 +257,15 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     }
     e.link_target = target.path;
     const auto it = m_by_path.find(target.path);
+    if (it == m_by_path.end() && m_excluded.count(target.path)) {
+      // The data would be gone and the link left dangling: the user must decide.
+      throw util::Error(where, "hardlink to '" + target.path + "', which --exclude removes; exclude the link too");
+    }
     if (it == m_by_path.end()) {
       m_report.note("hardlink-dangling", path);
       m_report.warn(util::Error::format(where, "hardlink target '" + target.path + "' is not in the layer; kept as is"));
     } else if (m_slots[it->second].entry.type == EntryType::directory) {
       throw util::Error(where, "hardlink to a directory");
-    } else if (it->second == m_slots.size()) {
-      // unreachable: the slot is added below
     } else {
       slot.group = group_of(it->second);
     }
@@ -322,6 +348,18 @@ std::vector<Entry> LayerBuilder::finish()
     }
   }
 
+  // --truncate and whiteouts empty an inode, whichever of its paths they name: decided over all
+  // live members of a hardlink group, so the result does not depend on which path carried the data.
+  std::vector<bool> empty_group(m_groups.size(), false);
+  for (size_t idx : order) {
+    const Slot& s = m_slots[idx];
+    if (s.group != 0 && !empty_group[s.group - 1] && m_groups[s.group - 1].size > 0 &&
+        m_groups[s.group - 1].type == EntryType::regular && empties(s.entry.path)) {
+      empty_group[s.group - 1] = true;
+      m_report.note("truncate", s.entry.path);
+    }
+  }
+
   std::vector<Entry> out;
   out.reserve(order.size());
   std::vector<std::string> carrier(m_groups.size()); // the first path of each group, once seen
@@ -334,6 +372,10 @@ std::vector<Entry> LayerBuilder::finish()
     const Entry& inode = m_groups[s.group - 1];
     Entry e = inode;
     e.path = s.entry.path;
+    if (empty_group[s.group - 1]) {
+      e.size = 0;
+      e.content = {};
+    }
     std::string& first = carrier[s.group - 1];
     if (first.empty()) {
       first = e.path;

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace reproimg::normalize {
@@ -62,6 +63,8 @@ private:
   };
 
   std::uint32_t group_of(size_t slot_index);
+  // Does --truncate or the whiteout rule empty a regular file at path?
+  bool empties(const std::string& path) const;
 
   const Policy& m_policy;
   Report& m_report;
@@ -69,6 +72,7 @@ private:
   std::string m_input_name;
   std::vector<Slot> m_slots;
   std::unordered_map<std::string, size_t> m_by_path;
+  std::unordered_set<std::string> m_excluded; // excluded non-directories, for hardlinks to them
   std::vector<Entry> m_groups; // the inode each hardlink group shares
   std::uint64_t m_seq = 0;
 };

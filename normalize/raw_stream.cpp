@@ -19,7 +19,7 @@ struct ArchiveDeleter {
 
 } // namespace
 
-StreamDigests digest_stream(int fd, const std::string& name)
+StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed)
 {
   std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(false));
   archive* a = holder.get();
@@ -35,7 +35,7 @@ StreamDigests digest_stream(int fd, const std::string& name)
   digest::Sha256 tar_hash;
   archive_entry* e = nullptr;
   const int rc = archive_read_next_header(a, &e);
-  if (rc < ARCHIVE_WARN) {
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN && rc != ARCHIVE_EOF) {
     fail("cannot decompress");
   }
   out.compression = in.compression();
@@ -50,11 +50,14 @@ StreamDigests digest_stream(int fd, const std::string& name)
       if (r == ARCHIVE_EOF) {
         break;
       }
-      if (r < ARCHIVE_WARN) {
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
         fail("cannot decompress");
       }
       if (!same) {
         tar_hash.update(buf, size);
+      }
+      if (decompressed) {
+        decompressed->write(buf, size);
       }
       out.tar_size += size;
     }

@@ -2,6 +2,8 @@
 // decompressed tar stream (diff_id), in one pass.
 #pragma once
 
+#include "util/file.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -15,7 +17,8 @@ struct StreamDigests {
   std::uint64_t tar_size = 0;
 };
 
-// Reads fd to its end. name is for messages.
-StreamDigests digest_stream(int fd, const std::string& name);
+// Reads fd to its end. name is for messages. decompressed, if set, receives the tar stream (not
+// finished: the caller owns it).
+StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr);
 
 } // namespace reproimg::normalize

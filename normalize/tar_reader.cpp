@@ -68,7 +68,7 @@ public:
       if (rc == ARCHIVE_EOF) {
         break;
       }
-      if (rc < ARCHIVE_WARN) {
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
         throw util::Error(where(), archive_message(m_a));
       }
       if (offset < 0 || static_cast<std::uint64_t>(offset) < pos ||
@@ -111,12 +111,24 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
   result.compression = in.compression();
   for (;;) {
     archive_entry* e = nullptr;
+    if (result.entries > 0) {
+      // An entry whose data the visitor did not read (the seek fast path) is skipped here rather
+      // than inside archive_read_next_header, so that the offset below is the next header's and a
+      // truncation inside the skipped data or its padding is blamed on the entry it belongs to.
+      if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+        in.rethrow_read_error();
+        throw util::Error(util::Location{input.name, entry.path, archive_read_header_position(a)},
+                          archive_message(a));
+      }
+    }
     const la_int64_t header_offset = archive_filter_bytes(a, 0);
     const int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
       break;
     }
-    if (rc < ARCHIVE_WARN) {
+    // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
+    // does not match, which libarchive would let us skip past).
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       in.rethrow_read_error();
       const char* p = e ? archive_entry_pathname(e) : nullptr;
       std::optional<std::string> entry_name;
@@ -142,6 +154,9 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
     entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
     entry.uid = archive_entry_uid(e);
     entry.gid = archive_entry_gid(e);
+    if (entry.uid < 0 || entry.gid < 0) {
+      throw util::Error(util::Location{input.name, entry.path, header_offset}, "negative uid or gid");
+    }
     if (const char* u = archive_entry_uname(e)) entry.uname = u;
     if (const char* g = archive_entry_gname(e)) entry.gname = g;
     entry.mtime = archive_entry_mtime(e);

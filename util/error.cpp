@@ -29,24 +29,42 @@ std::string Error::format(const Location& where, const std::string& message)
 
 namespace {
 
-// Length of a valid UTF-8 sequence starting at s[i], or 0.
+// Length of a valid UTF-8 sequence starting at s[i], or 0. Valid as RFC 3629 defines it: the
+// second byte's range excludes overlong forms, surrogates and code points above U+10FFFF, which
+// JSON encoders (the reports) refuse.
 size_t utf8_sequence_length(std::string_view s, size_t i)
 {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t n = 0;
+  unsigned char second_min = 0x80;
+  unsigned char second_max = 0xBF;
   if (c >= 0xC2 && c <= 0xDF) {
     n = 2;
   } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
+    if (c == 0xE0) {
+      second_min = 0xA0;
+    } else if (c == 0xED) {
+      second_max = 0x9F;
+    }
   } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
+    if (c == 0xF0) {
+      second_min = 0x90;
+    } else if (c == 0xF4) {
+      second_max = 0x8F;
+    }
   } else {
     return 0;
   }
   if (i + n > s.size()) {
     return 0;
   }
-  for (size_t k = 1; k < n; ++k) {
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if (second < second_min || second > second_max) {
+    return 0;
+  }
+  for (size_t k = 2; k < n; ++k) {
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
       return 0;
     }

@@ -1,6 +1,7 @@
 // reproimg digest: the deterministic identities of a layer.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/image_normalize.hpp"
 #include "normalize/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/spool.hpp"
@@ -22,7 +23,65 @@ const char* const k_examples = R"(  # The blob digest and diff_id of a layer as 
   SOURCE_DATE_EPOCH=0 reproimg digest --canonical layer.tar.gz
   # The canonical tree digest of a rootfs directory, as JSON:
   reproimg digest --canonical --json dir:./rootfs
+  # An image: manifest digest, image ID, and per layer blob digest, diff_id and ChainID, all
+  # checked against each other; with --canonical the image ID it would have after normalize:
+  reproimg digest --canonical oci:./base-oci:1
+  reproimg digest docker-archive:saved.tar:debian:12 --json
 )";
+
+int digest_image_command(const cxxopts::ParseResult& r, const image::ImageRef& ref,
+                         const normalize::NormalizeOptions& opts)
+{
+  std::optional<image::Platform> platform;
+  if (r.count("platform")) {
+    platform = image::parse_platform(r["platform"].as<std::string>());
+  }
+  const auto store = image::ImageStore::open(ref);
+  const image::Image img = image::load_image(*store, ref, platform);
+  const bool canonical = r.count("canonical") > 0;
+  const image::ImageIdentities ids = image::digest_image(*store, img, canonical, opts);
+  if (r.count("json")) {
+    nlohmann::json doc;
+    doc["manifest_digest"] = ids.manifest_digest;
+    doc["config_digest"] = ids.config_digest;
+    doc["platform"] = ids.platform;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : ids.layers) {
+      nlohmann::json j = {{"media_type", l.media_type}, {"compression", l.compression}, {"blob_digest", l.blob_digest},
+                          {"size", l.size}, {"diff_id", l.diff_id}, {"chain_id", l.chain_id}};
+      if (canonical) {
+        j["canonical_diff_id"] = l.canonical_diff_id;
+      }
+      layers.push_back(j);
+    }
+    doc["layers"] = layers;
+    if (canonical) {
+      doc["canonical_config_digest"] = ids.canonical_config_digest;
+      doc["source_date_epoch"] = opts.policy.epoch;
+    }
+    std::printf("%s\n", doc.dump(2).c_str());
+    return 0;
+  }
+  if (!ids.manifest_digest.empty()) {
+    std::printf("manifest     %s\n", ids.manifest_digest.c_str());
+  }
+  std::printf("image ID     %s  (config digest)\nplatform     %s\n", ids.config_digest.c_str(), ids.platform.c_str());
+  for (size_t i = 0; i < ids.layers.size(); ++i) {
+    const auto& l = ids.layers[i];
+    std::printf("layer %zu      %s\n", i + 1, l.media_type.c_str());
+    std::printf("  blob       %s  (%llu bytes, %s)\n", l.blob_digest.c_str(), static_cast<unsigned long long>(l.size),
+                l.compression.c_str());
+    std::printf("  diff_id    %s\n  chain_id   %s\n", l.diff_id.c_str(), l.chain_id.c_str());
+    if (canonical) {
+      std::printf("  canonical  %s\n", l.canonical_diff_id.c_str());
+    }
+  }
+  if (canonical) {
+    std::printf("canonical image ID  %s  (SOURCE_DATE_EPOCH=%lld)\n", ids.canonical_config_digest.c_str(),
+                static_cast<long long>(opts.policy.epoch));
+  }
+  return 0;
+}
 
 // Copies stdin to an unlinked temporary file, so it can be read twice.
 util::Fd stdin_to_temp()
@@ -60,7 +119,8 @@ int cmd_digest(int argc, char** argv)
                            "of the uncompressed tar) and, with --canonical, the diff_id after normalize.");
   options.positional_help("LAYER");
   options.add_options()
-    ("input", "tar file (any compression), - for stdin, or dir:PATH", cxxopts::value<std::string>(), "LAYER")
+    ("input", "tar file (any compression), - for stdin, dir:PATH, or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::string>(), "LAYER")
+    ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("canonical", "also compute the canonical diff_id (the policy options below apply)")
     ("json", "print JSON instead of text");
   add_policy_options(options);
@@ -74,6 +134,12 @@ int cmd_digest(int argc, char** argv)
     throw util::Error("digest: missing LAYER (see reproimg digest --help)");
   }
   const std::string spec = r["input"].as<std::string>();
+  if (const auto image_ref = image::parse_image_ref(spec)) {
+    normalize::NormalizeOptions image_opts;
+    image_opts.policy = policy_from(r);
+    image_opts.progress = progress_from(r);
+    return digest_image_command(r, *image_ref, image_opts);
+  }
   normalize::LayerSource source = normalize::parse_layer_source(spec);
   const bool canonical = r.count("canonical") > 0 || source.kind == normalize::LayerSource::Kind::directory;
   normalize::NormalizeOptions opts;

@@ -1,6 +1,7 @@
 // reproimg import: the reproducible `docker import` (rootfs -> one-layer OCI image).
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/docker_archive.hpp"
 #include "image/import.hpp"
 #include "util/error.hpp"
 
@@ -15,6 +16,8 @@ const char* const k_examples = R"(  # `tar -C rootfs -c . | docker import - base
   skopeo inspect oci:base-oci:1
   # A debootstrap directory, as an oci-archive podman can load, with a default command:
   reproimg import dir:./rootfs --profile debian --format oci-archive --change 'CMD ["/bin/bash"]' -o base.tar
+  # A docker-archive that `docker load` and `podman load` take, tagged busybox:repro:
+  reproimg import dir:./rootfs --format docker-archive --tag busybox:repro -o busybox.tar
   # The empty base image (`tar cv --files-from /dev/null | docker import - scratch`):
   reproimg import - -o scratch-oci < /dev/null
 )";
@@ -29,11 +32,14 @@ int cmd_import(int argc, char** argv)
   options.positional_help("ROOTFS -o OUT");
   options.add_options()
     ("input", "rootfs: tar file, - for stdin, or dir:PATH", cxxopts::value<std::string>(), "ROOTFS")
-    ("o,output", "OCI layout directory (new or empty), or oci-archive file", cxxopts::value<std::string>(), "OUT")
-    ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive")
-    ("tag", "tag recorded in the index (org.opencontainers.image.ref.name)", cxxopts::value<std::string>(), "TAG")
+    ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
+     cxxopts::value<std::string>(), "OUT")
+    ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
+    ("tag", "OCI: the tag recorded in the index (org.opencontainers.image.ref.name; the part after ':' of name:tag); "
+            "docker-archive: the RepoTags entry name[:tag]", cxxopts::value<std::string>(), "TAG")
     ("platform", "image platform", cxxopts::value<std::string>()->default_value("linux/amd64"), "OS/ARCH[/VARIANT]")
-    ("compress", "layer compression", cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
+    ("compress", "layer compression (a docker-archive's layer is always uncompressed)",
+     cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
     ("c,change", "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable",
      cxxopts::value<std::vector<std::string>>(), "INSTR")
     ("m,message", "history comment", cxxopts::value<std::string>(), "TEXT")
@@ -57,7 +63,23 @@ int cmd_import(int argc, char** argv)
   }
   opts.layer.compression = *c;
   opts.platform = image::parse_platform(r["platform"].as<std::string>());
-  if (r.count("tag")) {
+  const std::string format = r["format"].as<std::string>();
+  if (format == "oci") {
+    opts.format = image::ImageFormat::oci;
+  } else if (format == "oci-archive") {
+    opts.format = image::ImageFormat::oci_archive;
+  } else if (format == "docker-archive") {
+    opts.format = image::ImageFormat::docker_archive;
+    if (r.count("compress") && *c != normalize::Compression::none) {
+      throw util::Error("--compress: a docker-archive stores its layer uncompressed (what every docker load reads); "
+                        "drop --compress or use --format oci-archive");
+    }
+  } else {
+    throw util::Error("--format must be oci, oci-archive or docker-archive");
+  }
+  if (r.count("tag") && opts.format == image::ImageFormat::docker_archive) {
+    opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
+  } else if (r.count("tag")) {
     std::string tag = r["tag"].as<std::string>();
     // "name:tag" -> the tag; the OCI layout names a manifest by its tag alone.
     const auto colon = tag.rfind(':');
@@ -72,27 +94,24 @@ int cmd_import(int argc, char** argv)
   if (r.count("message")) {
     opts.message = r["message"].as<std::string>();
   }
-  const std::string format = r["format"].as<std::string>();
-  if (format == "oci") {
-    opts.format = image::ImageFormat::oci;
-  } else if (format == "oci-archive") {
-    opts.format = image::ImageFormat::oci_archive;
-  } else {
-    throw util::Error("--format must be oci or oci-archive (docker-archive is not written yet)");
-  }
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
   const auto result = image::import_rootfs(normalize::parse_layer_source(r["input"].as<std::string>()), opts,
                                            r["output"].as<std::string>(), report);
   print_warnings(report, verbosity);
   if (r.count("json")) {
-    image::Json j = {{"manifest_digest", result.manifest_digest}, {"config_digest", result.config_digest},
-                     {"diff_id", result.diff_id}, {"layer_digest", result.layer_digest},
-                     {"layer_size", result.layer_size}};
+    // A docker-archive holds no registry manifest: its manifest_digest is null.
+    const image::Json manifest = result.manifest_digest.empty() ? image::Json() : image::Json(result.manifest_digest);
+    image::Json j = {{"manifest_digest", manifest},
+                     {"config_digest", result.config_digest}, {"diff_id", result.diff_id},
+                     {"layer_digest", result.layer_digest}, {"layer_size", result.layer_size}};
     std::printf("%s\n", j.dump(2).c_str());
   } else if (verbosity != Verbosity::quiet) {
-    std::printf("manifest  %s\nimage ID  %s\ndiff_id   %s\nlayer     %s  (%llu bytes)\n", result.manifest_digest.c_str(),
-                result.config_digest.c_str(), result.diff_id.c_str(), result.layer_digest.c_str(),
+    if (!result.manifest_digest.empty()) {
+      std::printf("manifest  %s\n", result.manifest_digest.c_str());
+    }
+    std::printf("image ID  %s\ndiff_id   %s\nlayer     %s  (%llu bytes)\n", result.config_digest.c_str(),
+                result.diff_id.c_str(), result.layer_digest.c_str(),
                 static_cast<unsigned long long>(result.layer_size));
   }
   return 0;

@@ -1,6 +1,7 @@
 // reproimg normalize: rewrite a layer into the canonical form.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/image_normalize.hpp"
 #include "normalize/compress.hpp"
 #include "util/error.hpp"
 
@@ -16,7 +17,56 @@ const char* const k_examples = R"(  # A rootfs tarball from any tar program, any
   SOURCE_DATE_EPOCH=1700000000 reproimg normalize dir:./rootfs --profile debian --compress gzip -o layer.tar.gz
   # In a pipe, with a JSON report of what each rule changed:
   tar -C rootfs -c . | reproimg normalize - -o - --report changes.json > layer.tar
+  # A whole image (OCI layout, oci-archive or docker-archive): every layer, the config's times:
+  reproimg normalize docker-archive:saved.tar -o oci-normalised --tag 1
 )";
+
+int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef& ref,
+                            const normalize::NormalizeOptions& opts, Verbosity verbosity)
+{
+  std::optional<image::Platform> platform;
+  if (r.count("platform")) {
+    platform = image::parse_platform(r["platform"].as<std::string>());
+  }
+  const auto store = image::ImageStore::open(ref);
+  const image::Image img = image::load_image(*store, ref, platform);
+  image::ImageTarget target;
+  target.format = image::parse_image_format(r["format"].as<std::string>());
+  target.out = r["output"].as<std::string>();
+  if (target.out == "-") {
+    throw util::Error("normalize: an image is written to a directory or file, not to stdout");
+  }
+  if (target.out == ref.path) {
+    throw util::Error("normalize: the output would overwrite the input '" + util::printable(target.out) + "'");
+  }
+  if (r.count("tag")) {
+    const std::string tag = r["tag"].as<std::string>();
+    if (target.format == image::ImageFormat::docker_archive) {
+      target.repo_tags.push_back(tag);
+    } else {
+      const auto colon = tag.rfind(':');
+      target.tag = colon != std::string::npos && tag.find('/', colon) == std::string::npos ? tag.substr(colon + 1) : tag;
+    }
+  } else if (target.format == image::ImageFormat::docker_archive) {
+    target.repo_tags = img.repo_tags;
+  } else if (!ref.reference.empty()) {
+    target.tag = ref.reference;
+  }
+  normalize::Report report;
+  const image::WrittenImage written = image::normalize_image(*store, img, opts, target, report);
+  print_warnings(report, verbosity);
+  if (verbosity != Verbosity::quiet) {
+    if (!written.manifest_digest.empty()) {
+      std::printf("manifest  %s\n", written.manifest_digest.c_str());
+    }
+    std::printf("image ID  %s\n", written.config_digest.c_str());
+    for (size_t i = 0; i < written.layers.size(); ++i) {
+      std::printf("layer %zu   %s  (diff_id %s)\n", i + 1, written.layers[i].blob_digest.c_str(),
+                  written.layers[i].diff_id.c_str());
+    }
+  }
+  return 0;
+}
 
 } // namespace
 
@@ -27,9 +77,12 @@ int cmd_normalize(int argc, char** argv)
                            "Two inputs holding the same files give byte-identical outputs.");
   options.positional_help("IN -o OUT");
   options.add_options()
-    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, or dir:PATH", cxxopts::value<std::string>(), "IN")
+    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, dir:PATH, or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::string>(), "IN")
     ("o,output", "output file, or - for stdout", cxxopts::value<std::string>(), "OUT")
-    ("compress", "output compression", cxxopts::value<std::string>()->default_value("none"), "none|gzip|zstd")
+    ("compress", "output compression (default: none for a layer, gzip for an image's layers)", cxxopts::value<std::string>(), "none|gzip|zstd")
+    ("format", "for an image: the output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
+    ("tag", "for an image: the tag of the output (oci) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
+    ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("report", "write a JSON report of what each rule changed", cxxopts::value<std::string>(), "FILE")
     ("memory-limit", "bytes of entry contents held in memory before spooling to $TMPDIR", cxxopts::value<std::uint64_t>()->default_value("33554432"), "BYTES");
   add_policy_options(options);
@@ -47,7 +100,10 @@ int cmd_normalize(int argc, char** argv)
   }
   normalize::NormalizeOptions opts;
   opts.policy = policy_from(r);
-  const auto c = normalize::parse_compression(r["compress"].as<std::string>());
+  const std::string input_spec = r["input"].as<std::string>();
+  const std::optional<image::ImageRef> image_ref = image::parse_image_ref(input_spec);
+  const auto c = normalize::parse_compression(
+      r.count("compress") ? r["compress"].as<std::string>() : std::string(image_ref ? "gzip" : "none"));
   if (!c) {
     throw util::Error("--compress must be none, gzip or zstd");
   }
@@ -58,7 +114,9 @@ int cmd_normalize(int argc, char** argv)
   const bool want_report = r.count("report") > 0;
   opts.compute_digests = want_report || verbosity == Verbosity::verbose;
 
-  const std::string input_spec = r["input"].as<std::string>();
+  if (image_ref) {
+    return normalize_image_command(r, *image_ref, opts, verbosity);
+  }
   const normalize::LayerSource source = normalize::parse_layer_source(input_spec);
   const std::string out_path = r["output"].as<std::string>();
   if (out_path != "-" && source.path == out_path) {

@@ -9,5 +9,6 @@ int cmd_normalize(int argc, char** argv);
 int cmd_digest(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 int cmd_import(int argc, char** argv);
+int cmd_build(int argc, char** argv);
 
 } // namespace reproimg::cli

@@ -2,6 +2,7 @@
 #include "image/import.hpp"
 
 #include "image/config_changes.hpp"
+#include "image/docker_archive.hpp"
 #include "image/media_types.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -72,7 +73,10 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
   ::chmod(staging.path().c_str(), 0755);
   OciLayoutBuilder layout(staging.path());
 
-  // The layer.
+  // The layer. docker load reads uncompressed layers in every version (the digest is then the
+  // diff_id): a docker-archive's layer is never compressed.
+  const normalize::Compression compression =
+      options.format == ImageFormat::docker_archive ? normalize::Compression::none : options.layer.compression;
   const std::string scratch = layout.scratch_path("layer");
   normalize::LayerResult layer;
   {
@@ -83,12 +87,13 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
     util::FdSink sink(fd.get(), scratch);
     normalize::NormalizeOptions layer_options = options.layer;
     layer_options.compute_digests = true;
+    layer_options.compression = compression;
     layer = normalize::normalize_layer(source, layer_options, &sink, report);
     sink.finish();
     fd.close(scratch);
   }
   const Descriptor layer_desc =
-      layout.adopt_blob(scratch, layer.blob_digest, layer.blob_size, layer_media_type(options.layer.compression));
+      layout.adopt_blob(scratch, layer.blob_digest, layer.blob_size, layer_media_type(compression));
 
   // The config: created is E, the one history entry too.
   const std::string created = rfc3339(options.layer.policy.epoch);
@@ -106,7 +111,8 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
     history["comment"] = options.message;
   }
   config["history"] = Json::array({history});
-  const Descriptor config_desc = layout.add_blob(canonical_json(config), media::oci_config);
+  const std::string config_bytes = canonical_json(config);
+  const Descriptor config_desc = layout.add_blob(config_bytes, media::oci_config);
 
   Json manifest;
   manifest["schemaVersion"] = 2;
@@ -131,6 +137,14 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
       util::throw_errno("cannot move the image into place", target);
     }
     staging.release();
+  } else if (options.format == ImageFormat::docker_archive) {
+    DockerArchiveImage archive;
+    archive.config = config_bytes;
+    archive.layers.push_back({layout.dir() + "/blobs/sha256/" + layer.blob_digest.substr(7), layer.diff_id,
+                              normalize::Compression::none});
+    archive.repo_tags = options.repo_tags;
+    archive.epoch = options.layer.policy.epoch;
+    write_docker_archive(archive, target);
   } else {
     // An oci-archive is the layout as a tar: the canonical encoding, owner 0:0, mtime E.
     normalize::NormalizeOptions archive_options;
@@ -150,7 +164,9 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
   }
 
   ImportResult r;
-  r.manifest_digest = manifest_desc.digest;
+  if (options.format != ImageFormat::docker_archive) {
+    r.manifest_digest = manifest_desc.digest;
+  }
   r.config_digest = config_desc.digest;
   r.diff_id = layer.diff_id;
   r.layer_digest = layer.blob_digest;

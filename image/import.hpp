@@ -9,19 +9,20 @@
 
 namespace reproimg::image {
 
-enum class ImageFormat { oci, oci_archive };
+enum class ImageFormat { oci, oci_archive, docker_archive };
 
 struct ImportOptions {
-  normalize::NormalizeOptions layer; // policy and layer compression (gzip by default)
+  normalize::NormalizeOptions layer; // policy and layer compression (a docker-archive's is none)
   Platform platform;
   std::string tag;                   // the index's org.opencontainers.image.ref.name; empty: none
+  std::vector<std::string> repo_tags; // docker-archive: its RepoTags, "name:tag"; empty: untagged
   std::vector<std::string> changes;  // Dockerfile instructions (--change)
   std::string message;               // the history comment
   ImageFormat format = ImageFormat::oci;
 };
 
 struct ImportResult {
-  std::string manifest_digest;
+  std::string manifest_digest; // empty for a docker-archive: it holds no manifest
   std::string config_digest; // the image ID
   std::string diff_id;
   std::string layer_digest;
@@ -29,7 +30,7 @@ struct ImportResult {
 };
 
 // Writes the image to out (an OCI layout directory that must not exist yet or be empty, or an
-// oci-archive file). Nothing appears at out unless the whole image was written.
+// oci-archive or docker-archive file). Nothing appears at out unless the whole image was written.
 ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOptions& options, const std::string& out,
                            normalize::Report& report);
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
+#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,31 @@ Magic sniff(const unsigned char* p, size_t n)
 
 } // namespace
 
+namespace {
+locale_t utf8_locale()
+{
+  static const locale_t loc = [] {
+    locale_t l = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+    return l ? l : ::newlocale(LC_CTYPE_MASK, "C.utf8", nullptr);
+  }();
+  return loc;
+}
+} // namespace
+
+Utf8LocaleScope::Utf8LocaleScope()
+{
+  if (const locale_t loc = utf8_locale()) {
+    m_previous = ::uselocale(loc);
+  }
+}
+
+Utf8LocaleScope::~Utf8LocaleScope()
+{
+  if (m_previous) {
+    ::uselocale(static_cast<locale_t>(m_previous));
+  }
+}
+
 std::string archive_message(archive* a)
 {
   const char* s = archive_error_string(a);
@@ -89,10 +115,34 @@ ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, digest::Sha2
 {
 }
 
+long ArchiveInput::raw_read(void* buf, size_t size)
+{
+  if (!m_ranged) {
+    return ::read(m_fd, buf, size);
+  }
+  const std::uint64_t left = m_end - m_pos;
+  const size_t n = left < size ? static_cast<size_t>(left) : size;
+  if (n == 0) {
+    return 0;
+  }
+  const ssize_t got = ::pread(m_fd, buf, n, static_cast<off_t>(m_pos));
+  if (got > 0) {
+    m_pos += static_cast<std::uint64_t>(got);
+  }
+  return got;
+}
+
+void ArchiveInput::set_range(std::uint64_t offset, std::uint64_t length)
+{
+  m_ranged = true;
+  m_pos = offset;
+  m_end = offset + length;
+}
+
 long ArchiveInput::read_more(const void** out)
 {
   for (;;) {
-    const ssize_t n = ::read(m_fd, m_buffer.data(), m_buffer.size());
+    const ssize_t n = raw_read(m_buffer.data(), m_buffer.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -127,6 +177,14 @@ std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t requ
   if (!in->m_seekable || request <= 0 || in->m_pending > 0) {
     return 0; // libarchive reads and discards instead
   }
+  if (in->m_ranged) {
+    if (static_cast<std::uint64_t>(request) > in->m_end - in->m_pos) {
+      return 0;
+    }
+    in->m_pos += static_cast<std::uint64_t>(request);
+    in->m_raw_bytes += static_cast<std::uint64_t>(request);
+    return request;
+  }
   // lseek succeeds past the end of a file: a skip that would leave the file is refused, so that
   // libarchive reads, meets the end, and reports the truncation as it does on a pipe.
   const off_t here = ::lseek(in->m_fd, 0, SEEK_CUR);
@@ -149,7 +207,7 @@ void ArchiveInput::open(archive* a, bool tar_formats)
   size_t have = 0;
   size_t want = 4096;
   while (have < want) {
-    const ssize_t n = ::read(m_fd, m_buffer.data() + have, want - have);
+    const ssize_t n = raw_read(m_buffer.data() + have, want - have);
     if (n < 0 && errno == EINTR) {
       continue;
     }

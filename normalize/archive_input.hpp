@@ -21,6 +21,9 @@ public:
   // bzip2, xz, zstd, or none; compress, lz4 and lzip are refused by name), and opens a. libarchive's own filter bidding is not used:
   // it nests filters (a gzip inside a gzip...) and 3.6 can loop on a crafted recursive gzip.
   void open(archive* a, bool tar_formats);
+  // Reads only [offset, offset + length) of the file, with pread (a member of an image archive).
+  // Call before open().
+  void set_range(std::uint64_t offset, std::uint64_t length);
 
   const std::string& name() const { return m_name; }
   const char* compression() const { return m_compression; }
@@ -34,6 +37,7 @@ private:
   static long read_callback(archive*, void* self, const void** out);
   static std::int64_t skip_callback(archive*, void* self, std::int64_t request);
   long read_more(const void** out);
+  long raw_read(void* buf, size_t size);
 
   int m_fd;
   bool m_seekable;
@@ -44,11 +48,28 @@ private:
   const char* m_compression = "none";
   std::uint64_t m_raw_bytes = 0;
   int m_errno = 0;
+  bool m_ranged = false;
+  std::uint64_t m_pos = 0;
+  std::uint64_t m_end = 0;
 };
 
 // A new reader restricted to what we trust: the tar formats (and an empty input) or, for
 // tar_formats == false, the raw format (decompression only). No filter is enabled: open() adds one.
 archive* new_restricted_reader(bool tar_formats);
+
+// While alive, this thread's character type is UTF-8 (C.UTF-8), whatever the process locale:
+// libarchive converts pax names through the locale, so a fixed one makes names, warnings and
+// reports the same under LC_ALL=C and C.UTF-8.
+class Utf8LocaleScope {
+public:
+  Utf8LocaleScope();
+  ~Utf8LocaleScope();
+  Utf8LocaleScope(const Utf8LocaleScope&) = delete;
+  Utf8LocaleScope& operator=(const Utf8LocaleScope&) = delete;
+
+private:
+  void* m_previous = nullptr; // locale_t
+};
 
 // libarchive's error string, cleaned to one line.
 std::string archive_message(archive* a);

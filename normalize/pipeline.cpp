@@ -64,6 +64,8 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
     struct stat st {};
     input.seekable = ::fstat(input.fd, &st) == 0 && S_ISREG(st.st_mode);
     input.file_size = input.seekable ? static_cast<std::uint64_t>(st.st_size) : 0;
+    input.range_offset = source.offset;
+    input.range_length = source.length;
     store.set_source(input.fd, input.name);
     const TarReadResult r = read_tar(input, builder, progress, true);
     result.input_compression = r.compression;

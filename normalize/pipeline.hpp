@@ -7,14 +7,21 @@
 #include "util/file.hpp"
 #include "util/progress.hpp"
 
+#include <optional>
 #include <string>
 
 namespace reproimg::normalize {
 
 struct LayerSource {
   enum class Kind { tar, directory };
+  LayerSource() = default;
+  LayerSource(Kind k, std::string p) : kind(k), path(std::move(p)) {}
+
   Kind kind = Kind::tar;
   std::string path; // "-" is standard input
+  // A layer stored inside a file (a member of an image archive): bytes [offset, offset + *length).
+  std::uint64_t offset = 0;
+  std::optional<std::uint64_t> length;
   std::string display_name() const { return path == "-" ? "<stdin>" : path; }
 };
 

@@ -19,12 +19,34 @@ struct ArchiveDeleter {
 
 } // namespace
 
+namespace {
+StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* decompressed, bool ranged,
+                           std::uint64_t range_offset, std::uint64_t range_length);
+} // namespace
+
 StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed)
+{
+  return digest_input(fd, name, decompressed, false, 0, 0);
+}
+
+StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
+                                  util::ByteSink* decompressed)
+{
+  return digest_input(fd, name, decompressed, true, offset, length);
+}
+
+namespace {
+
+StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* decompressed, bool ranged,
+                           std::uint64_t range_offset, std::uint64_t range_length)
 {
   std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(false));
   archive* a = holder.get();
   digest::Sha256 blob_hash;
   ArchiveInput in(fd, false, name, &blob_hash);
+  if (ranged) {
+    in.set_range(range_offset, range_length);
+  }
   auto fail = [&](const char* what) {
     in.rethrow_read_error();
     throw util::Error(util::Location{name, std::nullopt, archive_filter_bytes(a, -1)},
@@ -70,5 +92,7 @@ StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* dec
   out.diff_id = same ? out.blob_digest : tar_hash.finish_digest();
   return out;
 }
+
+} // namespace
 
 } // namespace reproimg::normalize

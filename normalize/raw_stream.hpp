@@ -20,5 +20,8 @@ struct StreamDigests {
 // Reads fd to its end. name is for messages. decompressed, if set, receives the tar stream (not
 // finished: the caller owns it).
 StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr);
+// The same over bytes [offset, offset + length) of fd, read with pread.
+StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
+                                  util::ByteSink* decompressed = nullptr);
 
 } // namespace reproimg::normalize

@@ -100,9 +100,14 @@ private:
 
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
 {
+  const Utf8LocaleScope utf8;
   std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(true));
   archive* a = holder.get();
   ArchiveInput in(input.fd, input.seekable, input.name);
+  if (input.range_length) {
+    in.set_range(input.range_offset, *input.range_length);
+  }
+  const std::uint64_t available = input.range_length ? *input.range_length : input.file_size;
   in.open(a, true);
   const bool fast = allow_source_offsets && input.seekable && std::string(in.compression()) == "none";
 
@@ -199,8 +204,8 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       const auto data_offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
       // Only data that is really there is referenced; otherwise libarchive reads it and
       // reports the truncation itself.
-      if (data_offset + entry.size <= input.file_size) {
-        offset = data_offset;
+      if (data_offset + entry.size <= available) {
+        offset = input.range_offset + data_offset;
         result.contents_in_source = true;
       }
     }

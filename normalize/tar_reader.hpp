@@ -4,6 +4,7 @@
 #include "normalize/source.hpp"
 #include "util/progress.hpp"
 
+#include <optional>
 #include <string>
 
 struct archive;
@@ -15,6 +16,9 @@ struct TarInput {
   int fd = -1;      // not owned
   bool seekable = false;
   std::uint64_t file_size = 0; // when seekable
+  // A member of an image archive: only [range_offset, range_offset + *range_length) is read.
+  std::uint64_t range_offset = 0;
+  std::optional<std::uint64_t> range_length;
 };
 
 struct TarReadResult {

@@ -9,6 +9,8 @@ packages=(
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
   # clients that judge our images
   skopeo umoci oci-image-tool
+  # podman loads and runs the images (tests/cli/test_podman.sh), with runc as its runtime
+  podman runc
   # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
   time openssl
 )

@@ -205,6 +205,18 @@ void remove_temp_files_in_flight()
 
 AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path))
 {
+  struct stat st {};
+  if (::stat(m_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device or a fifo (-o /dev/null, a named pipe): nothing to replace atomically, and a rename
+    // would put a regular file in place of the device node.
+    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      throw_errno("cannot open output", m_path);
+    }
+    m_fd = Fd(fd);
+    m_direct = true;
+    return;
+  }
   std::string templ = m_path + ".tmp.XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
@@ -220,6 +232,9 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
 
 AtomicFile::~AtomicFile()
 {
+  if (m_direct) {
+    return;
+  }
   if (!m_committed) {
     ::unlink(m_temp_path.c_str());
   }
@@ -234,6 +249,11 @@ AtomicFile::~AtomicFile()
 
 void AtomicFile::commit()
 {
+  if (m_direct) {
+    m_fd.close(m_path);
+    m_committed = true;
+    return;
+  }
   m_fd.close(m_temp_path);
   if (::rename(m_temp_path.c_str(), m_path.c_str()) != 0) {
     throw_errno("cannot rename temporary file into place", m_path);

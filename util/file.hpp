@@ -68,6 +68,7 @@ private:
 
 // An output file that appears under its name only when commit() succeeds: it is written to a
 // temporary file in the same directory and renamed. Destroyed without commit, the temp is removed.
+// An existing device or fifo (/dev/null, a named pipe) is written in place instead.
 class AtomicFile {
 public:
   explicit AtomicFile(std::string path, unsigned mode = 0644);
@@ -85,6 +86,7 @@ private:
   std::string m_temp_path;
   Fd m_fd;
   bool m_committed = false;
+  bool m_direct = false; // an existing device or fifo, written in place
 };
 
 // Writes a whole file atomically.

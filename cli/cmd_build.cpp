@@ -1,0 +1,126 @@
+// reproimg build: the reproducible `docker build` of a FROM scratch Dockerfile (no daemon).
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "image/build.hpp"
+#include "util/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace reproimg::cli {
+
+namespace {
+
+const char* const k_examples = R"(  # A static binary and its configuration, as an OCI layout skopeo and podman read:
+  cat > Dockerfile <<'END'
+  FROM scratch
+  ARG VERSION=1.0
+  COPY --chmod=755 hello /usr/local/bin/hello
+  ADD rootfs-extra.tar.gz /
+  ENV APP_VERSION=$VERSION
+  LABEL org.opencontainers.image.version=$VERSION
+  CMD ["/usr/local/bin/hello"]
+  END
+  SOURCE_DATE_EPOCH=1700000000 reproimg build -f Dockerfile . --tag 1.0 -o hello-oci
+  skopeo inspect oci:hello-oci:1.0
+  # The same image as an oci-archive, with a build argument:
+  reproimg build . --build-arg VERSION=1.1 --format oci-archive -o hello.tar
+RUN is refused (there is no container runtime): build a rootfs with debootstrap and `reproimg import` it.
+)";
+
+} // namespace
+
+int cmd_build(int argc, char** argv)
+{
+  cxxopts::Options options("reproimg build",
+                           "Build a FROM scratch Dockerfile over a context directory, reproducibly and without a daemon.\n"
+                           "Each ADD and COPY is one canonical layer; every time in the image is E; RUN is refused.");
+  options.positional_help("CONTEXT -o OUT");
+  options.add_options()
+    ("context", "the build context directory", cxxopts::value<std::string>(), "CONTEXT")
+    ("f,file", "the Dockerfile (default: CONTEXT/Dockerfile; - reads standard input)", cxxopts::value<std::string>(), "FILE")
+    ("o,output", "OCI layout directory (new or empty), or oci-archive file", cxxopts::value<std::string>(), "OUT")
+    ("build-arg", "set an ARG: K=V, or K to take the value from the environment; repeatable",
+     cxxopts::value<std::vector<std::string>>(), "K=V")
+    ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive")
+    ("tag", "tag recorded in the index (org.opencontainers.image.ref.name)", cxxopts::value<std::string>(), "TAG")
+    ("platform", "image platform (TARGETOS, TARGETARCH, ... for ARG)", cxxopts::value<std::string>()->default_value("linux/amd64"), "OS/ARCH[/VARIANT]")
+    ("compress", "layer compression", cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
+    ("json", "print the identities as JSON");
+  add_policy_options(options);
+  add_output_options(options);
+  options.parse_positional({"context"});
+  const auto r = options.parse(argc, argv);
+  if (r.count("help")) {
+    return print_help(options, k_examples);
+  }
+  if (!r.count("context") || !r.count("output")) {
+    throw util::Error("build: want CONTEXT and -o OUT (see reproimg build --help)");
+  }
+  image::BuildOptions opts;
+  opts.layer.policy = policy_from(r);
+  opts.layer.progress = progress_from(r);
+  const auto c = normalize::parse_compression(r["compress"].as<std::string>());
+  if (!c) {
+    throw util::Error("--compress must be none, gzip or zstd");
+  }
+  opts.layer.compression = *c;
+  opts.platform = image::parse_platform(r["platform"].as<std::string>());
+  if (r.count("tag")) {
+    std::string tag = r["tag"].as<std::string>();
+    // "name:tag" -> the tag; the OCI layout names a manifest by its tag alone.
+    const auto colon = tag.rfind(':');
+    if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
+      tag = tag.substr(colon + 1);
+    }
+    opts.tag = tag;
+  }
+  if (r.count("file")) {
+    opts.dockerfile = r["file"].as<std::string>();
+  }
+  if (r.count("build-arg")) {
+    for (const auto& a : r["build-arg"].as<std::vector<std::string>>()) {
+      const auto eq = a.find('=');
+      if (eq == 0 || a.empty()) {
+        throw util::Error("--build-arg '" + util::printable(a) + "': want KEY=VALUE or KEY");
+      }
+      if (eq != std::string::npos) {
+        opts.build_args[a.substr(0, eq)] = a.substr(eq + 1);
+      } else if (const char* v = std::getenv(a.c_str())) {
+        opts.build_args[a] = v; // as docker build: a bare KEY takes the caller's environment
+      }
+    }
+  }
+  const std::string format = r["format"].as<std::string>();
+  if (format == "oci") {
+    opts.format = image::ImageFormat::oci;
+  } else if (format == "oci-archive") {
+    opts.format = image::ImageFormat::oci_archive;
+  } else {
+    throw util::Error("--format must be oci or oci-archive (docker-archive is not written yet)");
+  }
+  const Verbosity verbosity = verbosity_from(r);
+  normalize::Report report;
+  const auto result =
+      image::build_image(r["context"].as<std::string>(), opts, r["output"].as<std::string>(), report);
+  print_warnings(report, verbosity);
+  if (r.count("json")) {
+    image::Json layers = image::Json::array();
+    for (const auto& l : result.layers) {
+      layers.push_back({{"diff_id", l.diff_id}, {"digest", l.digest}, {"size", l.size}, {"created_by", l.created_by}});
+    }
+    image::Json j = {{"manifest_digest", result.manifest_digest}, {"config_digest", result.config_digest},
+                     {"layers", layers}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (verbosity != Verbosity::quiet) {
+    std::printf("manifest  %s\nimage ID  %s\n", result.manifest_digest.c_str(), result.config_digest.c_str());
+    for (size_t i = 0; i < result.layers.size(); ++i) {
+      const auto& l = result.layers[i];
+      std::printf("layer %zu   %s  (diff_id %s, %llu bytes)\n", i + 1, l.digest.c_str(), l.diff_id.c_str(),
+                  static_cast<unsigned long long>(l.size));
+    }
+  }
+  return 0;
+}
+
+} // namespace reproimg::cli

@@ -1,0 +1,610 @@
+// Image reading: reference parsing, directory and archive stores, index/manifest/config resolution.
+#include "image/image_source.hpp"
+
+#include "digest/sha256.hpp"
+#include "image/media_types.hpp"
+#include "normalize/path.hpp"
+#include "normalize/tar_reader.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+#include <algorithm>
+#include <sys/stat.h>
+
+namespace reproimg::image {
+
+namespace {
+
+constexpr std::uint64_t k_max_document = 8u << 20; // index, manifest, config: JSON, never large
+
+bool is_dir(const std::string& p)
+{
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_file(const std::string& p)
+{
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// "PATH:REF" -> {PATH, REF} where PATH exists; the longest existing prefix wins.
+std::pair<std::string, std::string> split_existing(const std::string& spec, bool docker)
+{
+  if (is_dir(spec) || is_file(spec)) {
+    return {spec, ""};
+  }
+  // docker-archive:FILE:name:tag -> the first ':' whose prefix exists.
+  if (docker) {
+    for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
+      if (is_file(spec.substr(0, pos))) {
+        return {spec.substr(0, pos), spec.substr(pos + 1)};
+      }
+    }
+  }
+  const auto pos = spec.rfind(':');
+  if (pos != std::string::npos && spec.find('/', pos) == std::string::npos) {
+    return {spec.substr(0, pos), spec.substr(pos + 1)};
+  }
+  return {spec, ""};
+}
+
+struct Member {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  bool has_data = false; // the bytes lie contiguous in the archive
+  bool symlink = false;
+  std::string link_target;
+};
+
+// Indexes the members of an uncompressed tar by canonical path (data offsets, not data).
+class MemberIndexer : public normalize::EntryVisitor {
+public:
+  explicit MemberIndexer(std::map<std::string, Member>& members) : m_members(members) {}
+  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  {
+    const auto cp = normalize::canonical_path(e.path);
+    if (cp.status != normalize::PathStatus::ok) {
+      return; // "./" and such: nothing an image refers to
+    }
+    Member m;
+    if (e.type == normalize::EntryType::regular) {
+      m.size = e.size;
+      if (const auto off = data.source_offset()) {
+        m.offset = *off;
+        m.has_data = true;
+      } else {
+        m.has_data = e.size == 0;
+      }
+    } else if (e.type == normalize::EntryType::symlink || e.type == normalize::EntryType::hardlink) {
+      m.symlink = true;
+      m.link_target = e.link_target;
+      if (e.type == normalize::EntryType::hardlink) {
+        m.link_target = "/" + e.link_target; // archive-absolute
+      }
+    } else {
+      return;
+    }
+    m_members[cp.path] = m;
+  }
+  void on_warning(const std::string&) override {}
+
+private:
+  std::map<std::string, Member>& m_members;
+};
+
+class DirStore : public ImageStore {
+public:
+  explicit DirStore(std::string root) : m_root(std::move(root)) {}
+  bool exists(const std::string& path) const override { return is_file(full(path)); }
+  std::string read_small(const std::string& path, std::uint64_t max_size) const override
+  {
+    if (size_of(path) > max_size) {
+      throw util::Error(util::Location{full(path), std::nullopt, std::nullopt}, "too large for a JSON document");
+    }
+    return util::read_file(full(path));
+  }
+  normalize::LayerSource layer_source(const std::string& path) const override
+  {
+    size_of(path);
+    return {normalize::LayerSource::Kind::tar, full(path)};
+  }
+  std::uint64_t size_of(const std::string& path) const override
+  {
+    struct stat st {};
+    if (::stat(full(path).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw util::Error(util::Location{full(path), std::nullopt, std::nullopt}, "missing from the image");
+    }
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+  std::string describe(const std::string& path) const override { return full(path); }
+
+private:
+  std::string full(const std::string& path) const
+  {
+    const auto cp = normalize::canonical_path(path);
+    if (cp.status != normalize::PathStatus::ok) {
+      throw util::Error(util::Location{m_root, path, std::nullopt}, "unsafe path in the image");
+    }
+    return m_root + "/" + cp.path;
+  }
+  std::string m_root;
+};
+
+class ArchiveStore : public ImageStore {
+public:
+  explicit ArchiveStore(std::string file) : m_file(std::move(file))
+  {
+    util::Fd fd = util::open_read(m_file);
+    struct stat st {};
+    ::fstat(fd.get(), &st);
+    normalize::TarInput input;
+    input.name = m_file;
+    input.fd = fd.get();
+    input.seekable = S_ISREG(st.st_mode);
+    input.file_size = static_cast<std::uint64_t>(st.st_size);
+    MemberIndexer indexer(m_members);
+    util::Progress quiet(util::ProgressMode::off, "");
+    const auto result = normalize::read_tar(input, indexer, quiet, true);
+    if (result.compression != "none") {
+      throw util::Error(util::Location{m_file, std::nullopt, std::nullopt},
+                        "a " + result.compression + "-compressed image archive; decompress it first");
+    }
+  }
+  bool exists(const std::string& path) const override { return find(path) != nullptr; }
+  std::string read_small(const std::string& path, std::uint64_t max_size) const override
+  {
+    const Member& m = get(path);
+    if (m.size > max_size) {
+      throw util::Error(util::Location{m_file, path, std::nullopt}, "too large for a JSON document");
+    }
+    std::string out(static_cast<size_t>(m.size), '\0');
+    util::Fd fd = util::open_read(m_file);
+    util::pread_exact(fd.get(), out.data(), out.size(), m.offset, m_file);
+    return out;
+  }
+  normalize::LayerSource layer_source(const std::string& path) const override
+  {
+    const Member& m = get(path);
+    normalize::LayerSource s{normalize::LayerSource::Kind::tar, m_file};
+    s.offset = m.offset;
+    s.length = m.size;
+    return s;
+  }
+  std::uint64_t size_of(const std::string& path) const override { return get(path).size; }
+  std::string describe(const std::string& path) const override { return m_file + ":" + path; }
+
+private:
+  const Member* find(const std::string& path) const
+  {
+    auto cp = normalize::canonical_path(path);
+    if (cp.status != normalize::PathStatus::ok) {
+      return nullptr;
+    }
+    std::string p = cp.path;
+    // docker save links repeated layers to the first copy: follow (a few) symlinks.
+    for (int hops = 0; hops < 8; ++hops) {
+      const auto it = m_members.find(p);
+      if (it == m_members.end()) {
+        return nullptr;
+      }
+      if (!it->second.symlink) {
+        return &it->second;
+      }
+      const std::string& t = it->second.link_target;
+      std::string joined;
+      if (!t.empty() && t[0] == '/') {
+        joined = t;
+      } else {
+        const auto slash = p.rfind('/');
+        joined = (slash == std::string::npos ? "" : p.substr(0, slash + 1)) + t;
+      }
+      // Resolve ".." lexically, never above the archive's root.
+      std::vector<std::string> parts;
+      size_t i = 0;
+      while (i <= joined.size()) {
+        size_t j = joined.find('/', i);
+        if (j == std::string::npos) j = joined.size();
+        const std::string part = joined.substr(i, j - i);
+        if (part == "..") {
+          if (parts.empty()) return nullptr;
+          parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+          parts.push_back(part);
+        }
+        i = j + 1;
+      }
+      p.clear();
+      for (const auto& part : parts) {
+        p += (p.empty() ? "" : "/") + part;
+      }
+    }
+    return nullptr;
+  }
+  const Member& get(const std::string& path) const
+  {
+    const Member* m = find(path);
+    if (!m) {
+      throw util::Error(util::Location{m_file, path, std::nullopt}, "missing from the archive");
+    }
+    if (!m->has_data) {
+      throw util::Error(util::Location{m_file, path, std::nullopt}, "member data is not readable in place");
+    }
+    return *m;
+  }
+  std::string m_file;
+  std::map<std::string, Member> m_members;
+};
+
+std::string blob_path(const std::string& digest, const std::string& what)
+{
+  if (digest.rfind("sha256:", 0) == 0 && !digest::is_sha256_digest(digest)) {
+    throw util::Error(what + ": malformed digest '" + util::printable(digest) + "'");
+  }
+  if (!digest::is_sha256_digest(digest)) {
+    throw util::Error(what + ": unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
+  }
+  return "blobs/sha256/" + digest.substr(7);
+}
+
+Json parse_json(const std::string& bytes, const std::string& what)
+{
+  try {
+    return Json::parse(bytes);
+  } catch (const std::exception& e) {
+    throw util::Error(what + ": not valid JSON: " + e.what());
+  }
+}
+
+std::string get_string(const Json& j, const char* key, const std::string& what)
+{
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
+    throw util::Error(what + ": missing or non-string \"" + key + "\"");
+  }
+  return j[key].get<std::string>();
+}
+
+std::uint64_t get_size(const Json& j, const std::string& what)
+{
+  if (!j.contains("size") || !j["size"].is_number_unsigned()) {
+    throw util::Error(what + ": missing or invalid \"size\"");
+  }
+  return j["size"].get<std::uint64_t>();
+}
+
+std::string compression_of(const std::string& media_type)
+{
+  if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+gzip") == 0) return "gzip";
+  if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+zstd") == 0) return "zstd";
+  if (media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip") return "gzip";
+  if (media_type == media::oci_layer || media_type == "application/vnd.docker.image.rootfs.diff.tar") return "none";
+  return "";
+}
+
+bool is_index(const std::string& mt)
+{
+  return mt == media::oci_index || mt == "application/vnd.docker.distribution.manifest.list.v2+json";
+}
+
+bool is_image_manifest(const std::string& mt)
+{
+  return mt == media::oci_manifest || mt == "application/vnd.docker.distribution.manifest.v2+json";
+}
+
+std::string platform_text(const Json& p)
+{
+  if (!p.is_object()) {
+    return "unknown";
+  }
+  std::string s = p.value("os", "?") + "/" + p.value("architecture", "?");
+  if (p.contains("variant") && p["variant"].is_string()) {
+    s += "/" + p["variant"].get<std::string>();
+  }
+  return s;
+}
+
+struct Candidate {
+  Json descriptor;
+  std::string where;
+  std::string tag; // its own ref.name, or that of the index it was found under
+};
+
+std::string ref_name(const Json& d)
+{
+  if (d.contains("annotations") && d["annotations"].is_object()) {
+    const Json& a = d["annotations"];
+    if (a.contains("org.opencontainers.image.ref.name") && a["org.opencontainers.image.ref.name"].is_string()) {
+      return a["org.opencontainers.image.ref.name"].get<std::string>();
+    }
+  }
+  return "";
+}
+
+// Collects image manifests under an index (nested indexes followed, depth-limited).
+void collect(const ImageStore& store, const Json& index, const std::string& where, int depth,
+             const std::string& inherited_tag, std::vector<Candidate>& out)
+{
+  if (depth > 8) {
+    throw util::Error(where + ": indexes nested too deeply (a loop?)");
+  }
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    throw util::Error(where + ": no \"manifests\" list");
+  }
+  for (const auto& d : index["manifests"]) {
+    const std::string mt = get_string(d, "mediaType", where);
+    const std::string own = ref_name(d);
+    const std::string tag = own.empty() ? inherited_tag : own;
+    if (is_index(mt)) {
+      const std::string digest = get_string(d, "digest", where);
+      const std::string path = blob_path(digest, where);
+      const std::string bytes = store.read_small(path, k_max_document);
+      verify_blob(bytes, digest, get_size(d, where), store.describe(path));
+      collect(store, parse_json(bytes, store.describe(path)), store.describe(path), depth + 1, tag, out);
+    } else if (is_image_manifest(mt)) {
+      out.push_back({d, where, tag});
+    }
+  }
+}
+
+Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
+{
+  if (!store.exists("index.json")) {
+    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+                      "missing: not an OCI image layout");
+  }
+  const Json index = parse_json(store.read_small("index.json", k_max_document), store.describe("index.json"));
+  std::vector<Candidate> all;
+  collect(store, index, store.describe("index.json"), 0, "", all);
+  std::vector<Candidate> named;
+  for (const auto& c : all) {
+    if (ref.reference.empty() || c.tag == ref.reference) {
+      named.push_back(c);
+    }
+  }
+  if (named.empty()) {
+    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+                      ref.reference.empty() ? "no image manifest in the layout"
+                                            : "no image tagged '" + util::printable(ref.reference) + "'");
+  }
+  std::vector<Candidate> chosen;
+  const Platform want = platform.value_or(Platform{});
+  for (const auto& c : named) {
+    const Json p = c.descriptor.contains("platform") ? c.descriptor["platform"] : Json();
+    if (named.size() == 1 ||
+        (p.is_object() && p.value("os", "") == want.os && p.value("architecture", "") == want.architecture &&
+         (want.variant.empty() || p.value("variant", "") == want.variant))) {
+      chosen.push_back(c);
+    }
+  }
+  if (chosen.size() != 1) {
+    std::string list;
+    const size_t shown = std::min<size_t>(named.size(), 8);
+    for (size_t i = 0; i < shown; ++i) {
+      const Json& d = named[i].descriptor;
+      const std::string& tag = named[i].tag;
+      list += (list.empty() ? "" : ", ") + (tag.empty() ? std::string("untagged") : "tag " + util::printable(tag)) +
+              " " + platform_text(d.contains("platform") ? d["platform"] : Json());
+    }
+    if (shown < named.size()) {
+      list += ", ...";
+    }
+    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+                      std::to_string(named.size()) + " image manifests (" + list +
+                          "); choose one with oci:DIR:TAG or --platform");
+  }
+  const Json& md = chosen[0].descriptor;
+  Image img;
+  img.ref = ref;
+  img.manifest_media_type = get_string(md, "mediaType", "manifest descriptor");
+  img.manifest_digest = get_string(md, "digest", "manifest descriptor");
+  const std::string mpath = blob_path(img.manifest_digest, "manifest descriptor");
+  img.manifest_bytes = store.read_small(mpath, k_max_document);
+  verify_blob(img.manifest_bytes, img.manifest_digest, get_size(md, "manifest descriptor"), store.describe(mpath));
+  const Json manifest = parse_json(img.manifest_bytes, store.describe(mpath));
+  const std::string mwhat = store.describe(mpath);
+  if (!manifest.contains("config") || !manifest["config"].is_object()) {
+    throw util::Error(mwhat + ": no \"config\" descriptor");
+  }
+  const Json& cd = manifest["config"];
+  const std::string config_mt = get_string(cd, "mediaType", mwhat);
+  if (config_mt != media::oci_config && config_mt != "application/vnd.docker.container.image.v1+json") {
+    throw util::Error(mwhat + ": not a container image (config media type " + util::printable(config_mt) + ")");
+  }
+  img.config_digest = get_string(cd, "digest", mwhat);
+  const std::string cpath = blob_path(img.config_digest, mwhat);
+  img.config_bytes = store.read_small(cpath, k_max_document);
+  verify_blob(img.config_bytes, img.config_digest, get_size(cd, mwhat), store.describe(cpath));
+  img.config = parse_json(img.config_bytes, store.describe(cpath));
+  if (!manifest.contains("layers") || !manifest["layers"].is_array()) {
+    throw util::Error(mwhat + ": no \"layers\" list");
+  }
+  for (const auto& ld : manifest["layers"]) {
+    LayerRef l;
+    l.media_type = get_string(ld, "mediaType", mwhat);
+    l.digest = get_string(ld, "digest", mwhat);
+    l.size = get_size(ld, mwhat);
+    l.path = blob_path(l.digest, mwhat);
+    l.compression = compression_of(l.media_type);
+    if (store.size_of(l.path) != l.size) {
+      throw util::Error(util::Location{store.describe(l.path), std::nullopt, std::nullopt},
+                        "size " + std::to_string(store.size_of(l.path)) + " differs from the descriptor's " +
+                            std::to_string(l.size));
+    }
+    img.layers.push_back(l);
+  }
+  return img;
+}
+
+Image load_docker(const ImageStore& store, const ImageRef& ref)
+{
+  const std::string what = store.describe("manifest.json");
+  const Json list = parse_json(store.read_small("manifest.json", k_max_document), what);
+  if (!list.is_array() || list.empty()) {
+    throw util::Error(what + ": not a list of images");
+  }
+  std::string want = ref.reference;
+  if (!want.empty() && want[0] != '@' && want.find(':') == std::string::npos) {
+    want += ":latest";
+  }
+  const Json* chosen = nullptr;
+  std::string tags;
+  for (const auto& entry : list) {
+    if (!entry.is_object()) {
+      throw util::Error(what + ": an entry is not an object");
+    }
+    if (entry.contains("RepoTags") && entry["RepoTags"].is_array()) {
+      for (const auto& t : entry["RepoTags"]) {
+        if (t.is_string()) {
+          tags += (tags.empty() ? "" : ", ") + t.get<std::string>();
+          if (t.get<std::string>() == want) {
+            chosen = &entry;
+          }
+        }
+      }
+    }
+  }
+  if (!want.empty() && want[0] == '@') {
+    // skopeo's docker-archive:FILE:@N: the N-th image of manifest.json.
+    size_t n = 0;
+    try {
+      n = std::stoul(want.substr(1));
+    } catch (const std::exception&) {
+      throw util::Error(what + ": '" + util::printable(want) + "' is not @INDEX");
+    }
+    if (n >= list.size()) {
+      throw util::Error(what + ": no image @" + std::to_string(n) + " (" + std::to_string(list.size()) + " images)");
+    }
+    chosen = &list[n];
+  } else if (want.empty()) {
+    if (list.size() != 1) {
+      throw util::Error(what + ": " + std::to_string(list.size()) + " images (" + tags +
+                        "); name one: docker-archive:FILE:name:tag");
+    }
+    chosen = &list[0];
+  } else if (!chosen) {
+    throw util::Error(what + ": no image tagged '" + util::printable(want) + "' (have: " + tags + ")");
+  }
+  Image img;
+  img.ref = ref;
+  const std::string config_path = get_string(*chosen, "Config", what);
+  img.config_bytes = store.read_small(config_path, k_max_document);
+  img.config_digest = digest::sha256_digest(img.config_bytes);
+  img.config = parse_json(img.config_bytes, store.describe(config_path));
+  if (chosen->contains("RepoTags") && (*chosen)["RepoTags"].is_array()) {
+    for (const auto& t : (*chosen)["RepoTags"]) {
+      if (t.is_string()) img.repo_tags.push_back(t.get<std::string>());
+    }
+  }
+  if (!chosen->contains("Layers") || !(*chosen)["Layers"].is_array()) {
+    throw util::Error(what + ": no \"Layers\" list");
+  }
+  for (const auto& lp : (*chosen)["Layers"]) {
+    if (!lp.is_string()) {
+      throw util::Error(what + ": a layer path is not a string");
+    }
+    LayerRef l;
+    l.path = lp.get<std::string>();
+    l.media_type = "application/vnd.docker.image.rootfs.diff.tar";
+    l.size = store.size_of(l.path);
+    // The blob digest is known only once the layer is read (a path names it, not a digest).
+    img.layers.push_back(l);
+  }
+  return img;
+}
+
+} // namespace
+
+void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)
+{
+  if (bytes.size() != size) {
+    throw util::Error(what + ": size " + std::to_string(bytes.size()) + " differs from the descriptor's " +
+                      std::to_string(size));
+  }
+  const std::string actual = digest::sha256_digest(bytes);
+  if (actual != digest) {
+    throw util::Error(what + ": content digest " + actual + " differs from the descriptor's " + digest);
+  }
+}
+
+std::optional<ImageRef> parse_image_ref(const std::string& spec)
+{
+  auto with_prefix = [&](const char* prefix, ImageRef::Kind kind) -> std::optional<ImageRef> {
+    const std::string p = prefix;
+    if (spec.rfind(p, 0) != 0) {
+      return std::nullopt;
+    }
+    const auto [path, reference] = split_existing(spec.substr(p.size()), kind == ImageRef::Kind::docker_archive);
+    return ImageRef{kind, path, reference};
+  };
+  if (auto r = with_prefix("oci:", ImageRef::Kind::oci)) return r;
+  if (auto r = with_prefix("oci-archive:", ImageRef::Kind::oci_archive)) return r;
+  if (auto r = with_prefix("docker-archive:", ImageRef::Kind::docker_archive)) return r;
+  if (spec.rfind("tar:", 0) == 0 || spec.rfind("dir:", 0) == 0 || spec == "-") {
+    return std::nullopt;
+  }
+  if (is_dir(spec)) {
+    if (is_file(spec + "/oci-layout") || is_file(spec + "/index.json")) {
+      return ImageRef{ImageRef::Kind::oci, spec, ""};
+    }
+    return std::nullopt;
+  }
+  if (!is_file(spec)) {
+    return std::nullopt;
+  }
+  // A file: an image archive if it is an uncompressed tar holding manifest.json or oci-layout.
+  try {
+    ArchiveStore store(spec);
+    if (store.exists("manifest.json")) {
+      return ImageRef{ImageRef::Kind::docker_archive, spec, ""};
+    }
+    if (store.exists("oci-layout") && store.exists("index.json")) {
+      return ImageRef{ImageRef::Kind::oci_archive, spec, ""};
+    }
+  } catch (const util::Error&) {
+    // Compressed or not a tar: a layer, as far as detection goes.
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
+{
+  if (ref.kind == ImageRef::Kind::oci) {
+    if (!is_dir(ref.path)) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "not a directory (an OCI layout)");
+    }
+    return std::make_unique<DirStore>(ref.path);
+  }
+  return std::make_unique<ArchiveStore>(ref.path);
+}
+
+Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
+{
+  Image img;
+  if (ref.kind == ImageRef::Kind::docker_archive && !store.exists("index.json")) {
+    img = load_docker(store, ref);
+  } else if (ref.kind == ImageRef::Kind::docker_archive && store.exists("manifest.json")) {
+    // Docker 25+: an OCI layout with manifest.json beside it; the manifest.json names the image.
+    img = load_docker(store, ref);
+  } else {
+    img = load_oci(store, ref, platform);
+  }
+  if (!img.config.is_object() || !img.config.contains("rootfs") || !img.config["rootfs"].is_object() ||
+      !img.config["rootfs"].contains("diff_ids") || !img.config["rootfs"]["diff_ids"].is_array()) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config has no rootfs.diff_ids");
+  }
+  for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+    if (!d.is_string()) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config: a diff_id is not a string");
+    }
+    img.diff_ids.push_back(d.get<std::string>());
+  }
+  if (img.diff_ids.size() != img.layers.size()) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
+                      "the manifest lists " + std::to_string(img.layers.size()) + " layers but the config " +
+                          std::to_string(img.diff_ids.size()) + " diff_ids");
+  }
+  return img;
+}
+
+} // namespace reproimg::image

@@ -1,0 +1,74 @@
+// Reading images: OCI layouts, oci-archives and `docker save` archives, every blob checked against
+// its descriptor's digest and size.
+#pragma once
+
+#include "image/json.hpp"
+#include "image/oci_layout.hpp"
+#include "normalize/pipeline.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reproimg::image {
+
+// A reference as skopeo spells it: oci:DIR[:tag], oci-archive:FILE[:tag],
+// docker-archive:FILE[:name:tag]; without a prefix the kind is detected.
+struct ImageRef {
+  enum class Kind { oci, oci_archive, docker_archive };
+  Kind kind = Kind::oci;
+  std::string path;
+  std::string reference; // tag (OCI) or name:tag (docker-archive); empty: the only image
+};
+
+// nullopt when spec names no image (a layer tar or a directory that is not an OCI layout).
+std::optional<ImageRef> parse_image_ref(const std::string& spec);
+
+// Where blobs and files of an image live: a directory, or the members of an uncompressed tar.
+class ImageStore {
+public:
+  virtual ~ImageStore() = default;
+  static std::unique_ptr<ImageStore> open(const ImageRef& ref);
+
+  virtual bool exists(const std::string& path) const = 0;
+  // The bytes of a small file (JSON documents): at most max_size bytes, or an error.
+  virtual std::string read_small(const std::string& path, std::uint64_t max_size) const = 0;
+  // The file as a layer source for the normalise pipeline (a file, or a byte range of the archive).
+  virtual normalize::LayerSource layer_source(const std::string& path) const = 0;
+  virtual std::uint64_t size_of(const std::string& path) const = 0;
+  // For messages: "FILE" or "ARCHIVE:MEMBER".
+  virtual std::string describe(const std::string& path) const = 0;
+};
+
+struct LayerRef {
+  std::string media_type;
+  std::string digest;   // the blob digest (descriptor, or computed for a legacy docker-archive)
+  std::uint64_t size = 0;
+  std::string path;     // where the blob is in the store
+  std::string compression; // "none", "gzip", "zstd" from the media type ("" unknown: sniffed)
+};
+
+struct Image {
+  ImageRef ref;
+  std::string manifest_media_type;
+  std::string manifest_bytes;  // empty for a legacy docker-archive (no manifest blob)
+  std::string manifest_digest;
+  std::string config_bytes;
+  std::string config_digest;   // the image ID
+  Json config;
+  std::vector<LayerRef> layers;
+  std::vector<std::string> diff_ids; // from the config
+  std::vector<std::string> repo_tags;
+};
+
+// Loads the image the reference names; with several candidates, platform picks one (or an error
+// lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read.
+Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
+
+// Is a blob's content what its digest says? Throws util::Error naming the blob.
+void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what);
+
+} // namespace reproimg::image

@@ -1,6 +1,7 @@
 // reproimg normalize: rewrite a layer into the canonical form.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/docker_archive.hpp"
 #include "image/image_normalize.hpp"
 #include "normalize/compress.hpp"
 #include "util/error.hpp"
@@ -42,7 +43,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
   if (r.count("tag")) {
     const std::string tag = r["tag"].as<std::string>();
     if (target.format == image::ImageFormat::docker_archive) {
-      target.repo_tags.push_back(tag);
+      target.repo_tags.push_back(image::parse_repo_tag(tag));
     } else {
       const auto colon = tag.rfind(':');
       target.tag = colon != std::string::npos && tag.find('/', colon) == std::string::npos ? tag.substr(colon + 1) : tag;

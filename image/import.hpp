@@ -1,15 +1,13 @@
 // The reproducible `docker import`: a rootfs (tar or directory) to a one-layer OCI image.
 #pragma once
 
-#include "image/oci_layout.hpp"
+#include "image/image_writer.hpp"
 #include "normalize/pipeline.hpp"
 
 #include <string>
 #include <vector>
 
 namespace reproimg::image {
-
-enum class ImageFormat { oci, oci_archive, docker_archive };
 
 struct ImportOptions {
   normalize::NormalizeOptions layer; // policy and layer compression (a docker-archive's is none)

@@ -6,7 +6,7 @@
 # into a private podman store and run. Where this machine cannot start a container at all (no
 # namespaces in a sandbox), the run is skipped with the reason; loading and reading never are.
 set -euo pipefail
-source "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/common.sh"
 need_tools podman runc skopeo ldd sha256sum cmp
 cd "$work"
 
@@ -120,8 +120,9 @@ check "skopeo copy docker-archive -> oci" skopeo copy -q docker-archive:busybox-
 check "skopeo copy untagged docker-archive -> oci" skopeo copy -q docker-archive:untagged.tar oci:copied-untagged:x
 # The OCI copy re-encodes the config (its own key order), so compare what it says, not its digest.
 skopeo inspect --config oci:copied:repro > copied-config.json
-check "the copy keeps the config" "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))' \
-  copied-config.json config.json
+# shellcheck disable=SC2317 # called through check
+same_json() { "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))' "$@"; }
+check "the copy keeps the config" same_json copied-config.json config.json
 
 # podman, in a private store; runc, cgroupfs and vfs work without systemd or overlay support.
 mkdir -p podman/root podman/runroot podman/tmp
@@ -133,6 +134,7 @@ EOF
 export CONTAINERS_CONF=$work/containers.conf
 pod=(podman --root "$work/podman/root" --runroot "$work/podman/runroot" --tmpdir "$work/podman/tmp"
      --runtime runc --cgroup-manager cgroupfs --storage-driver vfs --events-backend none)
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup_podman() {
   "${pod[@]}" rm -a -f >/dev/null 2>&1 || true
   "${pod[@]}" rmi -a -f >/dev/null 2>&1 || true
@@ -144,6 +146,7 @@ equal "podman: the image ID is the config digest" "${image_id#sha256:}" \
   "$("${pod[@]}" image inspect --format '{{.Id}}' busybox:repro 2>&1)"
 check "podman load oci-archive" "${pod[@]}" load -q -i busybox-oci.tar >/dev/null
 equal "podman: one image for both archives" 1 "$("${pod[@]}" images -q --no-trunc | sort -u | wc -l)"
+check "podman load untagged docker-archive (RepoTags null)" "${pod[@]}" load -q -i untagged.tar >/dev/null
 
 # Running needs namespaces; try the plain way, then without the parts a sandbox may forbid.
 run_ok=
@@ -159,9 +162,10 @@ for extra in "" "--net none" "--net none --cgroups disabled" \
 done
 if [ -n "$run_ok" ]; then
   equal "podman run busybox:repro cat /etc/lsb-release" "$release_line" "$out"
+  # The image's CMD (/bin/sh) reads its script from stdin.
   # shellcheck disable=SC2086,SC2016 # $extra is a list of options; $(...) is for the container's sh
-  out=$("${pod[@]}" run --rm $extra busybox:repro sh -c 'echo hello from $(cat /etc/lsb-release)' 2>&1) || true
-  equal "podman run: the default shell and echo" "hello from $release_line" "$out"
+  out=$(echo 'echo hello from $(cat /etc/lsb-release)' | "${pod[@]}" run -i --rm $extra busybox:repro 2>&1) || true
+  equal "podman run: CMD [\"/bin/sh\"] runs busybox sh" "hello from $release_line" "$out"
 else
   echo "SKIP (run only): podman cannot start a container here: $run_err"
 fi

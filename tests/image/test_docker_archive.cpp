@@ -170,7 +170,8 @@ BOOST_AUTO_TEST_CASE(writes_the_v1_2_layout_with_uncompressed_layers_and_fixed_m
   BOOST_TEST(!upper_json.contains("rootfs"));
 
   const Json repositories = Json::parse(member(members, "repositories").content);
-  BOOST_TEST(repositories == Json({{"busybox", {{"repro", upper}}}, {"example.com:5000/team/base", {{"latest", upper}}}}));
+  BOOST_TEST(repositories ==
+             Json({{"busybox", {{"repro", upper}}}, {"example.com:5000/team/base", {{"latest", upper}}}}));
 }
 
 BOOST_AUTO_TEST_CASE(the_same_image_gives_the_same_bytes_and_untagged_has_null_repo_tags)
@@ -193,8 +194,10 @@ BOOST_AUTO_TEST_CASE(a_layer_that_is_not_its_diff_id_leaves_no_output)
     TwoLayers two(dir);
     util::write_file_atomic(wrong == 0 ? dir.file("lower.tar.gz") : dir.file("upper.tar"),
                             wrong == 0 ? gzip(layer_tar("etc/a", "other\n")) : layer_tar("etc/b", "other\n"));
-    BOOST_CHECK_EXCEPTION(write_docker_archive(two.image, dir.file("out.tar")), util::Error,
-                          [](const util::Error& e) { return std::string(e.what()).find("not its diff_id") != std::string::npos; });
+    const auto names_the_diff_id = [](const util::Error& e) {
+      return std::string(e.what()).find("not its diff_id") != std::string::npos;
+    };
+    BOOST_CHECK_EXCEPTION(write_docker_archive(two.image, dir.file("out.tar")), util::Error, names_the_diff_id);
     BOOST_TEST(!test::exists(dir.file("out.tar")));
   }
 }

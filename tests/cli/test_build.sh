@@ -145,6 +145,10 @@ check "umoci unpacks the image" umoci unpack "${umoci_flags[@]}" --image oci-a:1
 root=bundle/rootfs
 check "COPY: content" cmp "$root/etc/hello.txt" ctx-a/hello.txt
 equal "COPY --chmod: mode" 755 "$(stat -c %a "$root/usr/local/bin/app")"
+if is_root; then
+  equal "COPY --chown: owner (umoci)" 1000:1000 "$(stat -c %u:%g "$root/usr/local/bin/app")"
+  equal "ADD: the archive's owner (umoci)" 1234:5678 "$(stat -c %u:%g "$root/var/lib/app/state")"
+fi
 equal "COPY of a file: mode kept" 644 "$(stat -c %a "$root/etc/hello.txt")"
 check "COPY of a directory: its content" cmp "$root/etc/app/sub/nested.conf" ctx-a/conf/sub/nested.conf
 equal "COPY keeps symlinks" app.conf "$(readlink "$root/etc/app/current.conf")"

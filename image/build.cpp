@@ -140,23 +140,6 @@ const char* layer_media_type(normalize::Compression c)
   return media::oci_layer;
 }
 
-bool is_empty_dir(const std::string& path)
-{
-  DIR* d = ::opendir(path.c_str());
-  if (!d) {
-    return false;
-  }
-  bool empty = true;
-  while (dirent* de = ::readdir(d)) {
-    const std::string n = de->d_name;
-    if (n != "." && n != "..") {
-      empty = false;
-      break;
-    }
-  }
-  ::closedir(d);
-  return empty;
-}
 
 // Metadata of what earlier layers put where: enough to follow symlinks in a destination and to
 // repeat a parent directory's metadata in a later layer, as a layer diff does.
@@ -374,31 +357,6 @@ private:
   std::set<std::pair<dev_t, ino_t>> m_hidden;
 };
 
-class DiskData : public EntryData {
-public:
-  explicit DiskData(std::string path) : m_path(std::move(path)) {}
-  std::optional<std::string> disk_path() const override { return m_path; }
-  void read(util::ByteSink& sink, std::uint64_t) override
-  {
-    util::Fd fd = util::open_read(m_path);
-    std::vector<unsigned char> buf(1 << 16);
-    for (;;) {
-      const size_t n = util::read_full(fd.get(), buf.data(), buf.size(), m_path);
-      if (n == 0) {
-        break;
-      }
-      sink.write(buf.data(), n);
-    }
-  }
-
-private:
-  std::string m_path;
-};
-
-class NoData : public EntryData {
-public:
-  void read(util::ByteSink&, std::uint64_t) override {}
-};
 
 SourceEntry directory_entry(const std::string& path, std::uint32_t mode, Owner owner, std::int64_t mtime)
 {
@@ -434,7 +392,7 @@ public:
 
   void put_dir(SourceEntry e)
   {
-    NoData none;
+    normalize::NoEntryData none;
     put(e, none);
   }
 
@@ -684,7 +642,7 @@ private:
       e.link_target = read_link(disk, st);
     }
     if (e.type != EntryType::regular) {
-      NoData none;
+      normalize::NoEntryData none;
       m_emitter.put(e, none);
       return;
     }
@@ -694,13 +652,13 @@ private:
       if (!first && it->second != path) {
         e.type = EntryType::hardlink;
         e.link_target = it->second;
-        NoData none;
+        normalize::NoEntryData none;
         m_emitter.put(e, none);
         return;
       }
     }
     e.size = static_cast<std::uint64_t>(st.st_size);
-    DiskData data(disk);
+    normalize::DiskFileData data(disk);
     m_emitter.put(e, data);
   }
 
@@ -1053,7 +1011,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
     target.pop_back();
   }
   const bool exists = ::stat(target.c_str(), &st) == 0;
-  if (options.format == ImageFormat::oci && exists && !(S_ISDIR(st.st_mode) && is_empty_dir(target))) {
+  if (options.format == ImageFormat::oci && exists && !(S_ISDIR(st.st_mode) && util::is_empty_dir(target))) {
     throw util::Error(util::Location{target, std::nullopt, std::nullopt},
                       "already exists; an OCI layout is written to a new or empty directory");
   }

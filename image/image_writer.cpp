@@ -20,28 +20,6 @@ public:
   using util::TempDir::TempDir;
 };
 
-namespace {
-
-bool is_empty_dir(const std::string& path)
-{
-  DIR* d = ::opendir(path.c_str());
-  if (!d) {
-    return false;
-  }
-  bool empty = true;
-  while (dirent* de = ::readdir(d)) {
-    const std::string n = de->d_name;
-    if (n != "." && n != "..") {
-      empty = false;
-      break;
-    }
-  }
-  ::closedir(d);
-  return empty;
-}
-
-} // namespace
-
 ImageFormat parse_image_format(const std::string& name)
 {
   if (name == "oci") return ImageFormat::oci;
@@ -68,7 +46,7 @@ ImageWriter::ImageWriter(ImageTarget target) : m_target(std::move(target))
   }
   struct stat st {};
   m_out_exists = ::stat(out.c_str(), &st) == 0;
-  if (m_target.format == ImageFormat::oci && m_out_exists && !(S_ISDIR(st.st_mode) && is_empty_dir(out))) {
+  if (m_target.format == ImageFormat::oci && m_out_exists && !(S_ISDIR(st.st_mode) && util::is_empty_dir(out))) {
     throw util::Error(util::Location{out, std::nullopt, std::nullopt},
                       "already exists; an OCI layout is written to a new or empty directory");
   }

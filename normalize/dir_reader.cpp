@@ -17,32 +17,6 @@ namespace reproimg::normalize {
 
 namespace {
 
-class DiskEntryData : public EntryData {
-public:
-  explicit DiskEntryData(std::string path) : m_path(std::move(path)) {}
-  std::optional<std::string> disk_path() const override { return m_path; }
-  void read(util::ByteSink& sink, std::uint64_t) override
-  {
-    util::Fd fd = util::open_read(m_path);
-    std::vector<unsigned char> buf(1 << 20);
-    for (;;) {
-      const size_t n = util::read_full(fd.get(), buf.data(), buf.size(), m_path);
-      if (n == 0) {
-        break;
-      }
-      sink.write(buf.data(), n);
-    }
-  }
-
-private:
-  std::string m_path;
-};
-
-class NoData : public EntryData {
-public:
-  void read(util::ByteSink&, std::uint64_t) override {}
-};
-
 Xattrs read_xattrs(const std::string& path)
 {
   Xattrs out;
@@ -122,7 +96,7 @@ struct Walker {
         if (it != inodes.end()) {
           e.type = EntryType::hardlink;
           e.link_target = it->second;
-          NoData none;
+          NoEntryData none;
           visitor.on_entry(e, none);
           progress.add(0, 1);
           ++count;
@@ -133,10 +107,10 @@ struct Walker {
       if (S_ISREG(st.st_mode)) {
         e.type = EntryType::regular;
         e.size = static_cast<std::uint64_t>(st.st_size);
-        DiskEntryData data(full);
+        DiskFileData data(full);
         visitor.on_entry(e, data);
       } else {
-        NoData none;
+        NoEntryData none;
         if (S_ISDIR(st.st_mode)) {
           e.type = EntryType::directory;
         } else if (S_ISLNK(st.st_mode)) {
@@ -169,6 +143,19 @@ struct Walker {
 };
 
 } // namespace
+
+void DiskFileData::read(util::ByteSink& sink, std::uint64_t)
+{
+  util::Fd fd = util::open_read(m_path);
+  std::vector<unsigned char> buf(1 << 20);
+  for (;;) {
+    const size_t n = util::read_full(fd.get(), buf.data(), buf.size(), m_path);
+    if (n == 0) {
+      break;
+    }
+    sink.write(buf.data(), n);
+  }
+}
 
 std::uint64_t read_directory(const std::string& root, EntryVisitor& visitor, util::Progress& progress)
 {

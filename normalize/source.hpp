@@ -24,6 +24,23 @@ public:
   virtual void read(util::ByteSink& sink, std::uint64_t max_fill) = 0;
 };
 
+// Content that is a file on disk, read when the layer is written (dir: sources, build contexts).
+class DiskFileData : public EntryData {
+public:
+  explicit DiskFileData(std::string path) : m_path(std::move(path)) {}
+  std::optional<std::string> disk_path() const override { return m_path; }
+  void read(util::ByteSink& sink, std::uint64_t max_fill) override;
+
+private:
+  std::string m_path;
+};
+
+// No content: directories, links, devices, fifos.
+class NoEntryData : public EntryData {
+public:
+  void read(util::ByteSink&, std::uint64_t) override {}
+};
+
 class EntryVisitor {
 public:
   virtual ~EntryVisitor() = default;

@@ -275,6 +275,7 @@ bool is_terminal(int fd)
 
 } // namespace reproimg::util
 
+#include <dirent.h>
 #include <ftw.h>
 
 namespace reproimg::util {
@@ -286,6 +287,24 @@ int remove_one(const char* path, const struct stat*, int, struct FTW*)
   return 0;
 }
 } // namespace
+
+bool is_empty_dir(const std::string& path)
+{
+  DIR* d = ::opendir(path.c_str());
+  if (!d) {
+    return false;
+  }
+  bool empty = true;
+  while (const dirent* de = ::readdir(d)) {
+    const std::string n = de->d_name;
+    if (n != "." && n != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  return empty;
+}
 
 void remove_tree(const std::string& path)
 {

@@ -101,6 +101,9 @@ bool is_terminal(int fd);
 
 namespace reproimg::util {
 
+// Is path a directory with nothing in it?
+bool is_empty_dir(const std::string& path);
+
 // Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
 void remove_tree(const std::string& path);
 

@@ -60,20 +60,10 @@ int cmd_build(int argc, char** argv)
   image::BuildOptions opts;
   opts.layer.policy = policy_from(r);
   opts.layer.progress = progress_from(r);
-  const auto c = normalize::parse_compression(r["compress"].as<std::string>());
-  if (!c) {
-    throw util::Error("--compress must be none, gzip or zstd");
-  }
-  opts.layer.compression = *c;
+  opts.layer.compression = compression_from(r, "gzip");
   opts.platform = image::parse_platform(r["platform"].as<std::string>());
   if (r.count("tag")) {
-    std::string tag = r["tag"].as<std::string>();
-    // "name:tag" -> the tag; the OCI layout names a manifest by its tag alone.
-    const auto colon = tag.rfind(':');
-    if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
-      tag = tag.substr(colon + 1);
-    }
-    opts.tag = tag;
+    opts.tag = oci_tag(r["tag"].as<std::string>());
   }
   if (r.count("file")) {
     opts.dockerfile = r["file"].as<std::string>();

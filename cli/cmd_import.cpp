@@ -57,36 +57,18 @@ int cmd_import(int argc, char** argv)
   image::ImportOptions opts;
   opts.layer.policy = policy_from(r);
   opts.layer.progress = progress_from(r);
-  const auto c = normalize::parse_compression(r["compress"].as<std::string>());
-  if (!c) {
-    throw util::Error("--compress must be none, gzip or zstd");
-  }
-  opts.layer.compression = *c;
+  opts.layer.compression = compression_from(r, "gzip");
   opts.platform = image::parse_platform(r["platform"].as<std::string>());
-  const std::string format = r["format"].as<std::string>();
-  if (format == "oci") {
-    opts.format = image::ImageFormat::oci;
-  } else if (format == "oci-archive") {
-    opts.format = image::ImageFormat::oci_archive;
-  } else if (format == "docker-archive") {
-    opts.format = image::ImageFormat::docker_archive;
-    if (r.count("compress") && *c != normalize::Compression::none) {
-      throw util::Error("--compress: a docker-archive stores its layer uncompressed (what every docker load reads); "
-                        "drop --compress or use --format oci-archive");
-    }
-  } else {
-    throw util::Error("--format must be oci, oci-archive or docker-archive");
+  opts.format = image::parse_image_format(r["format"].as<std::string>());
+  if (opts.format == image::ImageFormat::docker_archive && r.count("compress") &&
+      opts.layer.compression != normalize::Compression::none) {
+    throw util::Error("--compress: a docker-archive stores its layer uncompressed (what every docker load reads); "
+                      "drop --compress or use --format oci-archive");
   }
   if (r.count("tag") && opts.format == image::ImageFormat::docker_archive) {
     opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
   } else if (r.count("tag")) {
-    std::string tag = r["tag"].as<std::string>();
-    // "name:tag" -> the tag; the OCI layout names a manifest by its tag alone.
-    const auto colon = tag.rfind(':');
-    if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
-      tag = tag.substr(colon + 1);
-    }
-    opts.tag = tag;
+    opts.tag = oci_tag(r["tag"].as<std::string>());
   }
   if (r.count("change")) {
     opts.changes = r["change"].as<std::vector<std::string>>();

@@ -45,8 +45,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
     if (target.format == image::ImageFormat::docker_archive) {
       target.repo_tags.push_back(image::parse_repo_tag(tag));
     } else {
-      const auto colon = tag.rfind(':');
-      target.tag = colon != std::string::npos && tag.find('/', colon) == std::string::npos ? tag.substr(colon + 1) : tag;
+      target.tag = oci_tag(tag);
     }
   } else if (target.format == image::ImageFormat::docker_archive) {
     target.repo_tags = img.repo_tags;
@@ -103,12 +102,7 @@ int cmd_normalize(int argc, char** argv)
   opts.policy = policy_from(r);
   const std::string input_spec = r["input"].as<std::string>();
   const std::optional<image::ImageRef> image_ref = image::parse_image_ref(input_spec);
-  const auto c = normalize::parse_compression(
-      r.count("compress") ? r["compress"].as<std::string>() : std::string(image_ref ? "gzip" : "none"));
-  if (!c) {
-    throw util::Error("--compress must be none, gzip or zstd");
-  }
-  opts.compression = *c;
+  opts.compression = compression_from(r, image_ref ? "gzip" : "none");
   opts.memory_limit = static_cast<size_t>(r["memory-limit"].as<std::uint64_t>());
   opts.progress = progress_from(r);
   const Verbosity verbosity = verbosity_from(r);

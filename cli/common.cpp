@@ -124,6 +124,24 @@ void OutputTarget::commit()
   }
 }
 
+normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback)
+{
+  const auto c = normalize::parse_compression(r.count("compress") ? r["compress"].as<std::string>() : fallback);
+  if (!c) {
+    throw util::Error("--compress must be none, gzip or zstd");
+  }
+  return *c;
+}
+
+std::string oci_tag(const std::string& tag)
+{
+  const auto colon = tag.rfind(':');
+  if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
+    return tag.substr(colon + 1);
+  }
+  return tag;
+}
+
 void print_warnings(const normalize::Report& report, Verbosity v)
 {
   if (v == Verbosity::quiet) {

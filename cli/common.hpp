@@ -37,6 +37,12 @@ private:
   std::unique_ptr<util::FdSink> m_sink;
 };
 
+// --compress, or fallback when it is not given; throws util::Error for an unknown name.
+normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback);
+
+// The OCI ref name for --tag: "name:tag" -> "tag" (an OCI layout names a manifest by its tag alone).
+std::string oci_tag(const std::string& tag);
+
 void print_warnings(const normalize::Report& report, Verbosity v);
 
 // Prints help with a worked example after the option list.

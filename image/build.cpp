@@ -130,15 +130,6 @@ std::string unescape(const std::string& s)
   return out;
 }
 
-const char* layer_media_type(normalize::Compression c)
-{
-  switch (c) {
-  case normalize::Compression::gzip: return media::oci_layer_gzip;
-  case normalize::Compression::zstd: return media::oci_layer_zstd;
-  case normalize::Compression::none: return media::oci_layer;
-  }
-  return media::oci_layer;
-}
 
 
 // Metadata of what earlier layers put where: enough to follow symlinks in a destination and to

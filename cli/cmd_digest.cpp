@@ -83,33 +83,6 @@ int digest_image_command(const cxxopts::ParseResult& r, const image::ImageRef& r
   return 0;
 }
 
-// Copies stdin to an unlinked temporary file, so it can be read twice.
-util::Fd stdin_to_temp()
-{
-  const std::string dir = util::temp_directory();
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    std::string templ = dir + "/reproimg-stdin.XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    fd = ::mkostemp(buf.data(), O_CLOEXEC);
-    if (fd < 0) {
-      util::throw_errno("cannot create a temporary file in", dir);
-    }
-    ::unlink(buf.data());
-  }
-  util::Fd out(fd);
-  std::vector<unsigned char> buf(1 << 20);
-  for (;;) {
-    const size_t n = util::read_full(0, buf.data(), buf.size(), "<stdin>");
-    if (n == 0) {
-      break;
-    }
-    util::write_all(fd, buf.data(), n, "temporary copy of stdin");
-  }
-  return out;
-}
-
 } // namespace
 
 int cmd_digest(int argc, char** argv)
@@ -156,10 +129,7 @@ int cmd_digest(int argc, char** argv)
   } else {
     util::Fd fd;
     if (source.path == "-") {
-      fd = canonical ? stdin_to_temp() : util::Fd(::dup(0));
-      if (canonical) {
-        ::lseek(fd.get(), 0, SEEK_SET);
-      }
+      fd = canonical ? util::copy_stdin_to_temp() : util::Fd(::dup(0));
     } else {
       fd = util::open_read(source.path);
     }

@@ -10,5 +10,6 @@ int cmd_digest(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 int cmd_import(int argc, char** argv);
 int cmd_build(int argc, char** argv);
+int cmd_diff(int argc, char** argv);
 
 } // namespace reproimg::cli

@@ -6,9 +6,8 @@
 #include "normalize/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/parallel.hpp"
 
-#include <exception>
-#include <thread>
 
 namespace reproimg::image {
 
@@ -41,29 +40,6 @@ StoredLayer read_stored(const ImageStore& store, const Image& image, size_t i)
   s.size = d.blob_size;
   s.diff_id = d.diff_id;
   return s;
-}
-
-// Runs a and b on two threads; rethrows the first failure.
-template <typename A, typename B>
-void run_both(A&& a, B&& b)
-{
-  std::exception_ptr error_b;
-  std::thread worker([&] {
-    try {
-      b();
-    } catch (...) {
-      error_b = std::current_exception();
-    }
-  });
-  std::exception_ptr error_a;
-  try {
-    a();
-  } catch (...) {
-    error_a = std::current_exception();
-  }
-  worker.join();
-  if (error_a) std::rethrow_exception(error_a);
-  if (error_b) std::rethrow_exception(error_b);
 }
 
 std::string platform_of(const Json& config)
@@ -106,7 +82,7 @@ ImageIdentities digest_image(const ImageStore& store, const Image& image, bool c
     StoredLayer stored;
     std::string canon;
     if (canonical) {
-      run_both([&] { stored = read_stored(store, image, i); },
+      util::run_both([&] { stored = read_stored(store, image, i); },
                [&] {
                  normalize::NormalizeOptions o = options;
                  o.compute_digests = true;
@@ -148,7 +124,7 @@ WrittenImage normalize_image(const ImageStore& store, const Image& image, const 
   ImageWriter writer(target);
   for (size_t i = 0; i < image.layers.size(); ++i) {
     // Verify the stored layer while normalising it.
-    run_both([&] { read_stored(store, image, i); },
+    util::run_both([&] { read_stored(store, image, i); },
              [&] { writer.add_layer(store.layer_source(image.layers[i].path), options, report); });
   }
   std::vector<std::string> diff_ids;

@@ -49,6 +49,8 @@ struct SourceEntry {
   long mtime_nsec = 0;
   bool has_atime = false;
   bool has_ctime = false;
+  std::int64_t atime = 0; // when has_atime (diff reports them; normalize drops them)
+  std::int64_t ctime = 0; // when has_ctime
   bool has_birthtime = false;
   bool has_acl = false;
   bool has_fflags = false;

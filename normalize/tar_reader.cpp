@@ -168,6 +168,8 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
     entry.mtime_nsec = archive_entry_mtime_nsec(e);
     entry.has_atime = archive_entry_atime_is_set(e) != 0;
     entry.has_ctime = archive_entry_ctime_is_set(e) != 0;
+    entry.atime = entry.has_atime ? archive_entry_atime(e) : 0;
+    entry.ctime = entry.has_ctime ? archive_entry_ctime(e) : 0;
     entry.has_birthtime = archive_entry_birthtime_is_set(e) != 0;
     entry.has_acl = archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS | ARCHIVE_ENTRY_ACL_TYPE_DEFAULT |
                                                    ARCHIVE_ENTRY_ACL_TYPE_NFS4) > 0;

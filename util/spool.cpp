@@ -52,20 +52,7 @@ void Spool::append_zeros(std::uint64_t count)
 void Spool::spill(const void* data, size_t size)
 {
   if (!m_file.valid()) {
-    const std::string dir = temp_directory();
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      // O_TMPFILE is not supported everywhere: fall back to mkstemp + unlink.
-      std::string templ = dir + "/reproimg-spool.XXXXXX";
-      std::vector<char> buf(templ.begin(), templ.end());
-      buf.push_back('\0');
-      fd = ::mkostemp(buf.data(), O_CLOEXEC);
-      if (fd < 0) {
-        throw_errno("cannot create a temporary spool file in", dir);
-      }
-      ::unlink(buf.data());
-    }
-    m_file = Fd(fd);
+    m_file = anonymous_temp_file("temporary spool file");
     m_write_buffer.reserve(k_io_buffer);
   }
   const auto* p = static_cast<const unsigned char*>(data);
@@ -117,6 +104,41 @@ void Spool::copy_to(std::uint64_t offset, std::uint64_t size, ByteSink& sink)
     file_offset += n;
     size -= n;
   }
+}
+
+Fd anonymous_temp_file(const std::string& what)
+{
+  const std::string dir = temp_directory();
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    // O_TMPFILE is not supported everywhere: fall back to mkstemp + unlink.
+    std::string templ = dir + "/reproimg-tmp.XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    fd = ::mkostemp(buf.data(), O_CLOEXEC);
+    if (fd < 0) {
+      throw_errno("cannot create a " + what + " in", dir);
+    }
+    ::unlink(buf.data());
+  }
+  return Fd(fd);
+}
+
+Fd copy_stdin_to_temp()
+{
+  Fd out = anonymous_temp_file("temporary copy of stdin");
+  std::vector<unsigned char> buf(1 << 20);
+  for (;;) {
+    const size_t n = read_full(0, buf.data(), buf.size(), "<stdin>");
+    if (n == 0) {
+      break;
+    }
+    write_all(out.get(), buf.data(), n, "temporary copy of stdin");
+  }
+  if (::lseek(out.get(), 0, SEEK_SET) != 0) {
+    throw_errno("cannot rewind", "temporary copy of stdin");
+  }
+  return out;
 }
 
 } // namespace reproimg::util

@@ -44,4 +44,12 @@ private:
 // The directory for temporary files: $TMPDIR, else /tmp.
 std::string temp_directory();
 
+// A new read-write temporary file that has no name (O_TMPFILE, else created and unlinked at once):
+// it disappears with its descriptor. what names it in messages.
+Fd anonymous_temp_file(const std::string& what);
+
+// Copies standard input to an anonymous temporary file, so that it can be read twice and by
+// offset; the returned descriptor is positioned at the start.
+Fd copy_stdin_to_temp();
+
 } // namespace reproimg::util

@@ -1,0 +1,129 @@
+// reproimg diff: compare two images, layers or trees and explain every difference.
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "diff/diff.hpp"
+#include "diff/report.hpp"
+#include "util/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace reproimg::cli {
+
+namespace {
+
+const char* const k_examples = R"(  # Two rebuilds of a rootfs tarball: what differs, and why (exit 1 if anything does):
+  reproimg diff build1/rootfs.tar.gz build2/rootfs.tar.gz
+  # Two images (any mix of OCI layout, oci-archive, docker-archive), as JSON for a machine:
+  reproimg diff oci:./out1:latest docker-archive:out2.tar --format json --output diff.json
+  # In CI: pass when the only differences are ones `reproimg normalize` removes:
+  reproimg diff --accept-normalizable a.tar b.tar
+  # Only real content differences, logs excluded, a Markdown summary for the job page:
+  reproimg diff --semantic --exclude 'var/log/*' a.tar b.tar --format markdown >> "$GITHUB_STEP_SUMMARY"
+  # An image against the rootfs directory it was built from (its flattened filesystem):
+  reproimg diff oci-archive:image.tar dir:./rootfs
+)";
+
+std::string cause_list()
+{
+  std::string s;
+  for (const auto c : diff::all_causes()) {
+    s += (s.empty() ? "" : ", ") + std::string(diff::cause_name(c));
+  }
+  return s;
+}
+
+} // namespace
+
+int cmd_diff(int argc, char** argv)
+{
+  cxxopts::Options options("reproimg diff",
+                           "Compare A and B file by file and say why they differ, cause by cause.\n"
+                           "A, B: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar\n"
+                           "(any compression), dir:PATH, or - (stdin, one side). Exit 0 identical, 1 different\n"
+                           "(or equivalent without --accept-normalizable), 2 error.");
+  options.positional_help("A B");
+  options.add_options()
+    ("a", "first input", cxxopts::value<std::string>(), "A")
+    ("b", "second input", cxxopts::value<std::string>(), "B")
+    ("format", "text, json, markdown or html", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
+    ("output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(), "FILE")
+    ("ignore", "drop these causes: " + cause_list(), cxxopts::value<std::vector<std::string>>(), "CAUSE[,CAUSE]")
+    ("exclude", "do not compare paths matching GLOB (and what is below them); repeatable",
+     cxxopts::value<std::vector<std::string>>(), "GLOB")
+    ("semantic", "ignore every difference `reproimg normalize` removes")
+    ("accept-normalizable", "exit 0 when the verdict is equivalent")
+    ("platform", "for image indexes: the platform to compare", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
+    ("max-diff-lines", "lines of unified diff per text file",
+     cxxopts::value<std::size_t>()->default_value("40"), "N")
+    ("all", "text report: list every difference, not 10 per cause")
+    ("color", "colour the text report: auto, always or never", cxxopts::value<std::string>()->default_value("auto"), "WHEN")
+    ("h,help", "show this help");
+  options.parse_positional({"a", "b"});
+  const auto r = options.parse(argc, argv);
+  if (r.count("help")) {
+    return print_help(options, k_examples);
+  }
+  if (!r.count("a") || !r.count("b")) {
+    throw util::Error("diff: want two inputs A and B (see reproimg diff --help)");
+  }
+  const auto format = diff::parse_report_format(r["format"].as<std::string>());
+  if (!format) {
+    throw util::Error("diff: --format must be text, json, markdown or html");
+  }
+  diff::DiffOptions opts;
+  if (r.count("ignore")) {
+    for (const auto& name : r["ignore"].as<std::vector<std::string>>()) {
+      const auto c = diff::parse_cause(name);
+      if (!c) {
+        throw util::Error("diff: unknown cause '" + util::printable(name) + "' for --ignore; causes: " + cause_list());
+      }
+      opts.ignore.insert(*c);
+    }
+  }
+  if (r.count("exclude")) {
+    opts.compare.excludes = r["exclude"].as<std::vector<std::string>>();
+  }
+  opts.semantic = r.count("semantic") > 0;
+  if (r.count("platform")) {
+    opts.platform = image::parse_platform(r["platform"].as<std::string>());
+  }
+  opts.compare.max_diff_lines = r["max-diff-lines"].as<std::size_t>();
+
+  const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
+
+  std::string text;
+  switch (*format) {
+  case diff::ReportFormat::json: text = diff::report_json(result); break;
+  case diff::ReportFormat::markdown: text = diff::report_markdown(result); break;
+  case diff::ReportFormat::html: text = diff::report_html(result); break;
+  case diff::ReportFormat::text: {
+    diff::TextStyle style;
+    const std::string when = r["color"].as<std::string>();
+    if (when != "auto" && when != "always" && when != "never") {
+      throw util::Error("diff: --color must be auto, always or never");
+    }
+    style.color = when == "always" ||
+                  (when == "auto" && !r.count("output") && util::is_terminal(1) && !std::getenv("NO_COLOR"));
+    style.examples_per_cause = r.count("all") ? 0 : 10;
+    text = diff::report_text(result, style);
+    break;
+  }
+  }
+  if (r.count("output")) {
+    util::write_file_atomic(r["output"].as<std::string>(), text);
+  } else {
+    OutputTarget out("-", false);
+    out.sink().write(text);
+    out.commit();
+  }
+  switch (result.verdict) {
+  case diff::Verdict::identical: return 0;
+  case diff::Verdict::equivalent: return r.count("accept-normalizable") ? 0 : 1;
+  case diff::Verdict::different: return 1;
+  }
+  return 1;
+}
+
+} // namespace reproimg::cli

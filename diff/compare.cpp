@@ -1,0 +1,373 @@
+// Entry-by-entry comparison of two trees.
+#include "diff/compare.hpp"
+
+#include "diff/content_detail.hpp"
+#include "image/json.hpp"
+#include "normalize/path.hpp"
+#include "normalize/policy.hpp"
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace reproimg::diff {
+
+namespace {
+
+using normalize::EntryType;
+
+const normalize::Policy& debian_profile()
+{
+  static const normalize::Policy policy = [] {
+    normalize::Policy p;
+    normalize::apply_profile(p, "debian");
+    return p;
+  }();
+  return policy;
+}
+
+std::string time_text(std::int64_t seconds, long nsec)
+{
+  std::string s = image::rfc3339(seconds);
+  if (nsec > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, ".%09ld", nsec);
+    s.insert(s.size() - 1, buf);
+  }
+  return s;
+}
+
+std::string mode_text(std::uint32_t mode)
+{
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+Json optional_time(const std::optional<std::int64_t>& t)
+{
+  return t ? Json(image::rfc3339(*t)) : Json(nullptr);
+}
+
+Json printable(const std::string& s)
+{
+  return Json(util::printable(s));
+}
+
+// A tree's view of hardlinks: the record that carries the data, and the groups.
+class Links {
+public:
+  explicit Links(const Tree& t) : m_tree(t)
+  {
+    for (const FileRecord* r : t.records) {
+      if (r->type == EntryType::hardlink) {
+        const FileRecord* anchor = resolve(r);
+        const std::string key = anchor ? anchor->path : r->link_target;
+        m_groups[key].insert(r->path);
+        m_groups[key].insert(key);
+        m_group_of[r->path] = key;
+        m_group_of[key] = key;
+      }
+    }
+  }
+
+  // The record holding r's data: r itself unless it is a hardlink.
+  const FileRecord* resolve(const FileRecord* r) const
+  {
+    for (int hops = 0; r && r->type == EntryType::hardlink && hops < 16; ++hops) {
+      const auto it = m_tree.by_path.find(r->link_target);
+      r = it == m_tree.by_path.end() ? nullptr : it->second;
+    }
+    return r && r->type == EntryType::hardlink ? nullptr : r;
+  }
+
+  // The other paths sharing path's inode, sorted.
+  std::vector<std::string> peers(const std::string& path) const
+  {
+    std::vector<std::string> out;
+    const auto g = m_group_of.find(path);
+    if (g == m_group_of.end()) {
+      return out;
+    }
+    for (const auto& p : m_groups.at(g->second)) {
+      if (p != path) {
+        out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+private:
+  const Tree& m_tree;
+  std::map<std::string, std::set<std::string>> m_groups;
+  std::map<std::string, std::string> m_group_of;
+};
+
+bool excluded(const std::string& path, const CompareOptions& options)
+{
+  for (const auto& g : options.excludes) {
+    if (normalize::glob_matches_path_or_parent(g, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct PendingContent {
+  size_t record; // index in out of the content record
+  const FileRecord* a;
+  const FileRecord* b;
+};
+
+Json xattr_value(const normalize::Xattrs& x, const std::string& name)
+{
+  for (const auto& [n, v] : x) {
+    if (n == name) {
+      return printable(v);
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+std::optional<std::string> profile_glob_for(const std::string& path)
+{
+  const auto& p = debian_profile();
+  for (const auto* list : {&p.excludes, &p.truncates}) {
+    for (const auto& g : *list) {
+      if (normalize::glob_matches_path_or_parent(g, path)) {
+        return g;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_volatile_path(const std::string& path, normalize::EntryType type)
+{
+  if (profile_glob_for(path)) {
+    return true;
+  }
+  // A directory under var/log or var/cache differs in its mtime because its files changed: that
+  // is the files' volatility, the directory itself is an mtime difference.
+  return type != normalize::EntryType::directory && (path.rfind("var/log/", 0) == 0 || path.rfind("var/cache/", 0) == 0);
+}
+
+TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,
+                             std::vector<Difference>& out)
+{
+  TreeComparison result;
+  const Links links_a(a);
+  const Links links_b(b);
+  std::vector<PendingContent> pending;
+  const size_t first_record = out.size();
+
+  auto record = [&](Cause cause, const std::string& path, bool normalizable) -> Difference& {
+    Difference d;
+    d.cause = cause;
+    d.path = path;
+    d.layer = layer;
+    d.normalizable = normalizable;
+    out.push_back(std::move(d));
+    return out.back();
+  };
+
+  auto ia = a.by_path.begin();
+  auto ib = b.by_path.begin();
+  while (ia != a.by_path.end() || ib != b.by_path.end()) {
+    const bool take_a = ib == b.by_path.end() || (ia != a.by_path.end() && ia->first <= ib->first);
+    const bool take_b = ia == a.by_path.end() || (ib != b.by_path.end() && ib->first <= ia->first);
+    const std::string& path = take_a ? ia->first : ib->first;
+    const FileRecord* ra = take_a ? ia->second : nullptr;
+    const FileRecord* rb = take_b ? ib->second : nullptr;
+    if (take_a) ++ia;
+    if (take_b) ++ib;
+    if (excluded(path, options)) {
+      ++result.excluded;
+      continue;
+    }
+    if (!ra || !rb) {
+      const bool vol = is_volatile_path(path, (ra ? ra : rb)->type);
+      const FileRecord* r = ra ? ra : rb;
+      Difference& d = record(vol ? Cause::volatile_path : ra ? Cause::removed : Cause::added, path, vol);
+      d.add("type", ra ? Json(normalize::type_name(ra->type)) : Json(nullptr),
+            rb ? Json(normalize::type_name(rb->type)) : Json(nullptr));
+      if (r->type == EntryType::regular) {
+        d.add("size", ra ? Json(ra->size) : Json(nullptr), rb ? Json(rb->size) : Json(nullptr));
+      }
+      ++result.entry_differences;
+      continue;
+    }
+    ++result.compared;
+
+    // Every attribute, grouped by cause.
+    const FileRecord* da = links_a.resolve(ra); // the data-carrying records
+    const FileRecord* db = links_b.resolve(rb);
+    const EntryType ta = da ? da->type : ra->type;
+    const EntryType tb = db ? db->type : rb->type;
+    std::map<Cause, Difference> found;
+    auto put = [&](Cause c, std::string name, Json x, Json y) {
+      auto& d = found[c];
+      d.cause = c;
+      d.add(std::move(name), std::move(x), std::move(y));
+    };
+    if (ta != tb) {
+      put(Cause::type, "type", normalize::type_name(ta), normalize::type_name(tb));
+    }
+    if (ra->mtime != rb->mtime || ra->mtime_nsec != rb->mtime_nsec) {
+      put(Cause::mtime, "mtime", time_text(ra->mtime, ra->mtime_nsec), time_text(rb->mtime, rb->mtime_nsec));
+    }
+    if (ra->atime != rb->atime) put(Cause::pax_time, "atime", optional_time(ra->atime), optional_time(rb->atime));
+    if (ra->ctime != rb->ctime) put(Cause::pax_time, "ctime", optional_time(ra->ctime), optional_time(rb->ctime));
+    if (ra->uid != rb->uid) put(Cause::owner_id, "uid", ra->uid, rb->uid);
+    if (ra->gid != rb->gid) put(Cause::owner_id, "gid", ra->gid, rb->gid);
+    if (ra->uname != rb->uname) put(Cause::owner_name, "uname", printable(ra->uname), printable(rb->uname));
+    if (ra->gname != rb->gname) put(Cause::owner_name, "gname", printable(ra->gname), printable(rb->gname));
+    if (ra->mode != rb->mode) put(Cause::mode, "mode", mode_text(ra->mode), mode_text(rb->mode));
+    if (ra->xattrs != rb->xattrs) {
+      std::set<std::string> names;
+      for (const auto& x : ra->xattrs) names.insert(x.first);
+      for (const auto& x : rb->xattrs) names.insert(x.first);
+      for (const auto& n : names) {
+        Json x = xattr_value(ra->xattrs, n);
+        Json y = xattr_value(rb->xattrs, n);
+        if (x != y) put(Cause::xattr, "xattr." + util::printable(n), x, y);
+      }
+    }
+    const auto peers_a = links_a.peers(path);
+    const auto peers_b = links_b.peers(path);
+    if (peers_a != peers_b) {
+      put(Cause::hardlink, "hardlinked_with", peers_a, peers_b);
+    }
+    if (ta == tb && ta == EntryType::symlink && ra->link_target != rb->link_target) {
+      put(Cause::link_target, "link_target", printable(ra->link_target), printable(rb->link_target));
+    }
+    if (ta == tb && (ta == EntryType::chardev || ta == EntryType::blockdev) &&
+        (ra->devmajor != rb->devmajor || ra->devminor != rb->devminor)) {
+      put(Cause::content, "device", std::to_string(ra->devmajor) + ":" + std::to_string(ra->devminor),
+          std::to_string(rb->devmajor) + ":" + std::to_string(rb->devminor));
+    }
+    bool content_pending = false;
+    if (ta == tb && ta == EntryType::regular && da && db) {
+      const ContentComparison c = compare_content(*da, *db);
+      if (!c.equal) {
+        put(Cause::content, "size", da->size, db->size);
+        content_pending = true;
+      }
+    }
+    if (found.empty()) {
+      continue;
+    }
+    ++result.entry_differences;
+
+    // One record for a volatile path or a type change; else one per cause.
+    const bool vol = is_volatile_path(path, ra->type);
+    if (vol || found.count(Cause::type)) {
+      Difference& d = record(vol ? Cause::volatile_path : Cause::type, path, vol);
+      if (vol && found.count(Cause::mtime)) {
+        d.earliest_time = std::min(ra->mtime, rb->mtime);
+      }
+      for (auto& [cause, f] : found) {
+        for (auto& attr : f.attributes) {
+          d.attributes.push_back(std::move(attr));
+        }
+      }
+      continue;
+    }
+    for (auto& [cause, f] : found) {
+      bool normalizable = false;
+      switch (cause) {
+      case Cause::mtime:
+      case Cause::pax_time:
+      case Cause::owner_name: normalizable = true; break;
+      case Cause::xattr:
+        normalizable = std::none_of(f.attributes.begin(), f.attributes.end(),
+                                    [](const auto& x) { return x.first == "xattr.security.capability"; });
+        break;
+      default: break;
+      }
+      Difference& d = record(cause, path, normalizable);
+      d.attributes = std::move(f.attributes);
+      if (cause == Cause::mtime) {
+        d.earliest_time = std::min(ra->mtime, rb->mtime);
+      }
+      if (cause == Cause::content && content_pending) {
+        pending.push_back({out.size() - 1, da, db});
+      }
+    }
+  }
+
+  // Contents: why do they differ? Read back (a batch per layer for hashed contents) only these.
+  if (pending.size() > options.max_explained_contents) {
+    pending.resize(options.max_explained_contents);
+  }
+  std::map<const LayerIndex*, std::vector<std::uint64_t>> batches;
+  for (const auto& p : pending) {
+    for (const FileRecord* r : {p.a, p.b}) {
+      if (r->content.kind == ContentRef::Kind::hashed && r->content.layer) {
+        batches[r->content.layer].push_back(r->content.ordinal);
+      }
+    }
+  }
+  for (const auto& [layer_index, ordinals] : batches) {
+    layer_index->fetch(ordinals, options.max_content_bytes);
+  }
+  for (const auto& p : pending) {
+    Difference& d = out[p.record];
+    const auto ca = read_content(*p.a, options.max_content_bytes);
+    const auto cb = read_content(*p.b, options.max_content_bytes);
+    if (!ca || !cb) {
+      continue;
+    }
+    const bool truncated = p.a->size > options.max_content_bytes || p.b->size > options.max_content_bytes;
+    ContentExplanation e = explain_content(*ca, *cb, truncated, options.max_diff_lines);
+    if (e.only_embedded_timestamps) {
+      d.cause = Cause::embedded_timestamp;
+    }
+    d.add("format", e.format, e.format);
+    for (auto& attr : e.attributes) {
+      d.attributes.push_back(std::move(attr));
+    }
+    d.detail = std::move(e.detail);
+  }
+  for (size_t i = first_record; i < out.size(); ++i) {
+    Difference& d = out[i];
+    if (d.cause == Cause::content || d.cause == Cause::embedded_timestamp) {
+      // The identities, for whoever wants to check by hand (hashes only of what differs).
+      const FileRecord* ra = a.by_path.at(d.path);
+      const FileRecord* rb = b.by_path.at(d.path);
+      const FileRecord* xa = links_a.resolve(ra);
+      const FileRecord* xb = links_b.resolve(rb);
+      if (xa && xb && xa->type == EntryType::regular && xb->type == EntryType::regular) {
+        d.add("sha256", content_digest(*xa), content_digest(*xb));
+      }
+    }
+  }
+
+  // Order: the common paths, in each side's stored order.
+  if (a.ordered && b.ordered) {
+    std::vector<const std::string*> sa;
+    std::vector<const std::string*> sb;
+    for (const FileRecord* r : a.records) {
+      if (b.by_path.count(r->path) && !excluded(r->path, options)) sa.push_back(&r->path);
+    }
+    for (const FileRecord* r : b.records) {
+      if (a.by_path.count(r->path) && !excluded(r->path, options)) sb.push_back(&r->path);
+    }
+    for (size_t i = 0; i < sa.size() && i < sb.size(); ++i) {
+      if (*sa[i] != *sb[i]) {
+        result.order_differs = true;
+        Difference& d = record(Cause::order, "", true);
+        d.add("position", i, i);
+        d.add("entry", printable(*sa[i]), printable(*sb[i]));
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+} // namespace reproimg::diff

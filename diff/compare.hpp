@@ -1,0 +1,38 @@
+// Comparing two file trees entry by entry: every differing attribute, grouped into causes.
+#pragma once
+
+#include "diff/difference.hpp"
+#include "diff/tree_index.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reproimg::diff {
+
+struct CompareOptions {
+  std::vector<std::string> excludes;           // globs: paths (and what is below) not compared
+  std::size_t max_diff_lines = 40;             // per text file
+  std::size_t max_explained_contents = 500;    // differing contents looked into (nested formats, hunks)
+  std::uint64_t max_content_bytes = 32u << 20; // bytes of one content read for an explanation
+};
+
+// Is path one of the known volatile paths (logs, caches, machine-id, ssh host keys, ...)?
+bool is_volatile_path(const std::string& path, normalize::EntryType type);
+// The --profile debian glob that matches path, if any (for the hint).
+std::optional<std::string> profile_glob_for(const std::string& path);
+
+struct TreeComparison {
+  std::size_t compared = 0;       // paths in both trees
+  std::size_t entry_differences = 0;
+  std::size_t excluded = 0;       // paths not compared (--exclude): the streams may differ there
+  bool order_differs = false;
+};
+
+// Appends the differences between a and b to out. layer is the layer index the records belong to
+// (none for flattened filesystems).
+TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,
+                             std::vector<Difference>& out);
+
+} // namespace reproimg::diff

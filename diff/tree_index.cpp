@@ -1,0 +1,429 @@
+// Building entry indexes from layers and rootfs directories; reading contents back by reference.
+#include "diff/tree_index.hpp"
+
+#include "digest/sha256.hpp"
+#include "normalize/dir_reader.hpp"
+#include "normalize/path.hpp"
+#include "normalize/tar_reader.hpp"
+#include "util/error.hpp"
+#include "util/spool.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fcntl.h>
+#include <set>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace reproimg::diff {
+
+namespace {
+
+constexpr std::uint64_t k_max_sparse_fill = 1ull << 30;
+constexpr size_t k_chunk = 1 << 20;
+
+std::string record_path(const std::string& raw)
+{
+  const auto c = normalize::canonical_path(raw);
+  if (c.status == normalize::PathStatus::ok) {
+    return c.path;
+  }
+  return raw; // an unsafe or odd path is compared as stored
+}
+
+class IndexVisitor : public normalize::EntryVisitor {
+public:
+  IndexVisitor(LayerIndex& index, int number) : m_index(index), m_number(number) {}
+
+  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  {
+    const std::uint64_t ordinal = m_ordinal++;
+    const auto c = normalize::canonical_path(e.path);
+    if (c.status == normalize::PathStatus::root || c.status == normalize::PathStatus::empty) {
+      return; // the root entry "./" carries nothing a rootfs keeps
+    }
+    FileRecord r;
+    r.path = c.status == normalize::PathStatus::ok ? c.path : e.path;
+    r.type = e.type;
+    r.mode = e.mode;
+    r.uid = e.uid;
+    r.gid = e.gid;
+    r.uname = e.uname;
+    r.gname = e.gname;
+    r.mtime = e.mtime;
+    r.mtime_nsec = e.mtime_nsec;
+    if (e.has_atime) r.atime = e.atime;
+    if (e.has_ctime) r.ctime = e.ctime;
+    r.size = e.type == normalize::EntryType::regular ? e.size : 0;
+    r.link_target = e.type == normalize::EntryType::hardlink ? record_path(e.link_target) : e.link_target;
+    r.devmajor = e.devmajor;
+    r.devminor = e.devminor;
+    r.xattrs = e.xattrs;
+    std::stable_sort(r.xattrs.begin(), r.xattrs.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    r.sparse = e.sparse;
+    r.layer_number = m_number;
+    r.content.layer = &m_index;
+    r.content.ordinal = ordinal;
+    if (r.type == normalize::EntryType::regular && r.size > 0) {
+      if (const auto off = data.source_offset()) {
+        r.content.kind = ContentRef::Kind::range;
+        r.content.offset = *off;
+      } else if (const auto disk = data.disk_path()) {
+        r.content.kind = ContentRef::Kind::disk;
+        r.content.disk_path = *disk;
+      } else {
+        digest::HashingSink hash;
+        data.read(hash, k_max_sparse_fill);
+        r.content.kind = ContentRef::Kind::hashed;
+        r.content.sha256 = hash.digest();
+      }
+    }
+    const auto [it, inserted] = m_slot.emplace(r.path, m_index.records.size());
+    if (inserted) {
+      m_index.records.push_back(std::move(r));
+    } else {
+      // Extraction keeps the last one; its position is where it was stored last.
+      ++m_index.duplicates;
+      m_index.records[it->second] = std::move(r);
+      m_index.records[it->second].position = ordinal;
+      return;
+    }
+    m_index.records.back().position = ordinal;
+  }
+
+  void on_warning(const std::string&) override {}
+
+private:
+  LayerIndex& m_index;
+  int m_number;
+  std::uint64_t m_ordinal = 0;
+  std::unordered_map<std::string, size_t> m_slot;
+};
+
+normalize::TarInput tar_input(const normalize::LayerSource& source, int fd, const std::string& name)
+{
+  normalize::TarInput input;
+  input.name = name;
+  input.fd = fd;
+  struct stat st {};
+  input.seekable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  input.file_size = input.seekable ? static_cast<std::uint64_t>(st.st_size) : 0;
+  input.range_offset = source.offset;
+  input.range_length = source.length;
+  return input;
+}
+
+} // namespace
+
+std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& source, int number)
+{
+  auto index = std::make_unique<LayerIndex>();
+  index->m_source = source;
+  index->m_name = source.display_name();
+  IndexVisitor visitor(*index, number);
+  util::Progress progress(util::ProgressMode::off, "");
+  if (source.kind == normalize::LayerSource::Kind::directory) {
+    normalize::read_directory(source.path, visitor, progress);
+    index->m_compression = "directory";
+    return index;
+  }
+  index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : util::open_read(source.path);
+  const normalize::TarInput input = tar_input(source, index->m_fd.get(), index->m_name);
+  const auto result = normalize::read_tar(input, visitor, progress, true);
+  index->m_compression = result.compression;
+  return index;
+}
+
+void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const
+{
+  std::set<std::uint64_t> wanted;
+  for (const auto o : ordinals) {
+    if (!m_fetched.count(o)) {
+      wanted.insert(o);
+    }
+  }
+  if (wanted.empty() || is_directory()) {
+    return;
+  }
+  class Capture : public normalize::EntryVisitor {
+  public:
+    Capture(const std::set<std::uint64_t>& w, std::map<std::uint64_t, std::string>& out, std::uint64_t max)
+        : m_wanted(w), m_out(out), m_max(max) {}
+    void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+    {
+      const std::uint64_t ordinal = m_ordinal++;
+      if (!m_wanted.count(ordinal) || e.type != normalize::EntryType::regular) {
+        return;
+      }
+      class Bounded : public util::ByteSink {
+      public:
+        Bounded(std::string& s, std::uint64_t max) : m_s(s), m_max(max) {}
+        void write(const void* d, size_t n) override
+        {
+          const std::uint64_t room = m_max > m_s.size() ? m_max - m_s.size() : 0;
+          m_s.append(static_cast<const char*>(d), static_cast<size_t>(std::min<std::uint64_t>(room, n)));
+        }
+
+      private:
+        std::string& m_s;
+        std::uint64_t m_max;
+      };
+      std::string bytes;
+      Bounded sink(bytes, m_max);
+      data.read(sink, k_max_sparse_fill);
+      m_out[ordinal] = std::move(bytes);
+    }
+    void on_warning(const std::string&) override {}
+
+  private:
+    const std::set<std::uint64_t>& m_wanted;
+    std::map<std::uint64_t, std::string>& m_out;
+    std::uint64_t m_max;
+    std::uint64_t m_ordinal = 0;
+  } capture(wanted, m_fetched, max_bytes);
+  util::Progress progress(util::ProgressMode::off, "");
+  const normalize::TarInput input = tar_input(m_source, m_fd.get(), m_name);
+  if (::lseek(m_fd.get(), 0, SEEK_SET) < 0 && input.seekable) {
+    util::throw_errno("cannot rewind", m_name);
+  }
+  normalize::read_tar(input, capture, progress, false);
+}
+
+const std::string* LayerIndex::fetched(std::uint64_t ordinal) const
+{
+  const auto it = m_fetched.find(ordinal);
+  return it == m_fetched.end() ? nullptr : &it->second;
+}
+
+Tree tree_of_layer(const LayerIndex& layer, const std::string& label)
+{
+  Tree t;
+  t.label = label;
+  t.ordered = !layer.is_directory();
+  std::vector<const FileRecord*> v;
+  v.reserve(layer.records.size());
+  for (const auto& r : layer.records) {
+    v.push_back(&r);
+    t.by_path.emplace(r.path, &r);
+  }
+  if (layer.duplicates > 0) {
+    std::stable_sort(v.begin(), v.end(), [](const FileRecord* a, const FileRecord* b) { return a->position < b->position; });
+  }
+  t.records = std::move(v);
+  return t;
+}
+
+namespace {
+
+std::string parent_of(const std::string& path)
+{
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path)
+{
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void erase_below(std::map<std::string, const FileRecord*>& m, const std::string& dir)
+{
+  // Everything strictly below dir: keys starting with "dir/" ("" is the root: everything).
+  if (dir.empty()) {
+    m.clear();
+    return;
+  }
+  const std::string prefix = dir + "/";
+  auto it = m.lower_bound(prefix);
+  while (it != m.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
+    it = m.erase(it);
+  }
+}
+
+} // namespace
+
+Tree flatten(const std::vector<std::unique_ptr<LayerIndex>>& layers, const std::string& label)
+{
+  std::map<std::string, const FileRecord*> fs;
+  for (const auto& layer : layers) {
+    // Opaque markers and whiteouts act on the lower layers only, so apply them first.
+    for (const auto& r : layer->records) {
+      const std::string base = base_of(r.path);
+      if (base == ".wh..wh..opq") {
+        erase_below(fs, parent_of(r.path));
+      } else if (base.rfind(".wh.", 0) == 0) {
+        const std::string parent = parent_of(r.path);
+        const std::string victim = (parent.empty() ? "" : parent + "/") + base.substr(4);
+        fs.erase(victim);
+        erase_below(fs, victim);
+      }
+    }
+    for (const auto& r : layer->records) {
+      const std::string base = base_of(r.path);
+      if (base.rfind(".wh.", 0) == 0) {
+        continue;
+      }
+      const auto it = fs.find(r.path);
+      if (it != fs.end() && it->second->type == normalize::EntryType::directory &&
+          r.type != normalize::EntryType::directory) {
+        erase_below(fs, r.path); // a file replacing a directory replaces its contents too
+      }
+      fs[r.path] = &r;
+    }
+  }
+  Tree t;
+  t.label = label;
+  t.ordered = false;
+  t.by_path = std::move(fs);
+  t.records.reserve(t.by_path.size());
+  for (const auto& [path, r] : t.by_path) {
+    t.records.push_back(r);
+  }
+  return t;
+}
+
+// --- contents ---------------------------------------------------------------------------------
+
+namespace {
+
+// Reads a record's bytes in chunks from where they can be read directly (range or disk).
+class DirectReader {
+public:
+  explicit DirectReader(const FileRecord& r) : m_r(r)
+  {
+    if (r.content.kind == ContentRef::Kind::disk) {
+      m_owned = util::open_read(r.content.disk_path);
+      m_fd = m_owned.get();
+    } else {
+      m_fd = r.content.layer->fd();
+    }
+  }
+  // Reads the next up to n bytes; returns how many (0 at the end).
+  size_t next(unsigned char* buf, size_t n)
+  {
+    const std::uint64_t left = m_r.size - m_pos;
+    const size_t want = static_cast<size_t>(std::min<std::uint64_t>(left, n));
+    if (want == 0) {
+      return 0;
+    }
+    if (m_r.content.kind == ContentRef::Kind::disk) {
+      const size_t got = util::read_full(m_fd, buf, want, m_r.content.disk_path);
+      if (got != want) {
+        throw util::Error(util::Location{m_r.content.disk_path, std::nullopt, static_cast<std::int64_t>(m_pos + got)},
+                          "file changed while being compared (shorter than when listed)");
+      }
+    } else {
+      util::pread_exact(m_fd, buf, want, m_r.content.offset + m_pos, m_r.content.layer->name());
+    }
+    m_pos += want;
+    return want;
+  }
+
+private:
+  const FileRecord& m_r;
+  util::Fd m_owned;
+  int m_fd = -1;
+  std::uint64_t m_pos = 0;
+};
+
+bool direct(const FileRecord& r)
+{
+  return r.content.kind == ContentRef::Kind::range || r.content.kind == ContentRef::Kind::disk;
+}
+
+} // namespace
+
+const std::string& content_digest(const FileRecord& r)
+{
+  if (!r.content.sha256.empty() || r.content.kind == ContentRef::Kind::hashed) {
+    return r.content.sha256;
+  }
+  digest::Sha256 hash;
+  if (direct(r)) {
+    DirectReader reader(r);
+    thread_local std::vector<unsigned char> buf(k_chunk);
+    while (const size_t n = reader.next(buf.data(), buf.size())) {
+      hash.update(buf.data(), n);
+    }
+  }
+  r.content.sha256 = hash.finish_digest();
+  return r.content.sha256;
+}
+
+ContentComparison compare_content(const FileRecord& a, const FileRecord& b)
+{
+  ContentComparison c;
+  if (a.size != b.size) {
+    c.equal = false;
+    return c;
+  }
+  if (a.size == 0) {
+    return c;
+  }
+  if (direct(a) && direct(b)) {
+    // Side by side, no hashing: memcmp of the two byte ranges.
+    DirectReader ra(a);
+    DirectReader rb(b);
+    // Reused: a fresh zeroed megabyte per file would cost more than the comparison.
+    thread_local std::vector<unsigned char> ba(k_chunk);
+    thread_local std::vector<unsigned char> bb(k_chunk);
+    std::uint64_t pos = 0;
+    for (;;) {
+      const size_t na = ra.next(ba.data(), ba.size());
+      const size_t nb = rb.next(bb.data(), bb.size());
+      if (na == 0 || na != nb) {
+        break;
+      }
+      if (std::memcmp(ba.data(), bb.data(), na) != 0) {
+        size_t i = 0;
+        while (ba[i] == bb[i]) {
+          ++i;
+        }
+        c.equal = false;
+        c.first_difference = pos + i;
+        return c;
+      }
+      pos += na;
+    }
+    return c;
+  }
+  c.equal = content_digest(a) == content_digest(b);
+  return c;
+}
+
+std::optional<std::string> read_content(const FileRecord& r, std::uint64_t max_bytes)
+{
+  if (r.type != normalize::EntryType::regular || r.size == 0) {
+    return std::string();
+  }
+  if (direct(r)) {
+    std::string out(static_cast<size_t>(std::min<std::uint64_t>(r.size, max_bytes)), '\0');
+    DirectReader reader(r);
+    size_t done = 0;
+    while (done < out.size()) {
+      const size_t n = reader.next(reinterpret_cast<unsigned char*>(out.data()) + done, out.size() - done);
+      if (n == 0) {
+        break;
+      }
+      done += n;
+    }
+    out.resize(done);
+    return out;
+  }
+  const LayerIndex* layer = r.content.layer;
+  if (!layer) {
+    return std::nullopt;
+  }
+  if (!layer->fetched(r.content.ordinal)) {
+    layer->fetch({r.content.ordinal}, max_bytes);
+  }
+  const std::string* s = layer->fetched(r.content.ordinal);
+  if (!s) {
+    return std::nullopt;
+  }
+  return s->size() > max_bytes ? s->substr(0, static_cast<size_t>(max_bytes)) : *s;
+}
+
+} // namespace reproimg::diff

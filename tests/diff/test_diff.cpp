@@ -1,0 +1,260 @@
+// diff: causes found by comparing real tar files, content explanations, and reports.
+#include "diff/content_detail.hpp"
+#include "diff/diff.hpp"
+#include "diff/report.hpp"
+#include "tests/support.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <boost/test/unit_test.hpp>
+#include <set>
+#include <zlib.h>
+
+// Test entries are written as aggregates that leave the trailing fields at their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+using namespace reproimg;
+
+namespace reproimg::diff {
+std::ostream& operator<<(std::ostream& os, Verdict v)
+{
+  return os << verdict_name(v);
+}
+} // namespace reproimg::diff
+
+namespace {
+
+struct TestEntry {
+  std::string path;
+  std::string content;
+  unsigned mode = 0644;
+  std::int64_t mtime = 1000;
+  std::string uname = "root";
+  std::int64_t uid = 0;
+  char type = '0';        // '0' file, '5' dir, '2' symlink, '1' hardlink
+  std::string link;       // symlink or hardlink target
+  bool atime = false;
+};
+
+// Writes a tar (pax format unless gnu) with libarchive.
+void write_tar(const std::string& file, const std::vector<TestEntry>& entries, bool gnu = false)
+{
+  archive* a = archive_write_new();
+  if (gnu) {
+    archive_write_set_format_gnutar(a);
+  } else {
+    archive_write_set_format_pax(a);
+  }
+  BOOST_REQUIRE(archive_write_open_filename(a, file.c_str()) == ARCHIVE_OK);
+  for (const auto& t : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, t.path.c_str());
+    archive_entry_set_perm(e, t.mode);
+    archive_entry_set_mtime(e, t.mtime, 0);
+    archive_entry_set_uid(e, t.uid);
+    archive_entry_set_uname(e, t.uname.c_str());
+    if (t.atime) archive_entry_set_atime(e, 5, 0);
+    switch (t.type) {
+    case '5': archive_entry_set_filetype(e, AE_IFDIR); break;
+    case '2': archive_entry_set_filetype(e, AE_IFLNK); archive_entry_set_symlink(e, t.link.c_str()); break;
+    case '1': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, t.link.c_str()); break;
+    default: archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, static_cast<la_int64_t>(t.content.size()));
+    }
+    BOOST_REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    if (t.type == '0' && !t.content.empty()) {
+      archive_write_data(a, t.content.data(), t.content.size());
+    }
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+std::string gzip_bytes(const std::string& payload, std::uint32_t mtime)
+{
+  z_stream z{};
+  BOOST_REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out = std::string("\x1f\x8b\x08\x00", 4);
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((mtime >> (8 * i)) & 0xff);
+  out += std::string("\x00\x03", 2);
+  std::string body(payload.size() + 1024, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
+  z.avail_in = static_cast<uInt>(payload.size());
+  z.next_out = reinterpret_cast<Bytef*>(body.data());
+  z.avail_out = static_cast<uInt>(body.size());
+  BOOST_REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  body.resize(body.size() - z.avail_out);
+  deflateEnd(&z);
+  out += body;
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()));
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((crc >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((payload.size() >> (8 * i)) & 0xff);
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> causes(const diff::DiffResult& r)
+{
+  std::set<std::pair<std::string, std::string>> s;
+  for (const auto& d : r.differences) s.emplace(diff::cause_name(d.cause), d.path);
+  return s;
+}
+
+using Set = std::set<std::pair<std::string, std::string>>;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(diff_suite)
+
+BOOST_AUTO_TEST_CASE(unified_diff_shows_changed_lines_with_context)
+{
+  const auto d = diff::unified_diff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nD\ne\nf\ng\nh\n", 40);
+  const std::vector<std::string> want = {"@@ -1,7 +1,7 @@", " a", " b", " c", "-d", "+D", " e", " f", " g"};
+  BOOST_TEST(d == want, boost::test_tools::per_element());
+  BOOST_TEST(diff::unified_diff("x\n", "x\n", 40).empty());
+  const auto cut = diff::unified_diff("1\n2\n3\n4\n5\n6\n", "a\nb\nc\nd\ne\nf\n", 4);
+  BOOST_TEST(cut.size() == 5u);
+  BOOST_TEST(cut.back().find("max-diff-lines") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(gzip_header_only_is_an_embedded_timestamp)
+{
+  const std::string payload = "the same changelog\n";
+  const auto e = diff::explain_content(gzip_bytes(payload, 1000), gzip_bytes(payload, 2000), false, 40);
+  BOOST_TEST(e.format == "gzip");
+  BOOST_TEST(e.only_embedded_timestamps);
+  BOOST_REQUIRE(!e.attributes.empty());
+  BOOST_TEST(e.attributes[0].first == "gzip.mtime");
+  // A different payload is content, shown as a diff of the decompressed text.
+  const auto c = diff::explain_content(gzip_bytes("one\n", 1000), gzip_bytes("two\n", 1000), false, 40);
+  BOOST_TEST(!c.only_embedded_timestamps);
+  BOOST_TEST((std::find(c.detail.begin(), c.detail.end(), "+two") != c.detail.end()));
+}
+
+BOOST_AUTO_TEST_CASE(pyc_and_ar_timestamps)
+{
+  std::string pyc_a = std::string("\x6f\x0d\x0d\x0a\0\0\0\0\x10\0\0\0\x05\0\0\0code", 20);
+  std::string pyc_b = pyc_a;
+  pyc_b[8] = '\x20';
+  auto e = diff::explain_content(pyc_a, pyc_b, false, 40);
+  BOOST_TEST(e.format == "pyc");
+  BOOST_TEST(e.only_embedded_timestamps);
+  pyc_b.back() = 'X';
+  BOOST_TEST(!diff::explain_content(pyc_a, pyc_b, false, 40).only_embedded_timestamps);
+
+  auto member = [](const std::string& mtime) {
+    char h[61];
+    std::snprintf(h, sizeof h, "%-16s%-12s%-6s%-6s%-8s%-10s`\n", "a.o/", mtime.c_str(), "0", "0", "644", "4");
+    return std::string(h, 60) + "ABCD";
+  };
+  const std::string ar_a = "!<arch>\n" + member("1000");
+  const std::string ar_b = "!<arch>\n" + member("2000");
+  e = diff::explain_content(ar_a, ar_b, false, 40);
+  BOOST_TEST(e.format == "ar");
+  BOOST_TEST(e.only_embedded_timestamps);
+  std::string ar_c = ar_b;
+  ar_c.back() = 'E';
+  BOOST_TEST(!diff::explain_content(ar_a, ar_c, false, 40).only_embedded_timestamps);
+}
+
+BOOST_AUTO_TEST_CASE(every_attribute_gets_its_cause)
+{
+  test::TempDir dir;
+  std::vector<TestEntry> a = {
+      {"etc", "", 0755, 1000, "root", 0, '5'},
+      {"etc/hostname", "box\n"},
+      {"etc/motd", "hi\n", 0644, 1000},
+      {"etc/passwd", "root\n"},
+      {"usr/bin/tool", "bin", 0755},
+      {"usr/bin/link", "", 0777, 1000, "root", 0, '2', "tool"},
+      {"var/log/dpkg.log", "one\n"},
+      {"gone", "x"},
+  };
+  auto b = a;
+  b[1].content = "BOX\n";               // content
+  b[2].mtime = 2000;                    // mtime
+  b[3].uname = "builder";               // owner-name
+  b[3].uid = 1000;                      // owner-id
+  b[4].mode = 0775;                     // mode
+  b[5].link = "other";                  // link-target
+  b[6].content = "one\ntwo\n";          // volatile-path (one record, whatever differs)
+  b[6].mtime = 5000;
+  b.erase(b.begin() + 7);               // removed
+  b.push_back({"new", "y"});            // added
+  write_tar(dir.file("a.tar"), a);
+  write_tar(dir.file("b.tar"), b);
+  const auto r = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), {});
+  const Set want = {{"content", "etc/hostname"}, {"mtime", "etc/motd"}, {"owner-name", "etc/passwd"},
+                    {"owner-id", "etc/passwd"},  {"mode", "usr/bin/tool"}, {"link-target", "usr/bin/link"},
+                    {"volatile-path", "var/log/dpkg.log"}, {"removed", "gone"}, {"added", "new"}};
+  BOOST_TEST((causes(r) == want));
+  BOOST_TEST(r.verdict == diff::Verdict::different);
+  // The text report leads with the verdict and one summary line per cause.
+  const std::string text = diff::report_text(r, {});
+  BOOST_TEST(text.rfind("verdict: different", 0) == 0);
+  BOOST_TEST(text.find("  owner-id ") != std::string::npos);
+
+  // --ignore and --semantic filter; what is left decides the verdict.
+  diff::DiffOptions semantic;
+  semantic.semantic = true;
+  const auto s = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), semantic);
+  BOOST_TEST(!causes(s).count({"mtime", "etc/motd"}));
+  BOOST_TEST(!causes(s).count({"volatile-path", "var/log/dpkg.log"}));
+  BOOST_TEST(causes(s).count({"content", "etc/hostname"}));
+}
+
+BOOST_AUTO_TEST_CASE(normalizable_differences_make_an_equivalent_verdict)
+{
+  test::TempDir dir;
+  std::vector<TestEntry> a = {{"a", "1"}, {"b", "2"}, {"c", "3"}};
+  std::vector<TestEntry> b = {{"c", "3", 0644, 7000}, {"a", "1", 0644, 7000, "someone"}, {"b", "2", 0644, 1000, "root", 0, '0', "", true}};
+  write_tar(dir.file("a.tar"), a);
+  write_tar(dir.file("b.tar"), b);
+  auto r = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), {});
+  const Set want = {{"mtime", "a"}, {"owner-name", "a"}, {"pax-time", "b"}, {"mtime", "c"}, {"order", ""}};
+  BOOST_TEST((causes(r) == want), diff::report_text(r, {}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST((r.normalize_options == std::vector<std::string>{"--source-date-epoch 1000"}));
+  diff::DiffOptions ignore;
+  ignore.ignore = {diff::Cause::mtime, diff::Cause::owner_name, diff::Cause::pax_time, diff::Cause::order};
+  r = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), ignore);
+  BOOST_TEST(r.verdict == diff::Verdict::identical);
+  BOOST_TEST(r.differences.empty());
+}
+
+BOOST_AUTO_TEST_CASE(encoding_and_hardlinks)
+{
+  test::TempDir dir;
+  const std::vector<TestEntry> a = {{"x", "data"}, {"y", "", 0644, 1000, "root", 0, '1', "x"}};
+  write_tar(dir.file("pax.tar"), a);
+  write_tar(dir.file("gnu.tar"), a, true);
+  auto r = diff::run_diff(dir.file("pax.tar"), dir.file("gnu.tar"), {});
+  BOOST_TEST((causes(r) == Set{{"tar-encoding", ""}}));
+  // The same hardlink group stored the other way round is not a difference of the files.
+  const std::vector<TestEntry> swapped = {{"y", "data"}, {"x", "", 0644, 1000, "root", 0, '1', "y"}};
+  write_tar(dir.file("swapped.tar"), swapped);
+  r = diff::run_diff(dir.file("pax.tar"), dir.file("swapped.tar"), {});
+  BOOST_TEST((causes(r) == Set{{"order", ""}}));
+  // A copy instead of a link is.
+  const std::vector<TestEntry> copy = {{"x", "data"}, {"y", "data"}};
+  write_tar(dir.file("copy.tar"), copy);
+  r = diff::run_diff(dir.file("pax.tar"), dir.file("copy.tar"), {});
+  BOOST_TEST((causes(r) == Set{{"hardlink", "x"}, {"hardlink", "y"}}));
+  // Identical files: nothing, whatever the report.
+  r = diff::run_diff(dir.file("pax.tar"), dir.file("pax.tar"), {});
+  BOOST_TEST(r.verdict == diff::Verdict::identical);
+  BOOST_TEST(diff::report_json(r).find("\"verdict\": \"identical\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reports_escape_what_they_show)
+{
+  test::TempDir dir;
+  write_tar(dir.file("a.tar"), {{"<b>&.txt", "1\n"}});
+  write_tar(dir.file("b.tar"), {{"<b>&.txt", "2\n"}});
+  const auto r = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), {});
+  const std::string html = diff::report_html(r);
+  BOOST_TEST(html.find("<b>&") == std::string::npos);
+  BOOST_TEST(html.find("&lt;b&gt;&amp;.txt") != std::string::npos);
+  BOOST_TEST(diff::report_markdown(r).find("| `content` | 1 | no |") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Installs, with apt, whatever the build and the tests need that the machine lacks (Debian 12, root).
+# --bench adds the heavy peers only the benchmarks and examples/ use (diffoscope, mmdebstrap, debootstrap).
 set -euo pipefail
+bench=0
+case "${1:-}" in
+  --bench) bench=1 ;;
+  "") ;;
+  *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 packages=(
   # build
   g++ cmake ninja-build pkg-config
   libarchive-dev libssl-dev libzstd-dev zlib1g-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
   # peers the tests and benchmarks run: tar programs, compressors, python
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
+  # corpus/generate.sh: zip and ar (binutils) make archives with embedded timestamps
+  zip binutils
   # clients that judge our images
   skopeo umoci oci-image-tool
   # podman loads and runs the images (tests/cli/test_podman.sh), with runc as its runtime
@@ -14,6 +23,11 @@ packages=(
   # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
   time openssl
 )
+if [ "$bench" -eq 1 ]; then
+  # bench/diff and examples/debian-minbase.sh: the peer differ (its minimal form: the tar, text and
+  # archive comparators, without the hundreds of MiB of format tools it recommends) and the rootfs builders
+  packages+=(diffoscope-minimal mmdebstrap debootstrap)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,5 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt (an unattended upgrade, a parallel job) may hold the lock: wait for it rather than fail.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    "${missing[@]}" >/dev/null
 fi

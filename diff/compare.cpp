@@ -323,7 +323,7 @@ TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> la
       continue;
     }
     const bool truncated = p.a->size > options.max_content_bytes || p.b->size > options.max_content_bytes;
-    ContentExplanation e = explain_content(*ca, *cb, truncated, options.max_diff_lines);
+    ContentExplanation e = explain_content(*ca, *cb, truncated, options.max_diff_lines, options.max_inflate);
     if (e.only_embedded_timestamps) {
       d.cause = Cause::embedded_timestamp;
     }

@@ -16,6 +16,7 @@ struct CompareOptions {
   std::size_t max_diff_lines = 40;             // per text file
   std::size_t max_explained_contents = 500;    // differing contents looked into (nested formats, hunks)
   std::uint64_t max_content_bytes = 32u << 20; // bytes of one content read for an explanation
+  std::uint64_t max_inflate = 64u << 20;       // a nested gzip payload larger than this is not looked into
 };
 
 // Is path one of the known volatile paths (logs, caches, machine-id, ssh host keys, ...)?

@@ -13,8 +13,6 @@ namespace reproimg::diff {
 
 namespace {
 
-constexpr std::uint64_t k_max_inflate = 256ull << 20;
-
 std::uint32_t le16(const std::string& s, size_t at)
 {
   return static_cast<unsigned char>(s[at]) | (static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + 1])) << 8);
@@ -90,7 +88,7 @@ std::optional<GzipHeader> gzip_header(const std::string& s)
 }
 
 // The decompressed payload of every member, or nullopt if it is not valid gzip (or too big).
-std::optional<std::string> gunzip(const std::string& s)
+std::optional<std::string> gunzip(const std::string& s, std::uint64_t max_inflate)
 {
   z_stream z{};
   if (inflateInit2(&z, 16 + 15) != Z_OK) {
@@ -106,7 +104,7 @@ std::optional<std::string> gunzip(const std::string& s)
     z.avail_out = static_cast<uInt>(buf.size());
     const int rc = inflate(&z, Z_NO_FLUSH);
     out.append(reinterpret_cast<char*>(buf.data()), buf.size() - z.avail_out);
-    if (out.size() > k_max_inflate) {
+    if (out.size() > max_inflate) {
       break;
     }
     if (rc == Z_STREAM_END) {
@@ -392,15 +390,16 @@ std::vector<std::string> unified_diff(const std::string& a, const std::string& b
   return out;
 }
 
-ContentExplanation explain_content(const std::string& a, const std::string& b, bool truncated, size_t max_diff_lines)
+ContentExplanation explain_content(const std::string& a, const std::string& b, bool truncated, size_t max_diff_lines,
+                                   std::uint64_t max_inflate)
 {
   ContentExplanation e;
   // gzip: header fields versus payload.
   if (!truncated && is_gzip(a) && is_gzip(b)) {
     const auto ha = gzip_header(a);
     const auto hb = gzip_header(b);
-    const auto pa = ha ? gunzip(a) : std::nullopt;
-    const auto pb = hb ? gunzip(b) : std::nullopt;
+    const auto pa = ha ? gunzip(a, max_inflate) : std::nullopt;
+    const auto pb = hb ? gunzip(b, max_inflate) : std::nullopt;
     if (pa && pb) {
       e.format = "gzip";
       if (ha->mtime != hb->mtime) e.attributes.push_back({"gzip.mtime", {Json(image::rfc3339(ha->mtime)), Json(image::rfc3339(hb->mtime))}});

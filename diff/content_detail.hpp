@@ -16,9 +16,10 @@ struct ContentExplanation {
   std::vector<std::string> detail;       // hunk lines, hex lines
 };
 
-// a and b are the contents (possibly cut to a prefix when truncated is set).
+// a and b are the contents (possibly cut to a prefix when truncated is set). A gzip payload larger
+// than max_inflate is not looked into (a decompression bomb costs nothing).
 ContentExplanation explain_content(const std::string& a, const std::string& b, bool truncated,
-                                   std::size_t max_diff_lines);
+                                   std::size_t max_diff_lines, std::uint64_t max_inflate = 64u << 20);
 
 // A unified diff of two texts (3 lines of context), at most max_lines lines.
 std::vector<std::string> unified_diff(const std::string& a, const std::string& b, std::size_t max_lines);

@@ -58,8 +58,8 @@ bool same_file_bytes(const std::string& a, const std::string& b, std::optional<s
   }
   util::Fd fa = util::open_read(a);
   util::Fd fb = util::open_read(b);
-  std::vector<unsigned char> ba(1 << 20);
-  std::vector<unsigned char> bb(1 << 20);
+  thread_local std::vector<unsigned char> ba(1 << 20);
+  thread_local std::vector<unsigned char> bb(1 << 20);
   std::uint64_t pos = 0;
   for (;;) {
     const size_t na = util::read_full(fa.get(), ba.data(), ba.size(), a);
@@ -433,7 +433,9 @@ void finish(DiffResult& r, const DiffOptions& options)
   for (const auto& d : r.differences) {
     if (d.earliest_time) mtime_epoch = std::min(mtime_epoch.value_or(*d.earliest_time), *d.earliest_time);
   }
-  for (auto& [cause, ds] : by_cause) {
+  for (auto& group : by_cause) {
+    const Cause cause = group.first;
+    const auto& ds = group.second; // (not a structured binding: lambdas below capture it)
     CauseSummary& s = r.summary[cause];
     s.count = ds.size();
     s.normalizable = std::all_of(ds.begin(), ds.end(), [](const Difference* d) { return d->normalizable; });

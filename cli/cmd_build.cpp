@@ -1,7 +1,9 @@
-// reproimg build: the reproducible `docker build` of a FROM scratch Dockerfile (no daemon).
+// reproimg build: the reproducible `docker build` of a one-stage Dockerfile, FROM scratch or FROM a
+// local image (no daemon).
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/build.hpp"
+#include "image/docker_archive.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -25,6 +27,9 @@ const char* const k_examples = R"(  # A static binary and its configuration, as 
   skopeo inspect oci:hello-oci:1.0
   # The same image as an oci-archive, with a build argument:
   reproimg build . --build-arg VERSION=1.1 --format oci-archive -o hello.tar
+  # On a local base image (its layers kept byte for byte), as a docker-archive docker load takes:
+  printf 'FROM oci:base-oci:1\nCOPY app /usr/local/bin/app\nCMD ["app"]\n' > Dockerfile.app
+  reproimg build -f Dockerfile.app . --format docker-archive --tag app:1 -o app.tar
 RUN is refused (there is no container runtime): build a rootfs with debootstrap and `reproimg import` it.
 )";
 
@@ -33,19 +38,26 @@ RUN is refused (there is no container runtime): build a rootfs with debootstrap 
 int cmd_build(int argc, char** argv)
 {
   cxxopts::Options options("reproimg build",
-                           "Build a FROM scratch Dockerfile over a context directory, reproducibly and without a daemon.\n"
-                           "Each ADD and COPY is one canonical layer; every time in the image is E; RUN is refused.");
+                           "Build a Dockerfile over a context directory, reproducibly and without a daemon.\n"
+                           "FROM scratch or a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]),\n"
+                           "whose layers are kept as they are; each ADD and COPY is one canonical layer on top; every\n"
+                           "new time is E; RUN is refused.");
   options.positional_help("CONTEXT -o OUT");
   options.add_options()
     ("context", "the build context directory", cxxopts::value<std::string>(), "CONTEXT")
     ("f,file", "the Dockerfile (default: CONTEXT/Dockerfile; - reads standard input)", cxxopts::value<std::string>(), "FILE")
-    ("o,output", "OCI layout directory (new or empty), or oci-archive file", cxxopts::value<std::string>(), "OUT")
+    ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
+     cxxopts::value<std::string>(), "OUT")
     ("build-arg", "set an ARG: K=V, or K to take the value from the environment; repeatable",
      cxxopts::value<std::vector<std::string>>(), "K=V")
-    ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive")
-    ("tag", "tag recorded in the index (org.opencontainers.image.ref.name)", cxxopts::value<std::string>(), "TAG")
-    ("platform", "image platform (TARGETOS, TARGETARCH, ... for ARG)", cxxopts::value<std::string>()->default_value("linux/amd64"), "OS/ARCH[/VARIANT]")
-    ("compress", "layer compression", cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
+    ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
+    ("tag", "OCI: the tag recorded in the index (org.opencontainers.image.ref.name); docker-archive: the RepoTags "
+            "entry name[:tag]", cxxopts::value<std::string>(), "TAG")
+    ("platform", "target platform (TARGETOS, TARGETARCH, ... for ARG; picks the base image of a multi-platform "
+                 "index; a base image's own platform is the image's)",
+     cxxopts::value<std::string>()->default_value("linux/amd64"), "OS/ARCH[/VARIANT]")
+    ("compress", "compression of the new layers (a base image's are kept; a docker-archive's are uncompressed)",
+     cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
     ("json", "print the identities as JSON");
   add_policy_options(options);
   add_output_options(options);
@@ -62,7 +74,15 @@ int cmd_build(int argc, char** argv)
   opts.layer.progress = progress_from(r);
   opts.layer.compression = compression_from(r, "gzip");
   opts.platform = image::parse_platform(r["platform"].as<std::string>());
-  if (r.count("tag")) {
+  opts.format = image::parse_image_format(r["format"].as<std::string>());
+  if (opts.format == image::ImageFormat::docker_archive && r.count("compress") &&
+      opts.layer.compression != normalize::Compression::none) {
+    throw util::Error("--compress: a docker-archive stores its layers uncompressed (what every docker load reads); "
+                      "drop --compress or use --format oci-archive");
+  }
+  if (r.count("tag") && opts.format == image::ImageFormat::docker_archive) {
+    opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
+  } else if (r.count("tag")) {
     opts.tag = oci_tag(r["tag"].as<std::string>());
   }
   if (r.count("file")) {
@@ -81,14 +101,6 @@ int cmd_build(int argc, char** argv)
       }
     }
   }
-  const std::string format = r["format"].as<std::string>();
-  if (format == "oci") {
-    opts.format = image::ImageFormat::oci;
-  } else if (format == "oci-archive") {
-    opts.format = image::ImageFormat::oci_archive;
-  } else {
-    throw util::Error("--format must be oci or oci-archive (docker-archive is not written yet)");
-  }
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
   const auto result =
@@ -99,11 +111,15 @@ int cmd_build(int argc, char** argv)
     for (const auto& l : result.layers) {
       layers.push_back({{"diff_id", l.diff_id}, {"digest", l.digest}, {"size", l.size}, {"created_by", l.created_by}});
     }
-    image::Json j = {{"manifest_digest", result.manifest_digest}, {"config_digest", result.config_digest},
-                     {"layers", layers}};
+    // A docker-archive holds no registry manifest: its manifest_digest is null.
+    const image::Json manifest = result.manifest_digest.empty() ? image::Json() : image::Json(result.manifest_digest);
+    image::Json j = {{"manifest_digest", manifest}, {"config_digest", result.config_digest}, {"layers", layers}};
     std::printf("%s\n", j.dump(2).c_str());
   } else if (verbosity != Verbosity::quiet) {
-    std::printf("manifest  %s\nimage ID  %s\n", result.manifest_digest.c_str(), result.config_digest.c_str());
+    if (!result.manifest_digest.empty()) {
+      std::printf("manifest  %s\n", result.manifest_digest.c_str());
+    }
+    std::printf("image ID  %s\n", result.config_digest.c_str());
     for (size_t i = 0; i < result.layers.size(); ++i) {
       const auto& l = result.layers[i];
       std::printf("layer %zu   %s  (diff_id %s, %llu bytes)\n", i + 1, l.digest.c_str(), l.diff_id.c_str(),

@@ -1,6 +1,8 @@
-// reproimg demo: the same tree packed two naive ways differs; normalised, it is identical.
+// reproimg demo: the same tree packed two naive ways differs; normalised, it is identical, and so
+// are the images `reproimg import` makes of the two packings.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/import.hpp"
 #include "normalize/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/spool.hpp"
@@ -133,9 +135,12 @@ int cmd_demo(int argc, char** argv)
 {
   cxxopts::Options options("reproimg demo",
                            "Pack a small example tree two naive ways, show their diff_ids differ, normalise both,\n"
-                           "and show the canonical diff_ids are equal. Exit 0 when they are.");
+                           "and show the canonical diff_ids are equal; then import both packings as images (the\n"
+                           "reproducible `docker import`) and show their manifest digests and image IDs are equal.\n"
+                           "Exit 0 when they are.");
   options.add_options()
-    ("keep", "keep the four tar files in DIR instead of a temporary directory", cxxopts::value<std::string>(), "DIR")
+    ("keep", "keep the tar files and the two oci-archives in DIR instead of a temporary directory",
+     cxxopts::value<std::string>(), "DIR")
     ("h,help", "show this help");
   const auto r = options.parse(argc, argv);
   if (r.count("help")) {
@@ -184,6 +189,22 @@ int cmd_demo(int argc, char** argv)
   const auto ca = canon(a_in, a_out);
   const auto cb = canon(b_in, b_out);
 
+  // `docker import` of each packing, reproducibly: one oci-archive each.
+  const std::string a_image = dir + "/a.oci.tar";
+  const std::string b_image = dir + "/b.oci.tar";
+  image::ImportOptions import_opts;
+  import_opts.layer = opts;
+  import_opts.layer.compression = normalize::Compression::gzip;
+  import_opts.format = image::ImageFormat::oci_archive;
+  import_opts.changes = {"CMD [\"/usr/bin/hello\"]"};
+  auto import = [&](const std::string& in, const std::string& out) {
+    normalize::Report report;
+    return image::import_rootfs(normalize::parse_layer_source(in), import_opts, out, report);
+  };
+  const auto ia = import(a_in, a_image);
+  const auto ib = import(b_in, b_image);
+  const bool images_equal = ia.manifest_digest == ib.manifest_digest && ia.config_digest == ib.config_digest;
+
   std::printf("reproimg demo: one tree of %zu entries, packed two naive ways\n", demo_tree().size());
   std::printf("  A: GNU tar format, gzip, listing order,  mtime = now,      owner names alice\n");
   std::printf("  B: pax format,     zstd, reversed order, mtime = now + 1h, owner names ci-runner\n\n");
@@ -193,15 +214,19 @@ int cmd_demo(int argc, char** argv)
   std::printf("after `reproimg normalize` (SOURCE_DATE_EPOCH=0, default policy):\n");
   std::printf("  A  %s\n  B  %s\n  -> %s\n", ca.diff_id.c_str(), cb.diff_id.c_str(),
               ca.diff_id == cb.diff_id ? "identical: one canonical layer, byte for byte" : "DIFFERENT (a bug)");
+  std::printf("\nafter `reproimg import --format oci-archive` (the reproducible `docker import`):\n");
+  std::printf("  A  manifest %s  image ID %s\n", short_id(ia.manifest_digest).c_str(), short_id(ia.config_digest).c_str());
+  std::printf("  B  manifest %s  image ID %s\n", short_id(ib.manifest_digest).c_str(), short_id(ib.config_digest).c_str());
+  std::printf("  -> %s\n", images_equal ? "identical: one image, whichever way the rootfs was packed" : "DIFFERENT (a bug)");
   if (temporary) {
-    for (const auto& f : {a_in, b_in, a_out, b_out}) {
+    for (const auto& f : {a_in, b_in, a_out, b_out, a_image, b_image}) {
       ::unlink(f.c_str());
     }
     ::rmdir(dir.c_str());
   } else {
     std::printf("\nfiles kept in %s (canonical layer %s)\n", dir.c_str(), short_id(ca.diff_id).c_str());
   }
-  return ca.diff_id == cb.diff_id && ra.diff_id != rb.diff_id ? 0 : 1;
+  return ca.diff_id == cb.diff_id && images_equal && ra.diff_id != rb.diff_id ? 0 : 1;
 }
 
 } // namespace reproimg::cli

@@ -23,7 +23,7 @@ const Command k_commands[] = {
     {"normalize", reproimg::cli::cmd_normalize, "rewrite a tar stream or rootfs into the canonical layer"},
     {"digest", reproimg::cli::cmd_digest, "print a layer's blob digest, diff_id and canonical diff_id"},
     {"import", reproimg::cli::cmd_import, "turn a rootfs into a one-layer OCI image, reproducibly"},
-    {"build", reproimg::cli::cmd_build, "build a FROM scratch Dockerfile (ADD, COPY, CMD, ...) without a daemon"},
+    {"build", reproimg::cli::cmd_build, "build a Dockerfile FROM scratch or a local image (ADD, COPY, CMD, ...) without a daemon"},
     {"diff", reproimg::cli::cmd_diff, "compare two images, layers or trees and explain every difference"},
     {"demo", reproimg::cli::cmd_demo, "show two naive packings of one tree normalising to one layer"},
 };

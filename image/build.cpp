@@ -1,25 +1,26 @@
-// FROM scratch builds: the build context, the image's file tree, one canonical layer per ADD,
-// COPY (and WORKDIR that creates a directory), then config, manifest and index, written atomically.
+// Builds: the base image's layers kept as they are (or none, FROM scratch), the build context, the
+// image's file tree, one canonical layer per ADD, COPY (and WORKDIR that creates a directory),
+// then config, manifest and index through the ImageWriter, written atomically.
 #include "image/build.hpp"
 
 #include "image/config_changes.hpp"
 #include "image/dockerfile.hpp"
 #include "image/dockerignore.hpp"
-#include "image/media_types.hpp"
+#include "image/image_source.hpp"
+#include "image/image_writer.hpp"
 #include "normalize/entries_pipeline.hpp"
 #include "normalize/path.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
-#include "util/spool.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <deque>
 #include <dirent.h>
-#include <fcntl.h>
 #include <fnmatch.h>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sys/stat.h>
@@ -155,6 +156,21 @@ public:
     m_nodes[e.path] = std::move(n);
   }
 
+  void add(const std::string& path, Node n) { m_nodes[path] = std::move(n); }
+
+  // Removes path and everything under it ("" : everything), as a whiteout does.
+  void remove(const std::string& path, bool keep_path)
+  {
+    if (!keep_path) {
+      m_nodes.erase(path);
+    }
+    const std::string prefix = path.empty() ? std::string() : path + "/";
+    auto it = m_nodes.lower_bound(prefix);
+    while (it != m_nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
+      it = m_nodes.erase(it);
+    }
+  }
+
   const Node* find(const std::string& path) const
   {
     const auto it = m_nodes.find(path);
@@ -209,6 +225,55 @@ public:
 
 private:
   std::map<std::string, Node> m_nodes;
+};
+
+// The entries of a base image's layer, applied to the tree as an overlay file system would:
+// whiteouts (.wh.NAME) remove what lower layers had, an opaque marker (.wh..wh..opq) a
+// directory's lower content; then the layer's own entries are added.
+class BaseLayerReader : public EntryVisitor {
+public:
+  void on_entry(SourceEntry& e, EntryData&) override
+  {
+    const auto cp = normalize::canonical_path(e.path);
+    if (cp.status != normalize::PathStatus::ok) {
+      return;
+    }
+    const auto slash = cp.path.rfind('/');
+    const std::string dir = slash == std::string::npos ? std::string() : cp.path.substr(0, slash);
+    const std::string name = base_name(cp.path);
+    if (name == ".wh..wh..opq") {
+      m_opaque.push_back(dir);
+    } else if (name.rfind(".wh.", 0) == 0) {
+      m_whiteouts.push_back(join(dir, name.substr(4)));
+    } else {
+      Node n;
+      n.type = e.type == EntryType::hardlink ? EntryType::regular : e.type;
+      n.mode = e.mode;
+      n.uid = e.uid;
+      n.gid = e.gid;
+      n.link_target = e.link_target;
+      m_entries.emplace_back(cp.path, std::move(n));
+    }
+  }
+  void on_warning(const std::string&) override {}
+
+  void apply(ImageTree& tree)
+  {
+    for (const auto& d : m_opaque) {
+      tree.remove(d, true);
+    }
+    for (const auto& w : m_whiteouts) {
+      tree.remove(w, false);
+    }
+    for (auto& [path, node] : m_entries) {
+      tree.add(path, std::move(node));
+    }
+  }
+
+private:
+  std::vector<std::string> m_opaque;
+  std::vector<std::string> m_whiteouts;
+  std::vector<std::pair<std::string, Node>> m_entries;
 };
 
 // The build context: a directory, seen through .dockerignore; symlinks followed inside it only.
@@ -742,24 +807,141 @@ Owner user_owner(const std::string& user)
   const auto gid = colon == std::string::npos ? uid : id(user.substr(colon + 1));
   if (!uid || !gid) {
     throw util::Error("the directory would be owned by USER " + util::printable(user) +
-                      ", and a user or group name needs the image's /etc/passwd, which a FROM scratch build does not "
+                      ", and a user or group name needs the image's /etc/passwd, which reproimg build does not "
                       "look up; use a numeric USER (e.g. USER 1000:1000) or put WORKDIR before USER");
   }
   return {*uid, *gid};
 }
 
+// The image FROM names, opened and checked before any layer is written.
+struct BaseImage {
+  std::string name; // as the Dockerfile names it
+  std::unique_ptr<ImageStore> store;
+  Image image;
+  Json config; // the config as the new image inherits it (see inherited_config)
+};
+
+// What an image built on this config inherits, as BuildKit reads an image config into its
+// structures: the OCI fields of the image and of its "config" section (and Docker's Healthcheck,
+// OnBuild, Shell); empty values are dropped as Go's omitempty drops them; types are checked.
+Json inherited_config(const Json& config, const std::string& what)
+{
+  auto bad = [&](const std::string& field, const char* want) {
+    return util::Error(what + ": the image config's " + field + " is not " + want);
+  };
+  auto is_string_list = [](const Json& j) {
+    return j.is_array() && std::all_of(j.begin(), j.end(), [](const Json& e) { return e.is_string(); });
+  };
+  auto is_empty = [](const Json& j) {
+    return j.is_null() || (j.is_string() && j.get<std::string>().empty()) || (j.is_array() && j.empty()) ||
+           (j.is_object() && j.empty()) || (j.is_boolean() && !j.get<bool>());
+  };
+  if (!config.is_object()) {
+    throw util::Error(what + ": the image config is not a JSON object");
+  }
+  Json out = Json::object();
+  for (const char* key : {"architecture", "os", "variant", "os.version", "author"}) {
+    if (config.contains(key) && !is_empty(config[key])) {
+      if (!config[key].is_string()) {
+        throw bad(key, "a string");
+      }
+      out[key] = config[key];
+    }
+  }
+  if (config.contains("os.features") && !is_empty(config["os.features"])) {
+    if (!is_string_list(config["os.features"])) {
+      throw bad("os.features", "a list of strings");
+    }
+    out["os.features"] = config["os.features"];
+  }
+  Json section = Json::object();
+  if (config.contains("config") && !config["config"].is_null()) {
+    const Json& c = config["config"];
+    if (!c.is_object()) {
+      throw bad("config", "an object");
+    }
+    for (const auto& [key, value] : c.items()) {
+      if (is_empty(value)) {
+        continue;
+      }
+      if (key == "Env" || key == "Cmd" || key == "Entrypoint" || key == "Shell" || key == "OnBuild") {
+        if (!is_string_list(value)) throw bad("config." + key, "a list of strings");
+      } else if (key == "User" || key == "WorkingDir" || key == "StopSignal") {
+        if (!value.is_string()) throw bad("config." + key, "a string");
+      } else if (key == "Labels") {
+        if (!value.is_object() ||
+            !std::all_of(value.begin(), value.end(), [](const Json& e) { return e.is_string(); })) {
+          throw bad("config.Labels", "an object of strings");
+        }
+      } else if (key == "ExposedPorts" || key == "Volumes" || key == "Healthcheck") {
+        if (!value.is_object()) throw bad("config." + key, "an object");
+      } else if (key == "ArgsEscaped") {
+        if (!value.is_boolean()) throw bad("config.ArgsEscaped", "a boolean");
+      } else {
+        continue; // Hostname, AttachStdin, ...: not part of an image, not inherited
+      }
+      section[key] = value;
+    }
+  }
+  out["config"] = section;
+  Json history = Json::array();
+  if (config.contains("history") && !config["history"].is_null()) {
+    if (!config["history"].is_array() ||
+        !std::all_of(config["history"].begin(), config["history"].end(), [](const Json& h) { return h.is_object(); })) {
+      throw bad("history", "a list of objects");
+    }
+    history = config["history"];
+  }
+  out["history"] = history;
+  return out;
+}
+
+// Opens the image a FROM names; every failure is one line naming it.
+Json load_base_image(BaseImage& base, const std::string& name, const Platform& platform, bool platform_given)
+{
+  const auto ref = parse_image_ref(name);
+  if (!ref) {
+    throw util::Error("'" + util::printable(name) +
+                      "' is not a local image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG] and "
+                      "docker-archive:FILE[:NAME:TAG] (or a path to one), and pulls nothing from a registry; "
+                      "copy the image first, e.g. skopeo copy docker://IMAGE oci:DIR:TAG");
+  }
+  try {
+    base.name = name;
+    base.store = ImageStore::open(*ref);
+    base.image = load_image(*base.store, *ref, platform);
+    base.config = inherited_config(base.image.config, "base image " + name);
+  } catch (const util::Error& e) {
+    throw util::Error("cannot read the base image '" + util::printable(name) + "': " + e.what());
+  }
+  const Json& c = base.config;
+  const std::string os = c.value("os", std::string());
+  const std::string arch = c.value("architecture", std::string());
+  if (platform_given && (os != platform.os || arch != platform.architecture ||
+                         (!platform.variant.empty() && c.value("variant", std::string()) != platform.variant))) {
+    std::string want = platform.os + "/" + platform.architecture;
+    if (!platform.variant.empty()) want += "/" + platform.variant;
+    throw util::Error("the base image '" + util::printable(name) + "' is " + os + "/" + arch +
+                      ", not the " + want + " FROM --platform asks for");
+  }
+  if (os.empty() || arch.empty()) {
+    throw util::Error("the base image '" + util::printable(name) + "' names no os or architecture in its config");
+  }
+  return c;
+}
+
 class Builder {
 public:
   Builder(const BuildContext& context, const BuildOptions& options, const Dockerfile& dockerfile,
-          normalize::Report& report, OciLayoutBuilder& layout)
-      : m_context(context), m_options(options), m_dockerfile(dockerfile), m_report(report), m_layout(layout)
+          normalize::Report& report, ImageWriter& writer, const BaseImage* base)
+      : m_context(context), m_options(options), m_dockerfile(dockerfile), m_report(report), m_writer(writer),
+        m_base(base)
   {
   }
 
   struct Image {
     Json config_section;
     Json history = Json::array();
-    std::vector<Descriptor> layers;
     std::vector<BuildLayer> layer_info;
     std::string author;
   };
@@ -768,9 +950,22 @@ public:
   {
     Image img;
     const std::string created = rfc3339(m_options.layer.policy.epoch);
-    // What BuildKit starts a FROM scratch stage with.
-    img.config_section["Env"] = Json::array({std::string("PATH=") + k_default_path});
-    img.config_section["WorkingDir"] = "/";
+    if (m_base) {
+      try {
+        add_base_layers(img);
+      } catch (const util::Error& e) {
+        throw util::Error(m_dockerfile.name + ":" + std::to_string(plan.from_line) +
+                          ": FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
+      }
+      img.config_section = m_base->config["config"];
+      img.config_section.erase("OnBuild"); // the triggers ran right after FROM
+      img.history = m_base->config["history"];
+      img.author = m_base->config.value("author", std::string());
+    } else {
+      // What BuildKit starts a FROM scratch stage with.
+      img.config_section["Env"] = Json::array({std::string("PATH=") + k_default_path});
+      img.config_section["WorkingDir"] = "/";
+    }
     bool cmd_set = false;
     for (const auto& step : plan.steps) {
       try {
@@ -880,7 +1075,7 @@ public:
         throw util::Error(m_dockerfile.name + ":" + std::to_string(step.line) + ": " + step.keyword + ": " + e.what());
       }
     }
-    if (img.layers.empty()) {
+    if (m_writer.layers().empty()) {
       // OCI image-spec 1.0 wants at least one layer (oci-image-tool refuses none): an image of
       // config only gets the empty layer, as `docker import` of an empty tar makes.
       write_layer(Owner{0, 0}, [](LayerEmitter&) {}, img);
@@ -893,31 +1088,41 @@ public:
   }
 
 private:
+  // The base image's layers, kept as they are (copied, verified), and its file tree.
+  void add_base_layers(Image& img)
+  {
+    const auto& image = m_base->image;
+    // The history entries that made a layer, in order (what each base layer's created_by is).
+    std::vector<std::string> made_by;
+    for (const auto& h : m_base->config["history"]) {
+      if (!h.value("empty_layer", false)) {
+        made_by.push_back(h.contains("created_by") && h["created_by"].is_string() ? h["created_by"].get<std::string>()
+                                                                                   : std::string());
+      }
+    }
+    for (size_t i = 0; i < image.layers.size(); ++i) {
+      BaseLayerReader reader;
+      const normalize::LayerResult& r =
+          m_writer.add_existing_layer(*m_base->store, image.layers[i], image.diff_ids[i], &reader);
+      reader.apply(m_tree);
+      img.layer_info.push_back(
+          {r.diff_id, r.blob_digest, r.blob_size, made_by.size() == image.layers.size() ? made_by[i] : std::string()});
+    }
+  }
+
   // One layer: fill() puts the entries into an emitter whose new directories belong to owner.
   template <typename Fill>
   normalize::LayerResult write_layer(Owner owner, Fill fill, Image& img)
   {
-    const std::string scratch = m_layout.scratch_path("layer");
-    util::Fd fd(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) {
-      util::throw_errno("cannot create", scratch);
-    }
-    util::FdSink sink(fd.get(), scratch);
-    normalize::NormalizeOptions options = m_options.layer;
-    options.compute_digests = true;
     std::vector<normalize::Entry> written;
-    const std::string name = "layer " + std::to_string(img.layers.size() + 1);
-    const normalize::LayerResult r = normalize::normalize_entries(
+    const std::string name = "layer " + std::to_string(m_writer.layers().size() + 1);
+    const normalize::LayerResult r = m_writer.add_layer(
         name,
         [&](EntryVisitor& visitor) {
           LayerEmitter emitter(visitor, m_tree, m_options.layer.policy.epoch, owner);
           fill(emitter);
         },
-        options, &sink, m_report, &written);
-    sink.finish();
-    fd.close(scratch);
-    img.layers.push_back(
-        m_layout.adopt_blob(scratch, r.blob_digest, r.blob_size, layer_media_type(m_options.layer.compression)));
+        m_options.layer, m_report, &written);
     img.layer_info.push_back({r.diff_id, r.blob_digest, r.blob_size, ""});
     for (const auto& e : written) {
       m_tree.add(e);
@@ -929,7 +1134,8 @@ private:
   const BuildOptions& m_options;
   const Dockerfile& m_dockerfile;
   normalize::Report& m_report;
-  OciLayoutBuilder& m_layout;
+  ImageWriter& m_writer;
+  const BaseImage* m_base;
   ImageTree m_tree;
 };
 
@@ -966,9 +1172,6 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
     throw util::Error(util::Location{context_dir, std::nullopt, std::nullopt},
                       "the build context must be a directory");
   }
-  if (options.format != ImageFormat::oci && options.format != ImageFormat::oci_archive) {
-    throw util::Error("build writes an OCI layout or an oci-archive (docker-archive is not written by build yet)");
-  }
   const std::string dockerfile_path = options.dockerfile.empty() ? context_dir + "/Dockerfile" : options.dockerfile;
   const bool from_stdin = dockerfile_path == "-";
   const std::string dockerfile_name = from_stdin ? "<stdin>" : dockerfile_path;
@@ -989,109 +1192,57 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
     }
   }
 
+  std::optional<BaseImage> base;
   PlanOptions plan_options;
   plan_options.build_args = options.build_args;
   plan_options.platform = options.platform;
+  plan_options.load_base = [&](const std::string& name, const Platform& platform, bool platform_given) {
+    base.emplace();
+    return load_base_image(*base, name, platform, platform_given);
+  };
   const BuildPlan plan = plan_build(dockerfile, plan_options);
   for (const auto& w : plan.warnings) {
     report.warn(w);
   }
-
-  std::string target = out;
-  while (target.size() > 1 && target.back() == '/') {
-    target.pop_back();
-  }
-  const bool exists = ::stat(target.c_str(), &st) == 0;
-  if (options.format == ImageFormat::oci && exists && !(S_ISDIR(st.st_mode) && util::is_empty_dir(target))) {
-    throw util::Error(util::Location{target, std::nullopt, std::nullopt},
-                      "already exists; an OCI layout is written to a new or empty directory");
+  if (plan.base.empty()) {
+    base.reset();
   }
 
-  // The layout is staged beside its final place (same file system: the rename is atomic), or in
-  // the temp directory for an archive.
-  util::TempDir staging(options.format == ImageFormat::oci ? target + ".tmp."
-                                                           : util::temp_directory() + "/reproimg-build.");
-  ::chmod(staging.path().c_str(), 0755);
-  OciLayoutBuilder layout(staging.path());
+  ImageTarget target;
+  target.format = options.format;
+  target.out = out;
+  target.tag = options.tag;
+  target.repo_tags = options.repo_tags;
+  target.platform = plan.platform;
+  target.epoch = options.layer.policy.epoch;
+  ImageWriter writer(target);
 
   BuildContext context(context_dir, ignore);
-  context.hide(staging.path());
-  if (exists) {
-    context.hide(target);
-  }
-  Builder builder(context, options, dockerfile, report, layout);
+  context.hide(writer.staging_dir());
+  context.hide(out); // an empty directory that is there already
+  Builder builder(context, options, dockerfile, report, writer, base ? &*base : nullptr);
   Builder::Image img = builder.run(plan);
 
-  const Platform& platform = plan.platform;
-  const std::string created = rfc3339(options.layer.policy.epoch);
-  Json config;
-  config["architecture"] = platform.architecture;
-  config["os"] = platform.os;
-  if (!platform.variant.empty()) {
-    config["variant"] = platform.variant;
+  // The base image's other fields (os.version, ...) are inherited; the rest is this build's.
+  Json config = base ? base->config : Json::object();
+  config["architecture"] = plan.platform.architecture;
+  config["os"] = plan.platform.os;
+  config.erase("variant");
+  if (!plan.platform.variant.empty()) {
+    config["variant"] = plan.platform.variant;
   }
+  config.erase("author");
   if (!img.author.empty()) {
     config["author"] = img.author;
   }
-  config["created"] = created;
+  config["created"] = rfc3339(options.layer.policy.epoch);
   config["config"] = img.config_section;
-  Json diff_ids = Json::array();
-  for (const auto& l : img.layer_info) {
-    diff_ids.push_back(l.diff_id);
-  }
-  config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
   config["history"] = img.history;
-  const Descriptor config_desc = layout.add_blob(canonical_json(config), media::oci_config);
-
-  Json manifest;
-  manifest["schemaVersion"] = 2;
-  manifest["mediaType"] = media::oci_manifest;
-  manifest["config"] = config_desc.to_json();
-  manifest["layers"] = Json::array();
-  for (const auto& l : img.layers) {
-    manifest["layers"].push_back(l.to_json());
-  }
-  Descriptor manifest_desc = layout.add_blob(canonical_json(manifest), media::oci_manifest);
-  manifest_desc.platform = {{"architecture", platform.architecture}, {"os", platform.os}};
-  if (!platform.variant.empty()) {
-    manifest_desc.platform["variant"] = platform.variant;
-  }
-  if (!options.tag.empty()) {
-    manifest_desc.annotations["org.opencontainers.image.ref.name"] = options.tag;
-  }
-  layout.write_index({manifest_desc});
-
-  if (options.format == ImageFormat::oci) {
-    if (exists) {
-      ::rmdir(target.c_str()); // the empty directory that was there
-    }
-    if (std::rename(staging.path().c_str(), target.c_str()) != 0) {
-      util::throw_errno("cannot move the image into place", target);
-    }
-    staging.release();
-  } else {
-    // An oci-archive is the layout as a tar: the canonical encoding, owner 0:0, mtime E.
-    normalize::NormalizeOptions archive_options;
-    archive_options.policy.epoch = options.layer.policy.epoch;
-    archive_options.policy.mtime = normalize::MtimePolicy::set;
-    archive_options.policy.owner = std::make_pair(std::int64_t{0}, std::int64_t{0});
-    archive_options.policy.xattrs = normalize::XattrPolicy::none;
-    archive_options.progress = util::ProgressMode::off;
-    archive_options.compute_digests = false;
-    util::AtomicFile file(target);
-    util::FdSink sink(file.fd(), target);
-    normalize::Report archive_report;
-    normalize::LayerSource layout_dir;
-    layout_dir.kind = normalize::LayerSource::Kind::directory;
-    layout_dir.path = staging.path();
-    normalize::normalize_layer(layout_dir, archive_options, &sink, archive_report);
-    sink.finish();
-    file.commit();
-  }
+  const WrittenImage written = writer.finish(config);
 
   BuildResult result;
-  result.manifest_digest = manifest_desc.digest;
-  result.config_digest = config_desc.digest;
+  result.manifest_digest = written.manifest_digest;
+  result.config_digest = written.config_digest;
   result.layers = img.layer_info;
   return result;
 }

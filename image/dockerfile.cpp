@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <set>
 
 namespace reproimg::image {
@@ -492,7 +493,8 @@ public:
     }
     if (!m_in_stage) {
       m_ins = nullptr;
-      throw util::Error(m_df.name + ": no FROM instruction (a Dockerfile for reproimg build starts with FROM scratch)");
+      throw util::Error(m_df.name + ": no FROM instruction (a Dockerfile for reproimg build starts with FROM scratch "
+                                    "or FROM a local image)");
     }
     for (const auto& [k, v] : m_options.build_args) {
       if (!m_declared.count(k)) {
@@ -511,7 +513,10 @@ private:
     if (!m_ins) {
       return util::Error(m_df.name + ": " + message);
     }
-    return util::Error(m_df.name + ":" + std::to_string(m_ins->line) + ": " + m_ins->keyword + ": " + message);
+    const std::string trigger =
+        m_trigger.empty() ? std::string() : "the base image's ONBUILD trigger '" + util::printable(m_trigger) + "': ";
+    return util::Error(m_df.name + ":" + std::to_string(m_ins->line) + ": " + trigger + m_ins->keyword + ": " +
+                       message);
   }
 
   Variables vars() const
@@ -745,26 +750,92 @@ private:
   void from(const DockerfileInstruction& ins)
   {
     if (m_in_stage) {
-      throw fail("a second stage: multi-stage builds are not supported (one FROM scratch stage)");
+      throw fail("a second stage: multi-stage builds are not supported (one stage, FROM scratch or a local image)");
     }
     const auto f = flags(ins, {"platform"});
     need_args(ins);
     const auto words = split_blanks(ins.args);
     const std::string image = expand_word(words[0], m_global, m_df.escape);
-    if (lower(image) != "scratch") {
-      throw fail("'" + util::printable(image) +
-                 "': only FROM scratch is supported yet (building on an existing image, such as oci:DIR, needs the "
-                 "image reader, which is not there yet)");
+    if (image.empty()) {
+      throw fail("the image is empty after substitution");
     }
     if (words.size() == 3 && lower(words[1]) == "as") {
       m_plan.stage_name = words[2];
     } else if (words.size() != 1) {
-      throw fail("want FROM scratch [AS name]");
+      throw fail("want FROM IMAGE [AS name]");
     }
-    if (const auto it = f.find("platform"); it != f.end()) {
-      m_plan.platform = parse_platform(expand_word(it->second, m_global, m_df.escape));
+    const auto platform_flag = f.find("platform");
+    if (platform_flag != f.end()) {
+      m_plan.platform = parse_platform(expand_word(platform_flag->second, m_global, m_df.escape));
     }
     m_in_stage = true;
+    m_plan.from_line = ins.line;
+    if (lower(image) == "scratch") {
+      return;
+    }
+    if (!m_options.load_base) {
+      throw fail("'" + util::printable(image) + "': this build reads no base images (only FROM scratch)");
+    }
+    m_plan.base = image;
+    m_plan.base_config = m_options.load_base(image, m_plan.platform, platform_flag != f.end());
+    const Json& config = m_plan.base_config;
+    // The image is what it is: its platform is the image's.
+    auto field = [&](const char* key) {
+      const auto it = config.find(key);
+      return it != config.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (!field("os").empty() && !field("architecture").empty()) {
+      m_plan.platform = Platform{field("os"), field("architecture"), field("variant")};
+    }
+    const Json section = config.contains("config") && config["config"].is_object() ? config["config"] : Json::object();
+    // The stage's variables, working directory and shell start as the image's.
+    m_env.clear();
+    if (section.contains("Env") && section["Env"].is_array()) {
+      for (const auto& e : section["Env"]) {
+        if (!e.is_string()) {
+          throw fail("'" + util::printable(image) + "': the image's Env holds a value that is not a string");
+        }
+        const std::string s = e.get<std::string>();
+        const auto eq = s.find('=');
+        m_env[s.substr(0, eq)] = eq == std::string::npos ? std::string() : s.substr(eq + 1);
+      }
+    }
+    if (section.contains("WorkingDir") && section["WorkingDir"].is_string() &&
+        !section["WorkingDir"].get<std::string>().empty()) {
+      m_workdir = clean_path("/" + section["WorkingDir"].get<std::string>());
+    }
+    if (const auto shell = strings_of(section, "Shell"); shell && !shell->empty()) {
+      m_shell = *shell;
+    }
+    // ONBUILD triggers run as if they followed FROM; their errors name the FROM line and the trigger.
+    for (const auto& text : strings_of(section, "OnBuild").value_or(std::vector<std::string>())) {
+      const Dockerfile parsed = parse_dockerfile(text, m_df.name);
+      for (const auto& parsed_ins : parsed.instructions) {
+        DockerfileInstruction& t = m_triggers.emplace_back(parsed_ins);
+        t.line = ins.line;
+        m_trigger = text;
+        m_ins = &t;
+        if (t.keyword == "FROM" || t.keyword == "ONBUILD" || t.keyword == "MAINTAINER") {
+          throw fail("not allowed as a trigger");
+        }
+        step(t);
+      }
+    }
+    m_trigger.clear();
+    m_ins = &ins;
+  }
+
+  // A list of strings in the base image's config (null or absent: nullopt).
+  std::optional<std::vector<std::string>> strings_of(const Json& section, const char* key)
+  {
+    if (!section.contains(key) || section[key].is_null()) {
+      return std::nullopt;
+    }
+    const Json& list = section[key];
+    if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const Json& j) { return j.is_string(); })) {
+      throw fail("'" + util::printable(m_plan.base) + "': the image config's " + key + " is not a list of strings");
+    }
+    return list.get<std::vector<std::string>>();
   }
 
   void arg(const DockerfileInstruction& ins)
@@ -813,8 +884,7 @@ private:
     const auto f = add ? flags(ins, {"chown", "chmod", "link", "checksum", "keep-git-dir"})
                        : flags(ins, {"chown", "chmod", "link", "from"});
     if (f.count("from")) {
-      throw fail("--from is not supported: only one FROM scratch stage, and no other images; copy from the build "
-                 "context");
+      throw fail("--from is not supported: one stage only; copy from the build context");
     }
     need_args(ins);
     std::vector<std::string> list;
@@ -888,7 +958,7 @@ private:
     if (!parse_uint(u, uid) || !parse_uint(g, gid) || uid > 0xFFFFFFFFu || gid > 0xFFFFFFFFu) {
       throw fail("--chown=" + util::printable(spec) +
                  ": want numeric UID[:GID]; user and group names need the image's /etc/passwd and /etc/group, "
-                 "which a FROM scratch build does not look up");
+                 "which reproimg build does not look up");
     }
     return {static_cast<std::int64_t>(uid), static_cast<std::int64_t>(gid)};
   }
@@ -1008,6 +1078,8 @@ private:
   std::set<std::string> m_declared;
   std::string m_workdir = "/";
   std::vector<std::string> m_shell = {"/bin/sh", "-c"};
+  std::deque<DockerfileInstruction> m_triggers; // the base image's ONBUILD instructions (m_ins may point here)
+  std::string m_trigger;                        // the one being planned, for messages
 };
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "image/oci_layout.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,21 +75,33 @@ struct BuildStep {
   Json healthcheck;         // HEALTHCHECK: the config's Healthcheck object
 };
 
+// Reads the image FROM names (anything but scratch) and returns its config (the whole config
+// document, os and architecture included). platform is FROM --platform when platform_given, else
+// the target (it picks one image of a multi-platform index). Throws util::Error.
+using BaseImageLoader =
+    std::function<Json(const std::string& image, const Platform& platform, bool platform_given)>;
+
 struct PlanOptions {
   std::map<std::string, std::string> build_args; // --build-arg K=V
   Platform platform;                             // the target: TARGETOS, TARGETARCH, ...
+  BaseImageLoader load_base;                     // unset: only FROM scratch
 };
 
 struct BuildPlan {
-  Platform platform;      // the target, or FROM --platform
-  std::string stage_name; // FROM scratch AS name
+  Platform platform;      // the target, FROM --platform, or the base image's
+  std::string stage_name; // FROM ... AS name
+  std::string base;       // the image FROM names, substituted; empty: scratch
+  int from_line = 0;      // the line of FROM
+  Json base_config;       // its config, as load_base returned it
   std::vector<BuildStep> steps;
   std::vector<std::string> warnings; // build args no ARG consumed, ...
 };
 
 // Checks and substitutes every instruction. Throws util::Error naming the Dockerfile line
-// ("Dockerfile:3: RUN: ...") for what this builder cannot do (RUN, remote ADD, FROM an image,
-// COPY --from, --chown by name) and for malformed instructions.
+// ("Dockerfile:3: RUN: ...") for what this builder cannot do (RUN, remote ADD, a second stage,
+// COPY --from, --chown by name) and for malformed instructions. FROM an image calls
+// options.load_base: the stage starts with the image's Env, WorkingDir and Shell (for
+// substitution and relative paths), and its ONBUILD triggers run right after FROM, as in Docker.
 BuildPlan plan_build(const Dockerfile& dockerfile, const PlanOptions& options);
 
 // Go's time.ParseDuration ("1m30s", "500ms") in nanoseconds; nullopt if malformed.

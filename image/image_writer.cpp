@@ -3,12 +3,17 @@
 
 #include "image/docker_archive.hpp"
 #include "image/media_types.hpp"
+#include "normalize/raw_stream.hpp"
+#include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/spool.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <dirent.h>
+#include <exception>
+#include <thread>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,8 +66,8 @@ ImageWriter::ImageWriter(ImageTarget target) : m_target(std::move(target))
 
 ImageWriter::~ImageWriter() = default;
 
-const normalize::LayerResult& ImageWriter::add_layer(const normalize::LayerSource& source,
-                                                     normalize::NormalizeOptions options, normalize::Report& report)
+template <typename Write>
+const normalize::LayerResult& ImageWriter::add_written_layer(normalize::NormalizeOptions& options, Write write)
 {
   // docker load reads uncompressed layers in every version (the digest is then the diff_id).
   if (m_target.format == ImageFormat::docker_archive) {
@@ -77,25 +82,175 @@ const normalize::LayerResult& ImageWriter::add_layer(const normalize::LayerSourc
       util::throw_errno("cannot create", scratch);
     }
     util::FdSink sink(fd.get(), scratch);
-    layer = normalize::normalize_layer(source, options, &sink, report);
+    layer = write(options, sink);
     sink.finish();
     fd.close(scratch);
   }
+  return adopt(scratch, layer, layer_media_type(options.compression), options.compression);
+}
+
+const normalize::LayerResult& ImageWriter::adopt(const std::string& scratch, const normalize::LayerResult& layer,
+                                                 const std::string& media_type, normalize::Compression compression)
+{
   const std::string target = m_layout->dir() + "/blobs/sha256/" + layer.blob_digest.substr(7);
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0) {
     ::unlink(scratch.c_str()); // the same layer twice: one blob
     Descriptor d;
-    d.media_type = layer_media_type(options.compression);
+    d.media_type = media_type;
     d.digest = layer.blob_digest;
     d.size = layer.blob_size;
     m_layer_descriptors.push_back(d);
   } else {
-    m_layer_descriptors.push_back(
-        m_layout->adopt_blob(scratch, layer.blob_digest, layer.blob_size, layer_media_type(options.compression)));
+    m_layer_descriptors.push_back(m_layout->adopt_blob(scratch, layer.blob_digest, layer.blob_size, media_type));
   }
+  m_layer_compression.push_back(compression);
   m_layers.push_back(layer);
   return m_layers.back();
+}
+
+const normalize::LayerResult& ImageWriter::add_layer(const normalize::LayerSource& source,
+                                                     normalize::NormalizeOptions options, normalize::Report& report)
+{
+  return add_written_layer(options, [&](const normalize::NormalizeOptions& o, util::ByteSink& sink) {
+    return normalize::normalize_layer(source, o, &sink, report);
+  });
+}
+
+const normalize::LayerResult& ImageWriter::add_layer(const std::string& name, const normalize::EntryProducer& produce,
+                                                     normalize::NormalizeOptions options, normalize::Report& report,
+                                                     std::vector<normalize::Entry>* written)
+{
+  return add_written_layer(options, [&](const normalize::NormalizeOptions& o, util::ByteSink& sink) {
+    return normalize::normalize_entries(name, produce, o, &sink, report, written);
+  });
+}
+
+namespace {
+
+// The OCI media type a kept layer gets in our (OCI) manifest: its own when it is an OCI layer
+// type of the same compression, else the OCI type of its compression (a Docker media type
+// names the same bytes).
+std::string kept_media_type(const std::string& original, normalize::Compression c)
+{
+  if (original.rfind("application/vnd.oci.image.layer.", 0) == 0) {
+    const bool gz = original.size() >= 5 && original.compare(original.size() - 5, 5, "+gzip") == 0;
+    const bool zst = original.size() >= 5 && original.compare(original.size() - 5, 5, "+zstd") == 0;
+    if ((c == normalize::Compression::gzip && gz) || (c == normalize::Compression::zstd && zst) ||
+        (c == normalize::Compression::none && !gz && !zst)) {
+      return original;
+    }
+  }
+  return layer_media_type(c);
+}
+
+// Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are.
+void copy_blob(const normalize::LayerSource& src, const std::string& scratch, const std::string& what)
+{
+  util::Fd in = util::open_read(src.path);
+  util::Fd out(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out.valid()) {
+    util::throw_errno("cannot create", scratch);
+  }
+  std::vector<char> buf(1u << 18);
+  std::uint64_t offset = src.offset;
+  std::uint64_t left = src.length.value_or(0);
+  for (;;) {
+    size_t want = buf.size();
+    if (src.length) {
+      if (left == 0) break;
+      want = static_cast<size_t>(std::min<std::uint64_t>(left, buf.size()));
+    }
+    size_t n = 0;
+    if (src.length) {
+      util::pread_exact(in.get(), buf.data(), want, offset, what);
+      n = want;
+      offset += n;
+      left -= n;
+    } else {
+      n = util::read_full(in.get(), buf.data(), want, what);
+      if (n == 0) break;
+    }
+    util::write_all(out.get(), buf.data(), n, scratch);
+  }
+  out.close(scratch);
+}
+
+} // namespace
+
+const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& store, const LayerRef& layer,
+                                                              const std::string& diff_id,
+                                                              normalize::EntryVisitor* entries)
+{
+  const std::string what = store.describe(layer.path);
+  const std::string scratch = m_layout->scratch_path("layer" + std::to_string(m_layer_count++));
+  copy_blob(store.layer_source(layer.path), scratch, what);
+
+  // The copy is checked (digest, size, diff_id) while its entries are read, before it is adopted.
+  normalize::StreamDigests d;
+  std::exception_ptr entries_error;
+  std::thread reader;
+  if (entries) {
+    reader = std::thread([&] {
+      try {
+        util::Fd fd = util::open_read(scratch);
+        struct stat st {};
+        ::fstat(fd.get(), &st);
+        normalize::TarInput input;
+        input.name = what;
+        input.fd = fd.get();
+        input.seekable = true;
+        input.file_size = static_cast<std::uint64_t>(st.st_size);
+        util::Progress quiet(util::ProgressMode::off, "");
+        normalize::read_tar(input, *entries, quiet, false);
+      } catch (...) {
+        entries_error = std::current_exception();
+      }
+    });
+  }
+  std::exception_ptr digest_error;
+  try {
+    util::Fd fd = util::open_read(scratch);
+    d = normalize::digest_stream(fd.get(), what);
+  } catch (...) {
+    digest_error = std::current_exception();
+  }
+  if (reader.joinable()) {
+    reader.join();
+  }
+  try {
+    if (digest_error) std::rethrow_exception(digest_error);
+    if (!layer.digest.empty() && d.blob_digest != layer.digest) {
+      throw util::Error(what + ": content digest " + d.blob_digest + " differs from the manifest's " + layer.digest);
+    }
+    if (d.blob_size != layer.size) {
+      throw util::Error(what + ": size " + std::to_string(d.blob_size) + " differs from the manifest's " +
+                        std::to_string(layer.size));
+    }
+    if (d.diff_id != diff_id) {
+      throw util::Error(what + ": diff_id " + d.diff_id + " differs from the config's " + diff_id);
+    }
+    if (!layer.compression.empty() && layer.compression != d.compression) {
+      throw util::Error(what + ": media type " + util::printable(layer.media_type) + " says " + layer.compression +
+                        ", but the blob is " + d.compression);
+    }
+    if (entries_error) std::rethrow_exception(entries_error);
+  } catch (...) {
+    ::unlink(scratch.c_str());
+    throw;
+  }
+  const auto compression = normalize::parse_compression(d.compression);
+  if (!compression) {
+    ::unlink(scratch.c_str());
+    throw util::Error(what + ": a " + d.compression + "-compressed layer: an OCI image has no media type for it");
+  }
+  normalize::LayerResult r;
+  r.input_compression = d.compression;
+  r.diff_id = d.diff_id;
+  r.blob_digest = d.blob_digest;
+  r.blob_size = d.blob_size;
+  r.tar_size = d.tar_size;
+  return adopt(scratch, r, kept_media_type(layer.media_type, *compression), *compression);
 }
 
 WrittenImage ImageWriter::finish(Json config)
@@ -139,9 +294,10 @@ WrittenImage ImageWriter::finish(Json config)
   } else if (m_target.format == ImageFormat::docker_archive) {
     DockerArchiveImage archive;
     archive.config = config_bytes;
-    for (const auto& l : m_layers) {
-      archive.layers.push_back({m_layout->dir() + "/blobs/sha256/" + l.blob_digest.substr(7), l.diff_id,
-                                normalize::Compression::none});
+    for (size_t i = 0; i < m_layers.size(); ++i) {
+      const auto& l = m_layers[i];
+      archive.layers.push_back(
+          {m_layout->dir() + "/blobs/sha256/" + l.blob_digest.substr(7), l.diff_id, m_layer_compression[i]});
     }
     archive.repo_tags = m_target.repo_tags;
     archive.epoch = m_target.epoch;

@@ -2,8 +2,10 @@
 // and index, as an OCI layout, an oci-archive or a docker-archive.
 #pragma once
 
+#include "image/image_source.hpp"
 #include "image/json.hpp"
 #include "image/oci_layout.hpp"
+#include "normalize/entries_pipeline.hpp"
 #include "normalize/pipeline.hpp"
 
 #include <memory>
@@ -44,19 +46,39 @@ public:
   // Normalises one layer into the image. A docker-archive's layers are stored uncompressed.
   const normalize::LayerResult& add_layer(const normalize::LayerSource& source, normalize::NormalizeOptions options,
                                           normalize::Report& report);
+  // The same for entries the caller produces (build): name is for messages; written, if not
+  // null, receives the entries as written (see normalize_entries).
+  const normalize::LayerResult& add_layer(const std::string& name, const normalize::EntryProducer& produce,
+                                          normalize::NormalizeOptions options, normalize::Report& report,
+                                          std::vector<normalize::Entry>* written = nullptr);
+  // A layer of an existing image, kept as it is (build FROM an image): its blob is copied byte for
+  // byte and checked against the descriptor's digest and size and against diff_id before it is
+  // used. entries, if not null, receives the layer's entries (contents are not read), from
+  // another thread. The layer keeps its compression, also in a docker-archive (stored
+  // decompressed there, as every docker-archive layer is).
+  const normalize::LayerResult& add_existing_layer(const ImageStore& store, const LayerRef& layer,
+                                                   const std::string& diff_id, normalize::EntryVisitor* entries);
   const std::vector<normalize::LayerResult>& layers() const { return m_layers; }
+  // Where the image is staged until finish() (a build context must not read it).
+  const std::string& staging_dir() const { return m_layout->dir(); }
 
   // Sets config["rootfs"] from the layers added, writes config, manifest and index, and moves the
   // image into place. Nothing is at out before this returns.
   WrittenImage finish(Json config);
 
 private:
+  template <typename Write>
+  const normalize::LayerResult& add_written_layer(normalize::NormalizeOptions& options, Write write);
+  const normalize::LayerResult& adopt(const std::string& scratch, const normalize::LayerResult& layer,
+                                      const std::string& media_type, normalize::Compression compression);
+
   ImageTarget m_target;
   bool m_out_exists = false;
   std::unique_ptr<class TempDirHolder> m_staging;
   std::unique_ptr<OciLayoutBuilder> m_layout;
   std::vector<normalize::LayerResult> m_layers;
   std::vector<Descriptor> m_layer_descriptors;
+  std::vector<normalize::Compression> m_layer_compression; // how each blob is stored
   int m_layer_count = 0;
 };
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# reproimg build: FROM scratch Dockerfiles to deterministic images that skopeo, umoci and
-# oci-image-tool accept; refusals (RUN, remote ADD) with exit 2 and nothing left behind.
+# reproimg build: FROM scratch and FROM local images (oci, oci-archive, docker-archive, made by
+# reproimg, skopeo and umoci) to deterministic images that skopeo, umoci and oci-image-tool
+# accept; base layers kept byte for byte; docker-archive output; refusals (RUN, remote ADD, images
+# that are not local) with exit 2 and nothing left behind; the demo's import.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -228,9 +230,250 @@ refused() {
 refused run $'FROM scratch\nCOPY file.txt /\nRUN apt-get update\n' \
   "reproimg: error: " "Dockerfile:3: RUN:" "container runtime" "reproimg import"
 refused remote $'FROM scratch\nADD https://example.com/x.tar.gz /\n' "Dockerfile:2: ADD:" "download the file first"
-refused from-image $'FROM debian:12\n' "only FROM scratch is supported yet"
+refused from-registry $'FROM debian:12\n' "Dockerfile:1: FROM:" "'debian:12' is not a local image" "skopeo copy"
+refused from-missing $'FROM oci:no-such-layout:1\n' "Dockerfile:1: FROM:" "cannot read the base image 'oci:no-such-layout:1'"
+refused two-stages $'FROM scratch AS a\nCOPY file.txt /\nFROM scratch\n' "Dockerfile:3: FROM:" "multi-stage"
+refused copy-from $'FROM scratch\nCOPY --from=a /x /y\n' "Dockerfile:2: COPY:" "--from"
 refused missing $'FROM scratch\nCOPY file.txt /a/\nCOPY nothere.txt /b/\n' "Dockerfile:3: COPY:" "nothere.txt"
 refused chown-name $'FROM scratch\nCOPY --chown=app file.txt /\n' "numeric UID"
+
+# --- FROM a local image: the base's layers kept byte for byte, its config inherited.
+# A base rootfs as a tar with exact owners and modes: a usrmerge symlink, a 0750 directory owned
+# by 1234:5678, and a directory that the umoci-made base deletes (a whiteout).
+"$PY" - <<'PY'
+import io, tarfile
+t = tarfile.open("base-rootfs.tar", "w", format=tarfile.PAX_FORMAT)
+def add(name, kind="f", data=b"", mode=0o644, uid=0, gid=0, link=""):
+    i = tarfile.TarInfo(name)
+    i.mode, i.uid, i.gid, i.mtime = mode, uid, gid, 1600000000
+    if kind == "d":
+        i.type = tarfile.DIRTYPE
+    elif kind == "l":
+        i.type, i.linkname = tarfile.SYMTYPE, link
+    else:
+        i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if kind == "f" else None)
+for d in ["etc", "usr", "usr/bin", "opt", "opt/gone"]:
+    add(d, "d", mode=0o755)
+add("opt/data", "d", mode=0o750, uid=1234, gid=5678)
+add("etc/os-release", data=b"ID=base\n")
+add("usr/bin/tool", data=b"#!/bin/sh\necho tool\n", mode=0o755)
+add("bin", "l", link="usr/bin")
+add("opt/gone/old.txt", data=b"old\n")
+t.close()
+PY
+base_changes=(--change 'ENV PATH=/usr/bin:/bin BASEVAR=base' --change 'WORKDIR /opt' --change 'CMD ["/bin/tool"]'
+              --change 'LABEL layer=base keep=yes' --change 'EXPOSE 22' --change 'STOPSIGNAL SIGINT'
+              --change 'ONBUILD LABEL triggered=$BASEVAR')
+"$REPROIMG" import -q base-rootfs.tar "${base_changes[@]}" --tag 1 -o base-oci
+"$REPROIMG" import -q base-rootfs.tar "${base_changes[@]}" --format oci-archive --tag 1 -o base-oci.tar
+"$REPROIMG" import -q base-rootfs.tar "${base_changes[@]}" --format docker-archive --tag base:1 -o base-docker.tar
+# The same image as other tools write it: skopeo recompressed with zstd, skopeo's docker-archive,
+# and umoci's repack of an unpacked bundle with /opt/gone deleted (a layer of whiteouts on top).
+skopeo copy -q --dest-compress-format zstd oci:base-oci:1 oci:base-skopeo:1
+skopeo copy -q oci:base-oci:1 docker-archive:base-skopeo-docker.tar:base:1
+cp -r base-oci base-umoci
+umoci unpack "${umoci_flags[@]}" --image base-umoci:1 base-bundle >/dev/null
+rm -rf base-bundle/rootfs/opt/gone
+umoci repack --image base-umoci:1 base-bundle >/dev/null
+
+mkdir -p ctx-from
+printf '#!/bin/sh\necho tool2\n' > ctx-from/tool2 && chmod 755 ctx-from/tool2
+echo data > ctx-from/data.txt
+echo note > ctx-from/note.txt
+cat > ctx-from/Dockerfile <<'EOF2'
+ARG BASE
+ARG BASEPLATFORM=linux/amd64
+FROM --platform=$BASEPLATFORM $BASE AS app
+COPY tool2 /bin/
+COPY data.txt data/
+COPY note.txt /opt/gone
+ENV APP=1 FROMBASE=$BASEVAR
+WORKDIR app
+LABEL layer=app
+EXPOSE 8080
+EOF2
+find ctx-from -exec touch -h -d @1710000000 {} +
+
+# from_checks NAME BASE-REF OUT [no-umoci]: the built image against its base (skopeo, umoci and
+# the blobs); umoci 0.4 cannot unpack zstd layers.
+from_checks() {
+  local name=$1 base=$2 out=$3 unpack=${4:-umoci}
+  skopeo inspect "$base" > "base-$name.json"
+  skopeo inspect --config "$base" > "base-$name-config.json"
+  skopeo inspect "oci:$out" > "out-$name.json"
+  skopeo inspect --config "oci:$out" > "out-$name-config.json"
+  check "FROM $name: base layers and config inherited, new layers on top" "$PY" - "$name" "$out" <<'PY'
+import hashlib, json, sys
+name, out = sys.argv[1], sys.argv[2]
+base, base_cfg = json.load(open(f"base-{name}.json")), json.load(open(f"base-{name}-config.json"))
+new, cfg = json.load(open(f"out-{name}.json")), json.load(open(f"out-{name}-config.json"))
+n = len(base["Layers"])
+# The base's blobs, byte for byte: the same digests, and the stored files hash to them.
+assert new["Layers"][:n] == base["Layers"], (new["Layers"], base["Layers"])
+for d in new["Layers"]:
+    assert hashlib.sha256(open(f"{out}/blobs/sha256/{d[7:]}", "rb").read()).hexdigest() == d[7:], d
+assert cfg["rootfs"]["diff_ids"][:n] == base_cfg["rootfs"]["diff_ids"], "the base's diff_ids first"
+assert len(cfg["rootfs"]["diff_ids"]) == n + 4 and len(new["Layers"]) == n + 4, cfg["rootfs"]  # 3 COPY + 1 WORKDIR
+assert cfg["history"][:len(base_cfg["history"])] == base_cfg["history"], "the base's history first"
+by = [h["created_by"] for h in cfg["history"][len(base_cfg["history"]):]]
+# The base's ONBUILD runs right after FROM (umoci's repack drops OnBuild from the config).
+triggered = name != "umoci"
+assert (by[0] == "/bin/sh -c #(nop) LABEL triggered=base") == triggered, by
+c = cfg["config"]
+assert c["Env"] == ["PATH=/usr/bin:/bin", "BASEVAR=base", "APP=1", "FROMBASE=base"], c["Env"]
+assert c["Cmd"] == ["/bin/tool"] and c["StopSignal"] == "SIGINT", c
+assert c["WorkingDir"] == "/opt/app", c["WorkingDir"]  # relative to the base's WORKDIR
+assert c["Labels"] == {"layer": "app", "keep": "yes", **({"triggered": "base"} if triggered else {})}, c["Labels"]
+assert c["ExposedPorts"] == {"22/tcp": {}, "8080/tcp": {}}, c["ExposedPorts"]
+assert "OnBuild" not in c, "the triggers ran: they are not inherited"
+assert cfg["os"] == "linux" and cfg["architecture"] == "amd64", cfg
+assert cfg["created"] == "2023-11-14T22:13:20Z", cfg["created"]
+PY
+  [ "$unpack" = umoci ] || return 0
+  rm -rf "bundle-$name"
+  check "FROM $name: umoci unpacks it" umoci unpack "${umoci_flags[@]}" --image "$out:1" "bundle-$name" >/dev/null
+  local r=bundle-$name/rootfs
+  check "FROM $name: the base's files" cmp "$r/usr/bin/tool" base-bundle/rootfs/usr/bin/tool
+  equal "FROM $name: the base's symlink" usr/bin "$(readlink "$r/bin" || true)"
+  check "FROM $name: COPY into /bin/ follows the base's symlink" cmp "$r/usr/bin/tool2" ctx-from/tool2
+  check "FROM $name: a relative destination is under the base's WORKDIR" cmp "$r/opt/data/data.txt" ctx-from/data.txt
+  check "FROM $name: WORKDIR creates its directory" test -d "$r/opt/app"
+}
+
+for kind in oci oci-archive docker-archive skopeo skopeo-docker-archive umoci; do
+  unpack=umoci
+  case $kind in
+    oci) base=oci:base-oci:1 ;;
+    oci-archive) base=oci-archive:base-oci.tar:1 ;;
+    docker-archive) base=docker-archive:base-docker.tar:base:1 ;;
+    skopeo) base=oci:base-skopeo:1 unpack=no-umoci ;;
+    skopeo-docker-archive) base=base-skopeo-docker.tar ;; # no prefix: detected
+    umoci) base=oci:base-umoci:1 ;;
+  esac
+  "$REPROIMG" build -q ctx-from --build-arg "BASE=$base" --tag 1 -o "from-$kind"
+  [ "$kind" != skopeo-docker-archive ] || base=docker-archive:$base
+  from_checks "$kind" "$base" "from-$kind" "$unpack"
+done
+check "skopeo's zstd base: its layers are zstd" grep -q 'tar+zstd' "from-skopeo/blobs/sha256/$("$PY" -c 'import json; print(json.load(open("from-skopeo/index.json"))["manifests"][0]["digest"][7:])')"
+# The whiteout of the umoci base removed /opt/gone: COPY note.txt /opt/gone makes a file there.
+check "FROM umoci: the base's whiteout is applied" cmp bundle-umoci/rootfs/opt/gone ctx-from/note.txt
+check "FROM oci: without a whiteout /opt/gone is a directory" cmp bundle-oci/rootfs/opt/gone/note.txt ctx-from/note.txt
+# A parent directory the new layer repeats keeps the base's owner and mode (as a layer diff does).
+check "FROM oci: /opt/data in the new layer keeps 1234:5678 and 0750" "$PY" <<'PY'
+import gzip, io, json, tarfile
+index = json.load(open("from-oci/index.json"))
+manifest = json.load(open("from-oci/blobs/sha256/" + index["manifests"][0]["digest"][7:]))
+layer = manifest["layers"][2]  # base, COPY tool2, COPY data.txt
+data = gzip.open("from-oci/blobs/sha256/" + layer["digest"][7:]).read()
+members = {m.name.rstrip("/"): m for m in tarfile.open(fileobj=io.BytesIO(data))}
+d = members["opt/data"]
+assert (d.uid, d.gid, d.mode) == (1234, 5678, 0o750), (d.uid, d.gid, oct(d.mode))
+assert "opt/data/data.txt" in members, sorted(members)
+PY
+check "oci-image-tool validates an image built FROM an image" \
+  oci-image-tool validate --type image --ref name=1 from-oci >/dev/null
+
+# A multi-platform base: FROM --platform (or the build's --platform) picks the image, whose
+# platform the result has; with neither matching, a one-line error lists the candidates.
+"$REPROIMG" import -q base-rootfs.tar --platform linux/arm64 --change 'ENV ARCH=arm64' -o base-arm64
+cp -r base-oci base-multi && cp base-arm64/blobs/sha256/* base-multi/blobs/sha256/
+"$PY" - <<'PY'
+import json
+index = json.load(open("base-multi/index.json"))
+index["manifests"] += json.load(open("base-arm64/index.json"))["manifests"]
+for m in index["manifests"]:
+    m.pop("annotations", None)
+json.dump(index, open("base-multi/index.json", "w"))
+PY
+mkdir -p ctx-multi && printf 'ARG P=linux/amd64
+FROM --platform=$P oci:base-multi
+LABEL arch=${ARCH:-none}
+' > ctx-multi/Dockerfile
+"$REPROIMG" build -q ctx-multi --build-arg P=linux/arm64 -o from-multi-arm64
+"$REPROIMG" build -q ctx-multi -o from-multi-amd64
+check "multi-platform base: FROM --platform picks the image and its platform" "$PY" <<'PY'
+import json, subprocess
+for arch, label in [("arm64", "arm64"), ("amd64", "none")]:
+    cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", f"oci:from-multi-{arch}"]))
+    assert cfg["architecture"] == arch and cfg["config"]["Labels"]["arch"] == label, cfg
+    index = json.load(open(f"from-multi-{arch}/index.json"))
+    assert index["manifests"][0]["platform"]["architecture"] == arch, index
+PY
+printf 'FROM oci:base-multi
+' > ctx-multi/Dockerfile.any
+rc=0
+"$REPROIMG" build -q -f ctx-multi/Dockerfile.any ctx-multi --platform linux/s390x -o from-multi-s390x 2> err.txt || rc=$?
+equal "multi-platform base, no match: exit code" 2 "$rc"
+check "multi-platform base, no match: the candidates" grep -q "linux/amd64, untagged linux/arm64); choose one" err.txt
+
+# The same base in any form gives the same new layers; the same form, the same image.
+equal "FROM oci-archive: the image of FROM oci" "$(cat from-oci/index.json)" "$(cat from-oci-archive/index.json)"
+top_layers() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["Layers"][-4:])' "$1"; }
+equal "FROM docker-archive: the same new layers" "$(top_layers out-oci.json)" "$(top_layers out-docker-archive.json)"
+# Touched context files (mtimes after E, another order) do not change the image.
+cp -r ctx-from ctx-from2 && find ctx-from2 -exec touch -h -d @1720000000 {} +
+"$REPROIMG" build -q ctx-from2 --build-arg BASE=oci:base-oci:1 --tag 1 -o from-oci-again
+same_bytes "FROM oci, rebuilt from a touched context: the same manifest" from-oci/index.json from-oci-again/index.json
+check "FROM oci, rebuilt: identical layouts" diff -r from-oci from-oci-again
+
+# build -> docker-archive: skopeo reads it; its config is the OCI build's, byte for byte.
+json_oci=$("$REPROIMG" build --json ctx-from --build-arg BASE=oci:base-oci:1 -o from-oci-json)
+json_docker=$("$REPROIMG" build --json ctx-from --build-arg BASE=oci:base-oci:1 --format docker-archive --tag app:2 -o from.docker.tar)
+config_of() { printf '%s' "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["config_digest"])'; }
+equal "docker-archive output: the image ID of the OCI build" "$(config_of "$json_oci")" "$(config_of "$json_docker")"
+check "docker-archive output: no manifest digest" test "$(printf '%s' "$json_docker" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["manifest_digest"])')" = None
+skopeo inspect docker-archive:from.docker.tar > docker-out.json
+check "skopeo inspect docker-archive: the layers are the diff_ids, Env inherited" "$PY" <<'PY'
+import json
+doc, cfg = json.load(open("docker-out.json")), json.load(open("out-oci-config.json"))
+assert doc["Layers"] == cfg["rootfs"]["diff_ids"], (doc["Layers"], cfg["rootfs"]["diff_ids"])
+assert "BASEVAR=base" in doc["Env"] and doc["Labels"]["layer"] == "app", doc
+PY
+"$REPROIMG" build -q ctx-from --build-arg BASE=oci:base-oci:1 --format docker-archive --tag app:2 -o from2.docker.tar
+same_bytes "docker-archive output: rebuilt byte for byte" from.docker.tar from2.docker.tar
+check "docker-archive output: tagged app:2" grep -q '"RepoTags":\["app:2"\]' <(tar -xOf from.docker.tar manifest.json)
+# ... and it is a base for the next build.
+printf 'FROM docker-archive:from.docker.tar:app:2\nENTRYPOINT ["/bin/tool"]\n' > ctx-config/Dockerfile.chain
+"$REPROIMG" build -q -f ctx-config/Dockerfile.chain ctx-config --tag 1 -o from-chain
+check "FROM a docker-archive build wrote: ENTRYPOINT drops the inherited CMD" "$PY" <<'PY'
+import json, subprocess
+cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", "oci:from-chain:1"]))
+c = cfg["config"]
+assert c["Entrypoint"] == ["/bin/tool"] and "Cmd" not in c, c
+assert len(cfg["rootfs"]["diff_ids"]) == 5, cfg["rootfs"]  # nothing added: the base's 5 layers
+PY
+
+# Refusals about the base: exit 2, one line naming it, nothing at OUT.
+# base_refused NAME BUILD-ARGS... -- SUBSTRING...
+base_refused() {
+  local name=$1 args=() rc=0
+  shift
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  "$REPROIMG" build -q ctx-from "${args[@]}" -o "out-$name" 2> err.txt || rc=$?
+  equal "$name: exit code" 2 "$rc"
+  equal "$name: one line on stderr" 1 "$(wc -l < err.txt)"
+  for s in "$@"; do
+    if grep -qF -- "$s" err.txt; then pass; else fail "$name: message lacks '$s': $(cat err.txt)"; fi
+  done
+  check "$name: nothing at OUT" test ! -e "out-$name"
+}
+base_refused platform --build-arg BASE=oci:base-oci:1 --build-arg BASEPLATFORM=linux/arm64 -- \
+  "Dockerfile:3: FROM:" "is linux/amd64, not the linux/arm64"
+base_refused no-tag --build-arg BASE=oci:base-oci:nope -- "cannot read the base image 'oci:base-oci:nope'" "nope"
+cp -r base-oci base-corrupt
+layer_blob=$("$PY" -c 'import json; print(json.load(open("out-oci.json"))["Layers"][0][7:])')
+printf 'X' | dd of="base-corrupt/blobs/sha256/$layer_blob" bs=1 seek=40 conv=notrunc status=none
+base_refused corrupt --build-arg BASE=oci:base-corrupt:1 -- "Dockerfile:3: FROM:" "content digest" "differs"
+check "corrupt base: no staging directory left" test -z "$(ls -d out-corrupt.tmp.* 2>/dev/null || true)"
+
+# The demo: the two naive packings, imported, are one image.
+rm -rf demo && mkdir demo
+check "reproimg demo exits 0" "$REPROIMG" demo --keep demo >demo.txt
+check "demo: the two imports are byte-identical oci-archives" cmp demo/a.oci.tar demo/b.oci.tar
+check "demo: skopeo reads them" skopeo inspect oci-archive:demo/a.oci.tar >/dev/null
+check "demo: it says the images are identical" grep -q "identical: one image" demo.txt
 
 # An existing non-empty output is not overwritten.
 mkdir taken && touch taken/x

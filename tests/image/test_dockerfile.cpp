@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(run_is_refused_with_the_line_and_what_to_do_instead)
 
 BOOST_AUTO_TEST_CASE(what_the_builder_cannot_do_is_refused_clearly)
 {
-  BOOST_CHECK(contains(plan_error("FROM debian:12\n"), "only FROM scratch is supported yet"));
+  BOOST_CHECK(contains(plan_error("FROM debian:12\n"), "reads no base images (only FROM scratch)"));
   BOOST_CHECK(contains(plan_error("FROM oci:base:1\n"), "Dockerfile:1: FROM:"));
   BOOST_CHECK(contains(plan_error("FROM scratch\nADD https://example.com/x.tar.gz /\n"), "download the file first"));
   BOOST_CHECK(contains(plan_error("FROM scratch\nADD git@github.com:a/b.git /src\n"), "network"));
@@ -304,6 +304,130 @@ BOOST_AUTO_TEST_CASE(target_platform_args_are_available)
                             options);
   BOOST_CHECK_EQUAL(p.steps.back().pairs[0].second, "arm64");
   BOOST_CHECK_EQUAL(p.steps.back().pairs[1].second, "linux/arm64/v8");
+}
+
+namespace {
+
+// A loader that records what it was asked and returns a fixed config.
+struct FakeBase {
+  Json config;
+  std::string asked;
+  Platform platform;
+  bool platform_given = false;
+  int calls = 0;
+  PlanOptions options()
+  {
+    PlanOptions o;
+    o.load_base = [this](const std::string& image, const Platform& p, bool given) {
+      ++calls;
+      asked = image;
+      platform = p;
+      platform_given = given;
+      return config;
+    };
+    return o;
+  }
+};
+
+Json base_config()
+{
+  return Json::parse(R"({"os": "linux", "architecture": "arm", "variant": "v7",
+    "config": {"Env": ["PATH=/opt/bin", "HOME=/home/app"], "WorkingDir": "/srv", "Shell": ["/bin/ash", "-c"],
+               "OnBuild": ["LABEL from=$HOME", "COPY x y/"]}})");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(from_an_image_starts_with_its_env_workdir_shell_and_platform)
+{
+  FakeBase base;
+  base.config = base_config();
+  PlanOptions options = base.options();
+  options.build_args = {{"BASE", "oci:base:1"}};
+  const auto p = plan_build(parse_dockerfile("ARG BASE\nARG P=linux/arm/v7\nFROM --platform=$P ${BASE} AS app\n"
+                                             "ENV A=$HOME:$PATH\nCOPY f rel/\nWORKDIR w\nCMD run it\n",
+                                             "Dockerfile"),
+                            options);
+  BOOST_CHECK_EQUAL(base.calls, 1);
+  BOOST_CHECK_EQUAL(base.asked, "oci:base:1"); // ARG substituted in FROM
+  BOOST_CHECK(base.platform_given);
+  BOOST_CHECK_EQUAL(base.platform.architecture, "arm");
+  BOOST_CHECK_EQUAL(base.platform.variant, "v7");
+  BOOST_CHECK_EQUAL(p.base, "oci:base:1");
+  BOOST_CHECK_EQUAL(p.from_line, 3);
+  BOOST_CHECK_EQUAL(p.stage_name, "app");
+  BOOST_CHECK_EQUAL(p.platform.architecture, "arm");
+  BOOST_CHECK_EQUAL(p.platform.variant, "v7");
+  // The triggers first (substituted with the image's Env, relative to its WorkingDir), then the file.
+  BOOST_REQUIRE_EQUAL(p.steps.size(), 6u);
+  BOOST_CHECK(p.steps[0].kind == StepKind::label);
+  BOOST_CHECK_EQUAL(p.steps[0].pairs[0].second, "/home/app");
+  BOOST_CHECK(p.steps[1].kind == StepKind::copy);
+  BOOST_CHECK_EQUAL(p.steps[1].value, "/srv/y");
+  BOOST_CHECK_EQUAL(p.steps[1].line, 3); // a trigger is reported at FROM
+  BOOST_CHECK_EQUAL(p.steps[2].pairs[0].second, "/home/app:/opt/bin");
+  BOOST_CHECK_EQUAL(p.steps[3].value, "/srv/rel");
+  BOOST_CHECK_EQUAL(p.steps[4].value, "/srv/w");
+  const std::vector<std::string> cmd = {"/bin/ash", "-c", "run it"};
+  BOOST_CHECK(p.steps[5].words == cmd); // the image's SHELL wraps a shell-form CMD
+}
+
+BOOST_AUTO_TEST_CASE(from_an_image_without_platform_flag_asks_for_the_target)
+{
+  FakeBase base;
+  base.config = Json::parse(R"({"os": "linux", "architecture": "amd64"})");
+  PlanOptions options = base.options();
+  options.platform = parse_platform("linux/s390x");
+  const auto p = plan_build(parse_dockerfile("FROM oci:x\nLABEL a=b\n", "Dockerfile"), options);
+  BOOST_CHECK(!base.platform_given);
+  BOOST_CHECK_EQUAL(base.platform.architecture, "s390x"); // picks from an index
+  BOOST_CHECK_EQUAL(p.platform.architecture, "amd64");    // the image is what it is
+  BOOST_CHECK_EQUAL(p.base_config.dump(), base.config.dump());
+}
+
+BOOST_AUTO_TEST_CASE(from_an_image_errors_name_the_line_and_the_trigger)
+{
+  FakeBase base;
+  base.config = base_config();
+  base.config["config"]["OnBuild"] = Json::array({"RUN make"});
+  std::string msg;
+  try {
+    plan_build(parse_dockerfile("# c\nFROM oci:x\n", "Dockerfile"), base.options());
+  } catch (const util::Error& e) {
+    msg = e.what();
+  }
+  BOOST_CHECK(contains(msg, "Dockerfile:2: the base image's ONBUILD trigger 'RUN make': RUN:"));
+
+  base.config["config"]["OnBuild"] = Json::array({"FROM other"});
+  msg.clear();
+  try {
+    plan_build(parse_dockerfile("FROM oci:x\n", "Dockerfile"), base.options());
+  } catch (const util::Error& e) {
+    msg = e.what();
+  }
+  BOOST_CHECK(contains(msg, "not allowed as a trigger"));
+
+  base.config["config"] = Json::parse(R"({"Env": [1]})");
+  msg.clear();
+  try {
+    plan_build(parse_dockerfile("FROM oci:x\n", "Dockerfile"), base.options());
+  } catch (const util::Error& e) {
+    msg = e.what();
+  }
+  BOOST_CHECK(contains(msg, "Dockerfile:1: FROM:"));
+  BOOST_CHECK(contains(msg, "not a string"));
+
+  PlanOptions failing;
+  failing.load_base = [](const std::string& image, const Platform&, bool) -> Json {
+    throw util::Error("cannot read the base image '" + image + "': missing");
+  };
+  msg.clear();
+  try {
+    plan_build(parse_dockerfile("FROM oci:gone\n", "Dockerfile"), failing);
+  } catch (const util::Error& e) {
+    msg = e.what();
+  }
+  BOOST_CHECK_EQUAL(msg, "Dockerfile:1: FROM: cannot read the base image 'oci:gone': missing");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -144,9 +144,12 @@ int cmd_digest(int argc, char** argv)
         temp_path = "/proc/self/fd/" + std::to_string(fd.get());
         canon_source.path = temp_path;
       }
+      // An input that is canonical already is then only compared, not hashed twice.
+      normalize::NormalizeOptions canon_opts = opts;
+      canon_opts.compare_with_input = true;
       std::thread worker([&] {
         try {
-          canon = normalize::normalize_layer(canon_source, opts, nullptr, report);
+          canon = normalize::normalize_layer(canon_source, canon_opts, nullptr, report);
         } catch (...) {
           canon_error = std::current_exception();
         }
@@ -164,6 +167,9 @@ int cmd_digest(int argc, char** argv)
       }
       if (canon_error) {
         std::rethrow_exception(canon_error);
+      }
+      if (canon->same_as_input) {
+        canon->diff_id = stored->blob_digest; // the canonical stream is the input, byte for byte
       }
     }
   }

@@ -115,6 +115,13 @@ ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, digest::Sha2
 {
 }
 
+ArchiveInput::~ArchiveInput()
+{
+  if (m_decoder) {
+    archive_read_free(m_decoder);
+  }
+}
+
 long ArchiveInput::raw_read(void* buf, size_t size)
 {
   if (!m_ranged) {
@@ -159,16 +166,120 @@ long ArchiveInput::read_more(const void** out)
   }
 }
 
-long ArchiveInput::read_callback(archive*, void* self, const void** out)
+long ArchiveInput::read_first_or_more(const void** out)
 {
-  auto* in = static_cast<ArchiveInput*>(self);
-  if (in->m_pending > 0) {
-    const long n = static_cast<long>(in->m_pending);
-    in->m_pending = 0;
-    *out = in->m_buffer.data();
+  if (m_pending > 0) {
+    const long n = static_cast<long>(m_pending);
+    m_pending = 0;
+    *out = m_buffer.data();
     return n;
   }
-  return in->read_more(out);
+  return read_more(out);
+}
+
+long ArchiveInput::read_callback(archive*, void* self, const void** out)
+{
+  return static_cast<ArchiveInput*>(self)->read_first_or_more(out);
+}
+
+long ArchiveInput::tar_read_callback(archive*, void* self, const void** out)
+{
+  auto* in = static_cast<ArchiveInput*>(self);
+  // The last block's memory is reused by the read below: what the capture needs of it is kept now.
+  if (in->m_capturing) {
+    in->keep_block_tail(in->m_block_start + in->m_block_size);
+  }
+  const void* block = nullptr;
+  long n = 0;
+  if (!in->m_decoder) {
+    n = in->read_first_or_more(&block);
+  } else {
+    while (!in->m_decoder_eof) {
+      size_t size = 0;
+      la_int64_t offset = 0;
+      const int rc = archive_read_data_block(in->m_decoder, &block, &size, &offset);
+      if (rc == ARCHIVE_EOF) {
+        in->m_decoder_eof = true;
+        break;
+      }
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+        in->m_decoder_error = archive_message(in->m_decoder);
+        return -1;
+      }
+      if (size > 0) {
+        n = static_cast<long>(size);
+        break;
+      }
+    }
+  }
+  if (n <= 0) {
+    in->m_block_size = 0;
+    return n;
+  }
+  in->m_block = static_cast<const unsigned char*>(block);
+  in->m_block_size = static_cast<size_t>(n);
+  in->m_block_start = in->m_tar_pos;
+  in->m_tar_pos += static_cast<std::uint64_t>(n);
+  *out = block;
+  return n;
+}
+
+std::int64_t ArchiveInput::tar_skip_callback(archive* a, void* self, std::int64_t request)
+{
+  auto* in = static_cast<ArchiveInput*>(self);
+  const std::int64_t done = skip_callback(a, self, request);
+  if (done > 0) {
+    in->m_tar_pos += static_cast<std::uint64_t>(done);
+    if (in->m_capturing) {
+      in->m_capture_lost = true;
+    }
+  }
+  return done;
+}
+
+void ArchiveInput::keep_block_tail(std::uint64_t upto)
+{
+  const std::uint64_t have_to = m_capture_from + m_captured.size();
+  const std::uint64_t from = std::max(have_to, m_block_start);
+  const std::uint64_t end = std::min<std::uint64_t>(upto, m_block_start + m_block_size);
+  if (from >= end) {
+    return;
+  }
+  if (from > have_to) {
+    m_capture_lost = true; // bytes between were never seen here
+    return;
+  }
+  m_captured.append(reinterpret_cast<const char*>(m_block) + (from - m_block_start), static_cast<size_t>(end - from));
+}
+
+void ArchiveInput::begin_capture(std::uint64_t position)
+{
+  m_capturing = true;
+  m_capture_lost = false;
+  m_capture_from = position;
+  m_captured.clear();
+}
+
+std::string_view ArchiveInput::end_capture(std::uint64_t position)
+{
+  m_capturing = false;
+  if (m_capture_lost || position < m_capture_from) {
+    return {};
+  }
+  const auto length = static_cast<size_t>(position - m_capture_from);
+  if (m_captured.empty() && m_capture_from >= m_block_start && position <= m_block_start + m_block_size) {
+    return {reinterpret_cast<const char*>(m_block) + (m_capture_from - m_block_start), length};
+  }
+  keep_block_tail(position);
+  if (m_capture_lost || m_captured.size() < length) {
+    return {};
+  }
+  return {m_captured.data(), length};
+}
+
+std::string ArchiveInput::message(archive* a) const
+{
+  return m_decoder_error.empty() ? archive_message(a) : m_decoder_error;
 }
 
 std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t request)
@@ -236,19 +347,49 @@ void ArchiveInput::open(archive* a, bool tar_formats)
                       std::string("unsupported compression: ") + magic.name +
                           " (reproimg reads gzip, bzip2, xz, zstd and uncompressed tar)");
   }
-  if (magic.code != ARCHIVE_FILTER_NONE && archive_read_append_filter(a, magic.code) != ARCHIVE_OK) {
-    throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
-                      std::string("cannot set up ") + magic.name + " decompression: " + archive_message(a));
-  }
-  archive_read_set_read_callback(a, &ArchiveInput::read_callback);
-  archive_read_set_skip_callback(a, &ArchiveInput::skip_callback);
-  archive_read_set_callback_data(a, this);
-  if (archive_read_open1(a) != ARCHIVE_OK) {
+  const bool compressed = magic.code != ARCHIVE_FILTER_NONE;
+  auto open_failed = [&](const std::string& why) {
     rethrow_read_error();
     throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
                       std::string(tar_formats ? "not a tar archive we can read" : "cannot read the layer") +
-                          (m_compression != std::string("none") ? std::string(" (") + m_compression + " data)" : "") +
-                          ": " + archive_message(a));
+                          (compressed ? std::string(" (") + m_compression + " data)" : "") + ": " + why);
+  };
+  // The reader of the file's bytes: a itself, or for a compressed tar the decoder under it.
+  archive* file_reader = a;
+  if (tar_formats && compressed) {
+    m_decoder = new_restricted_reader(false);
+    file_reader = m_decoder;
+  }
+  if (compressed && archive_read_append_filter(file_reader, magic.code) != ARCHIVE_OK) {
+    throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
+                      std::string("cannot set up ") + magic.name + " decompression: " + archive_message(file_reader));
+  }
+  if (file_reader != a || !tar_formats) {
+    archive_read_set_read_callback(file_reader, &ArchiveInput::read_callback);
+    archive_read_set_skip_callback(file_reader, &ArchiveInput::skip_callback);
+    archive_read_set_callback_data(file_reader, this);
+    if (archive_read_open1(file_reader) != ARCHIVE_OK) {
+      open_failed(archive_message(file_reader));
+    }
+  }
+  if (m_decoder) {
+    archive_entry* e = nullptr;
+    const int rc = archive_read_next_header(m_decoder, &e);
+    if (rc == ARCHIVE_EOF) {
+      m_decoder_eof = true;
+    } else if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+      open_failed(archive_message(m_decoder));
+    }
+  }
+  if (tar_formats) {
+    archive_read_set_read_callback(a, &ArchiveInput::tar_read_callback);
+    if (!m_decoder) {
+      archive_read_set_skip_callback(a, &ArchiveInput::tar_skip_callback);
+    }
+    archive_read_set_callback_data(a, this);
+    if (archive_read_open1(a) != ARCHIVE_OK) {
+      open_failed(message(a));
+    }
   }
 }
 

@@ -8,8 +8,12 @@
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
+#include <vector>
 
 namespace reproimg::normalize {
 
@@ -18,6 +22,78 @@ namespace {
 class NullSink : public util::ByteSink {
 public:
   void write(const void*, size_t) override {}
+};
+
+// Hashes the canonical stream, except while it repeats the input: then it only compares the two,
+// and hashes the common prefix (read back from the input) when they part.
+class InputComparingHasher : public util::ByteSink {
+public:
+  InputComparingHasher(int fd, std::uint64_t input_size, std::string name)
+      : m_fd(fd), m_input_size(input_size), m_name(std::move(name))
+  {
+  }
+
+  void write(const void* data, size_t size) override
+  {
+    if (m_same) {
+      if (size <= m_input_size - m_pos && matches(static_cast<const unsigned char*>(data), size)) {
+        m_pos += size;
+        return;
+      }
+      part();
+    }
+    m_hash.update(data, size);
+  }
+
+  // Every byte written was the input's, and the input has no more.
+  bool same_as_input() const { return m_same && m_pos == m_input_size; }
+
+  std::string digest()
+  {
+    if (m_same) {
+      part(); // a canonical stream that is a proper prefix of the input
+    }
+    return m_hash.finish_digest();
+  }
+
+private:
+  bool matches(const unsigned char* data, size_t size)
+  {
+    if (m_buffer.empty()) {
+      m_buffer.resize(1 << 20);
+    }
+    for (size_t done = 0; done < size;) {
+      const size_t n = std::min(size - done, m_buffer.size());
+      util::pread_exact(m_fd, m_buffer.data(), n, m_pos + done, m_name);
+      if (std::memcmp(m_buffer.data(), data + done, n) != 0) {
+        return false;
+      }
+      done += n;
+    }
+    return true;
+  }
+
+  void part()
+  {
+    m_same = false;
+    if (m_buffer.empty()) {
+      m_buffer.resize(1 << 20);
+    }
+    for (std::uint64_t done = 0; done < m_pos;) {
+      const size_t n = static_cast<size_t>(std::min<std::uint64_t>(m_pos - done, m_buffer.size()));
+      util::pread_exact(m_fd, m_buffer.data(), n, done, m_name);
+      m_hash.update(m_buffer.data(), n);
+      done += n;
+    }
+  }
+
+  int m_fd;
+  std::uint64_t m_input_size;
+  std::string m_name;
+  bool m_same = true;
+  std::uint64_t m_pos = 0; // bytes written so far, while m_same
+  digest::Sha256 m_hash;
+  std::vector<unsigned char> m_buffer;
 };
 
 } // namespace
@@ -49,6 +125,7 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
   util::Progress progress(options.progress, "reading " + source.display_name());
 
   util::Fd owned;
+  std::optional<InputComparingHasher> comparing;
   if (source.kind == LayerSource::Kind::directory) {
     read_directory(source.path, builder, progress);
     result.input_compression = "directory";
@@ -70,6 +147,10 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
     const TarReadResult r = read_tar(input, builder, progress, true);
     result.input_compression = r.compression;
     report.bytes_in = r.tar_bytes;
+    if (options.compare_with_input && !out && options.compute_digests && options.compression == Compression::none &&
+        r.compression == "none" && input.seekable && !source.length) {
+      comparing.emplace(input.fd, input.file_size, input.name);
+    }
   }
   std::vector<Entry> entries = builder.finish();
   progress.done();
@@ -78,7 +159,9 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
   NullSink null_sink;
   util::ByteSink& final_sink = out ? *out : null_sink;
   digest::HashingSink blob_hash(&final_sink);
-  util::ByteSink& after_compression = options.compute_digests ? static_cast<util::ByteSink&>(blob_hash) : final_sink;
+  util::ByteSink& after_compression = comparing                 ? static_cast<util::ByteSink&>(*comparing)
+                                      : options.compute_digests ? static_cast<util::ByteSink&>(blob_hash)
+                                                                : final_sink;
   std::unique_ptr<util::ByteSink> compressor = make_compressor(options.compression, after_compression);
   util::ByteSink& before_compression = compressor ? *compressor : after_compression;
   digest::HashingSink tar_hash(&before_compression);
@@ -104,7 +187,16 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
   write_progress.done();
   result.tar_size = counting.bytes;
   report.bytes_out = counting.bytes;
-  if (options.compute_digests) {
+  if (comparing) {
+    // No compression: the blob is the tar.
+    result.blob_size = counting.bytes;
+    if (comparing->same_as_input()) {
+      result.same_as_input = true;
+    } else {
+      result.blob_digest = comparing->digest();
+      result.diff_id = result.blob_digest;
+    }
+  } else if (options.compute_digests) {
     result.blob_size = blob_hash.bytes();
     result.blob_digest = blob_hash.digest();
     result.diff_id = hash_tar ? tar_hash.digest() : result.blob_digest;

@@ -34,6 +34,13 @@ struct NormalizeOptions {
   size_t memory_limit = 32u << 20; // contents held in RAM before spooling to a temp file
   util::ProgressMode progress = util::ProgressMode::auto_tty;
   bool compute_digests = true;
+  // For a digest alone (no output) of an uncompressed tar file: while the canonical stream repeats
+  // the input byte for byte, compare it with the input instead of hashing it (a memcmp is much
+  // cheaper than SHA-256). If the input turns out canonical, LayerResult::same_as_input is set and
+  // diff_id is left empty: it is the input's own sha256, which the caller computes anyway. On the
+  // first difference the common prefix is hashed from the input, so any other input costs at most
+  // that prefix's comparison.
+  bool compare_with_input = false;
 };
 
 struct LayerResult {
@@ -42,6 +49,7 @@ struct LayerResult {
   std::string blob_digest;       // sha256 of the compressed output
   std::uint64_t tar_size = 0;
   std::uint64_t blob_size = 0;
+  bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
 };
 
 // Normalises one layer into out (null: only the digests are computed, nothing is written).

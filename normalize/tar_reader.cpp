@@ -2,6 +2,7 @@
 #include "normalize/tar_reader.hpp"
 
 #include "normalize/archive_input.hpp"
+#include "normalize/tar_headers.hpp"
 #include "util/error.hpp"
 
 #include <archive.h>
@@ -34,8 +35,9 @@ EntryType entry_type(archive_entry* e)
 
 class TarEntryData : public EntryData {
 public:
-  TarEntryData(archive* a, const TarInput& input, const SourceEntry& entry, std::optional<std::uint64_t> offset)
-      : m_a(a), m_input(input), m_entry(entry), m_offset(offset)
+  TarEntryData(archive* a, const ArchiveInput& in, const TarInput& input, const SourceEntry& entry,
+               std::optional<std::uint64_t> offset)
+      : m_a(a), m_in(in), m_input(input), m_entry(entry), m_offset(offset)
   {
   }
 
@@ -69,7 +71,8 @@ public:
         break;
       }
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-        throw util::Error(where(), archive_message(m_a));
+        m_in.rethrow_read_error();
+        throw util::Error(where(), m_in.message(m_a));
       }
       if (offset < 0 || static_cast<std::uint64_t>(offset) < pos ||
           static_cast<std::uint64_t>(offset) + size > m_entry.size) {
@@ -91,6 +94,7 @@ private:
   }
 
   archive* m_a;
+  const ArchiveInput& m_in;
   const TarInput& m_input;
   const SourceEntry& m_entry;
   std::optional<std::uint64_t> m_offset;
@@ -122,13 +126,26 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       // truncation inside the skipped data or its padding is blamed on the entry it belongs to.
       if (archive_read_data_skip(a) < ARCHIVE_WARN) {
         in.rethrow_read_error();
-        throw util::Error(util::Location{input.name, entry.path, archive_read_header_position(a)},
-                          archive_message(a));
+        throw util::Error(util::Location{input.name, entry.path, archive_read_header_position(a)}, in.message(a));
       }
     }
     const la_int64_t header_offset = archive_filter_bytes(a, 0);
+    in.begin_capture(static_cast<std::uint64_t>(header_offset));
     const int rc = archive_read_next_header(a, &e);
+    const std::string_view chain = in.end_capture(static_cast<std::uint64_t>(archive_filter_bytes(a, 0)));
+    // libarchive 3.6 takes some malformed extension headers without a word (a NUL inside a pax
+    // path, an unparsable pax time, a volume header with a negative size): the raw header blocks
+    // it read for this entry (or before the end of the archive) are checked here, after what
+    // libarchive itself says.
+    auto check_chain = [&](const char* entry_path) {
+      if (const auto fault = check_header_chain(chain)) {
+        throw util::Error(util::Location{input.name, entry_path ? std::optional<std::string>(entry_path) : std::nullopt,
+                                         header_offset + static_cast<la_int64_t>(fault->offset)},
+                          fault->message);
+      }
+    };
     if (rc == ARCHIVE_EOF) {
+      check_chain(nullptr);
       break;
     }
     // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
@@ -140,7 +157,7 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       if (rc == ARCHIVE_FAILED && p) {
         entry_name = p;
       }
-      throw util::Error(util::Location{input.name, entry_name, header_offset}, archive_message(a));
+      throw util::Error(util::Location{input.name, entry_name, header_offset}, in.message(a));
     }
 
     entry = SourceEntry{};
@@ -153,7 +170,10 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       if (msg.find("pax") != std::string::npos) {
         throw util::Error(util::Location{input.name, entry.path, header_offset}, msg);
       }
-      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, msg));
+    }
+    check_chain(path);
+    if (rc == ARCHIVE_WARN) {
+      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, archive_message(a)));
     }
     entry.type = entry_type(e);
     entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
@@ -211,7 +231,7 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
         result.contents_in_source = true;
       }
     }
-    TarEntryData data(a, input, entry, offset);
+    TarEntryData data(a, in, input, entry, offset);
     visitor.on_entry(entry, data);
     ++result.entries;
     progress.add(entry.size, 1);

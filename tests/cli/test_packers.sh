@@ -263,6 +263,19 @@ equal "digest --canonical prints sha256 of the normalised output" "sha256:$ref_s
 canon_json=$("$REPROIMG" digest --canonical --json "$packs/python-pax-reversed.tar.zst" |
   "$PY" -c 'import json, sys; print(json.load(sys.stdin)["canonical_diff_id"])')
 equal "digest --canonical --json (zstd input) prints sha256 of the normalised output" "sha256:$ref_sha" "$canon_json"
+# A canonical input is compared with its canonical stream instead of being hashed twice: the
+# answer must not change, nor for near-canonical inputs (trailing bytes, a changed content byte).
+canon_of() { "$REPROIMG" digest --canonical "$@" | awk '$1 == "canonical" {print $2}'; }
+equal "digest --canonical of the canonical layer itself" "sha256:$ref_sha" "$(canon_of "$ref")"
+equal "digest --canonical of the canonical layer on stdin" "sha256:$ref_sha" "$(canon_of - < "$ref")"
+{ cat "$ref"; printf 'trailing bytes'; } > "$work/canon-trailing.tar"
+equal "digest --canonical of the canonical layer with trailing bytes" "sha256:$ref_sha" "$(canon_of "$work/canon-trailing.tar")"
+cp "$ref" "$work/canon-flipped.tar"
+flip_at=$(( $(stat -c %s "$ref") - 2048 - 1 )) # inside the last member's data or padding
+printf 'Z' | dd of="$work/canon-flipped.tar" bs=1 seek="$flip_at" conv=notrunc status=none
+"$REPROIMG" normalize -q "$work/canon-flipped.tar" -o "$work/canon-flipped-norm.tar"
+equal "digest --canonical of a canonical layer with one byte changed" \
+  "sha256:$(sha256_of "$work/canon-flipped-norm.tar")" "$(canon_of "$work/canon-flipped.tar")"
 
 gz=$packs/gnu-reversed.tar.gz
 text=$("$REPROIMG" digest "$gz")

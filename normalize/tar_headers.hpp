@@ -1,0 +1,32 @@
+// Strict checks of raw tar header blocks and pax records: what libarchive 3.6 accepts silently
+// (a NUL inside a pax path, an unparsable pax time, a negative size in an extension header).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reproimg::normalize {
+
+struct HeaderFault {
+  std::uint64_t offset = 0; // of the header block at fault, from the start of the chain
+  std::string message;
+};
+
+// Checks one header chain: the bytes libarchive consumed to read one entry, i.e. the extension
+// headers before the entry's own header (pax 'x', 'g' and Solaris 'X', GNU 'L', 'K' and 'V',
+// Solaris 'A') with their data, then that header. The entry's own header, what follows it, and a
+// chain that ends early are left to libarchive, which has checked them: only what it does not
+// check is judged here. An all-zero block ends the check (end of archive).
+std::optional<HeaderFault> check_header_chain(std::string_view chain);
+
+// The records of one pax extended header, by the rules of Go's archive/tar (the strictest
+// common reader): "LEN KEY=VALUE\n" with LEN the record's exact length, a non-empty key without
+// NUL, no NUL in a path, linkpath, uname or gname value; for a per-file header ('x', not global)
+// a non-empty mtime, atime or ctime must be [-]SECONDS[.DIGITS], a non-empty size, uid or gid a
+// decimal integer, and GNU.sparse.offset / GNU.sparse.numbytes must alternate. Returns what is
+// wrong, or nothing.
+std::optional<std::string> check_pax_records(std::string_view records, bool global);
+
+} // namespace reproimg::normalize

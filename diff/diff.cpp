@@ -413,6 +413,14 @@ std::string examples(const std::vector<const Difference*>& ds, size_t max = 2)
   return out;
 }
 
+// Does a record differ only in times (which the epoch and dropping atime/ctime take care of)?
+bool only_times(const Difference& d)
+{
+  return std::all_of(d.attributes.begin(), d.attributes.end(), [](const auto& a) {
+    return a.first == "mtime" || a.first == "atime" || a.first == "ctime";
+  });
+}
+
 void finish(DiffResult& r, const DiffOptions& options)
 {
   // Filter.
@@ -520,9 +528,7 @@ void finish(DiffResult& r, const DiffOptions& options)
         if (profile_glob_for(d->path)) {
           continue;
         }
-        const bool only_mtime = std::all_of(d->attributes.begin(), d->attributes.end(),
-                                            [](const auto& a) { return a.first == "mtime"; });
-        if (!only_mtime) {
+        if (!only_times(*d)) {
           all_in_profile = false;
           normalize_options.insert("--exclude '" + d->path + "'");
         } else {
@@ -532,7 +538,7 @@ void finish(DiffResult& r, const DiffOptions& options)
       // Name first the ones whose contents differ: they say more than a directory's mtime.
       std::vector<const Difference*> telling;
       for (const Difference* d : ds) {
-        if (d->attributes.size() > 1 || (!d->attributes.empty() && d->attributes[0].first != "mtime")) telling.push_back(d);
+        if (!only_times(*d)) telling.push_back(d);
       }
       for (const Difference* d : ds) {
         if (std::find(telling.begin(), telling.end(), d) == telling.end()) telling.push_back(d);

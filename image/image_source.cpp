@@ -292,12 +292,21 @@ bool is_image_manifest(const std::string& mt)
   return mt == media::oci_manifest || mt == "application/vnd.docker.distribution.manifest.v2+json";
 }
 
+// j[key] when it is a string, else fallback (Json::value throws on a value of another type).
+std::string string_or(const Json& j, const char* key, const std::string& fallback)
+{
+  if (j.is_object() && j.contains(key) && j[key].is_string()) {
+    return j[key].get<std::string>();
+  }
+  return fallback;
+}
+
 std::string platform_text(const Json& p)
 {
   if (!p.is_object()) {
     return "unknown";
   }
-  std::string s = p.value("os", "?") + "/" + p.value("architecture", "?");
+  std::string s = string_or(p, "os", "?") + "/" + string_or(p, "architecture", "?");
   if (p.contains("variant") && p["variant"].is_string()) {
     s += "/" + p["variant"].get<std::string>();
   }
@@ -372,8 +381,8 @@ Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional
   for (const auto& c : named) {
     const Json p = c.descriptor.contains("platform") ? c.descriptor["platform"] : Json();
     if (named.size() == 1 ||
-        (p.is_object() && p.value("os", "") == want.os && p.value("architecture", "") == want.architecture &&
-         (want.variant.empty() || p.value("variant", "") == want.variant))) {
+        (p.is_object() && string_or(p, "os", "") == want.os && string_or(p, "architecture", "") == want.architecture &&
+         (want.variant.empty() || string_or(p, "variant", "") == want.variant))) {
       chosen.push_back(c);
     }
   }
@@ -592,6 +601,13 @@ Image load_image(const ImageStore& store, const ImageRef& ref, const std::option
   if (!img.config.is_object() || !img.config.contains("rootfs") || !img.config["rootfs"].is_object() ||
       !img.config["rootfs"].contains("diff_ids") || !img.config["rootfs"]["diff_ids"].is_array()) {
     throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config has no rootfs.diff_ids");
+  }
+  // The platform fields are read as strings everywhere after this (digest, normalize, build).
+  for (const char* key : {"os", "architecture", "variant"}) {
+    if (img.config.contains(key) && !img.config[key].is_string()) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
+                        std::string("image config: \"") + key + "\" is not a string");
+    }
   }
   for (const auto& d : img.config["rootfs"]["diff_ids"]) {
     if (!d.is_string()) {

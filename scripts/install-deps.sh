@@ -12,6 +12,8 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config
   libarchive-dev libssl-dev libzstd-dev zlib1g-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
+  # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer
+  clang libfuzzer-14-dev
   # peers the tests and benchmarks run: tar programs, compressors, python
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
   # corpus/generate.sh: zip and ar (binutils) make archives with embedded timestamps

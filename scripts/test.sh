@@ -1,8 +1,32 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, build, and run the whole test suite (ctest).
+# README command 2: install what is missing, build, and run the whole test suite (ctest); then the
+# unit suites again under ASan + UBSan and every fuzz target for REPROIMG_FUZZ_SECONDS (30) seconds.
+# REPROIMG_FUZZ_SECONDS=0 skips the fuzz run (the sanitized suites still run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+start=$SECONDS
 scripts/build.sh
-cd build
-ctest --output-on-failure -j"$(nproc)" --timeout 600
+echo "== unit and end-to-end suites (build/)"
+(cd build && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+echo "== took $((SECONDS - start)) s"
+
+# One clang build serves both: ASan + UBSan everywhere, -O1, libFuzzer coverage instrumentation;
+# only the libraries, the unit-test executables and the fuzz targets are built in it.
+start=$SECONDS
+asan_dir=${ASAN_BUILD_DIR:-build-asan}
+cmake -S . -B "$asan_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DREPROIMG_FUZZ=ON -DREPROIMG_TESTS=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" >/dev/null
+cmake --build "$asan_dir" --target reproimg_unit_tests reproimg_fuzz_all -j"$(nproc)"
+echo "== sanitized build took $((SECONDS - start)) s"
+fuzz_status=0
+if [ "${REPROIMG_FUZZ_SECONDS:-30}" -gt 0 ]; then
+  start=$SECONDS
+  echo "== fuzz targets, ${REPROIMG_FUZZ_SECONDS:-30} s each"
+  REPROIMG_FUZZ_BUILD_DIR="$asan_dir" tests/fuzz/run "${REPROIMG_FUZZ_SECONDS:-30}" || fuzz_status=$?
+  echo "== took $((SECONDS - start)) s"
+fi
+echo "== unit suites under ASan + UBSan ($asan_dir/)"
+export UBSAN_OPTIONS=print_stacktrace=1
+(cd "$asan_dir" && ctest --output-on-failure -j"$(nproc)" --timeout 600 -R '^unit\.')
+exit "$fuzz_status"

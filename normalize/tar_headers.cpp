@@ -121,6 +121,88 @@ const char* header_kind(char type)
   }
 }
 
+bool is_extension_header(char type)
+{
+  switch (type) {
+  case 'x':
+  case 'g':
+  case 'X':
+  case 'L':
+  case 'K':
+  case 'A':
+  case 'V': return true;
+  default: return false;
+  }
+}
+
+// One header of a chain, as ChainWalker gives them out.
+struct ChainStep {
+  enum class Kind { end, extension, own_header } kind = Kind::end;
+  char type = 0;
+  size_t at = 0;                          // the header block's offset in the chain
+  const unsigned char* block = nullptr;   // the header block
+  Numeric size;                           // its size field
+  std::string_view data;                  // an extension header's data (without padding)
+};
+
+// The headers of a chain in order: extension headers with their data, then the entry's own
+// header. It ends early (Kind::end) at an all-zero block (end of archive), where an extension
+// header's data is not all there (libarchive took the chain otherwise), after an extension header
+// with a negative size, and after a 'V' header with a size (libarchive 3.6 reads no data after a
+// volume label, later versions skip its size: which one this libarchive did is not known here).
+class ChainWalker {
+public:
+  explicit ChainWalker(std::string_view chain) : m_chain(chain) {}
+
+  ChainStep next()
+  {
+    ChainStep step;
+    if (m_stopped || m_chain.size() - m_pos < k_block) {
+      return step;
+    }
+    const auto* h = reinterpret_cast<const unsigned char*>(m_chain.data()) + m_pos;
+    if (is_zero_block(h)) {
+      return step;
+    }
+    step.type = static_cast<char>(h[156]);
+    step.at = m_pos;
+    step.block = h;
+    step.size = parse_numeric(h + 124, 12);
+    if (!is_extension_header(step.type)) {
+      step.kind = ChainStep::Kind::own_header;
+      m_stopped = true;
+      return step;
+    }
+    step.kind = ChainStep::Kind::extension;
+    if (step.size.negative) {
+      m_stopped = true;
+      return step;
+    }
+    m_pos += k_block;
+    if (step.type == 'V') {
+      m_stopped = step.size.value != 0;
+      return step;
+    }
+    if (step.size.value > m_chain.size() - m_pos) {
+      return ChainStep{};
+    }
+    step.data = m_chain.substr(m_pos, static_cast<size_t>(step.size.value));
+    const std::uint64_t padded = (step.size.value + k_block - 1) / k_block * k_block;
+    if (padded > m_chain.size() - m_pos) {
+      m_stopped = true; // the data is judged, nothing after it
+    } else {
+      m_pos += static_cast<size_t>(padded);
+    }
+    return step;
+  }
+
+private:
+  std::string_view m_chain;
+  size_t m_pos = 0;
+  bool m_stopped = false;
+};
+
+
 } // namespace
 
 std::optional<std::string> check_pax_records(std::string_view records, bool global)
@@ -188,55 +270,66 @@ std::optional<std::string> check_pax_records(std::string_view records, bool glob
 
 std::optional<HeaderFault> check_header_chain(std::string_view chain)
 {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(chain.data());
-  size_t pos = 0;
-  while (chain.size() - pos >= k_block) {
-    const unsigned char* h = bytes + pos;
-    if (is_zero_block(h)) {
-      return std::nullopt;
+  ChainWalker walker(chain);
+  for (ChainStep step = walker.next(); step.kind == ChainStep::Kind::extension; step = walker.next()) {
+    if (step.size.negative) {
+      return HeaderFault{step.at, std::string(header_kind(step.type)) + " with a negative size"};
     }
-    const char type = static_cast<char>(h[156]);
-    switch (type) {
-    case 'x':
-    case 'g':
-    case 'X':
-    case 'L':
-    case 'K':
-    case 'A':
-    case 'V':
-      break;
-    default:
-      return std::nullopt; // the entry's own header
-    }
-    const Numeric size = parse_numeric(h + 124, 12);
-    if (size.negative) {
-      return HeaderFault{pos, std::string(header_kind(type)) + " with a negative size"};
-    }
-    const size_t header_at = pos;
-    pos += k_block;
-    if (type == 'V') {
-      // libarchive 3.6 reads no data after a volume label, later versions skip its size: with a
-      // size, which one this libarchive did is not known here, so nothing after it is judged.
-      if (size.value != 0) {
-        return std::nullopt;
-      }
-      continue;
-    }
-    if (size.value > chain.size() - pos) {
-      return std::nullopt; // not all here: libarchive took this chain otherwise
-    }
-    if (type == 'x' || type == 'g' || type == 'X') {
-      if (auto problem = check_pax_records(chain.substr(pos, static_cast<size_t>(size.value)), type == 'g')) {
-        return HeaderFault{header_at, std::move(*problem)};
+    if (step.type == 'x' || step.type == 'g' || step.type == 'X') {
+      if (auto problem = check_pax_records(step.data, step.type == 'g')) {
+        return HeaderFault{step.at, std::move(*problem)};
       }
     }
-    const std::uint64_t padded = (size.value + k_block - 1) / k_block * k_block;
-    if (padded > chain.size() - pos) {
-      return std::nullopt;
-    }
-    pos += static_cast<size_t>(padded);
   }
   return std::nullopt;
+}
+
+std::optional<StoredData> stored_data(std::string_view chain)
+{
+  std::optional<std::uint64_t> pax_size;
+  bool pax = false;
+  ChainWalker walker(chain);
+  for (ChainStep step = walker.next();; step = walker.next()) {
+    if (step.kind == ChainStep::Kind::end || step.size.negative) {
+      return std::nullopt;
+    }
+    if (step.kind == ChainStep::Kind::own_header) {
+      StoredData stored;
+      stored.size = pax_size ? *pax_size : step.size.value;
+      const bool gnu_magic =
+          std::equal(step.block + 257, step.block + 265, reinterpret_cast<const unsigned char*>("ustar  \0"));
+      stored.gnu_realsize = gnu_magic && step.type != 'S' && step.block[483] != 0 && !pax;
+      return stored;
+    }
+    if (step.type != 'x' && step.type != 'X') {
+      continue;
+    }
+    pax = true;
+    // The records were checked (check_pax_records) before this is asked: well framed.
+    std::string_view records = step.data;
+    while (!records.empty()) {
+      const size_t space = records.find(' ');
+      std::uint64_t length = 0;
+      for (size_t i = 0; i < space && i < records.size() && length <= records.size(); ++i) {
+        length = length * 10 + static_cast<std::uint64_t>(records[i] - '0');
+      }
+      if (space == std::string_view::npos || length <= space + 1 || length > records.size()) {
+        return std::nullopt;
+      }
+      const std::string_view body = records.substr(space + 1, static_cast<size_t>(length) - space - 2);
+      if (body.substr(0, 5) == "size=" && body.size() > 5) {
+        std::uint64_t value = 0;
+        for (char c : body.substr(5)) {
+          if (!is_digit(c) || value > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) {
+            return std::nullopt;
+          }
+          value = value * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        pax_size = value;
+      }
+      records.remove_prefix(static_cast<size_t>(length));
+    }
+  }
 }
 
 } // namespace reproimg::normalize

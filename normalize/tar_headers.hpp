@@ -29,4 +29,16 @@ std::optional<HeaderFault> check_header_chain(std::string_view chain);
 // wrong, or nothing.
 std::optional<std::string> check_pax_records(std::string_view records, bool global);
 
+// What a chain's own header (the entry's, after its extension headers) says about the data stored
+// after it, where libarchive 3.6 may report another size for the entry.
+struct StoredData {
+  std::uint64_t size = 0; // bytes stored: the last pax 'size' record, else the size field
+  // A GNU header of a file that is not sparse ('S') with a non-zero "realsize" field and no pax
+  // header: libarchive takes that field as the entry's size; GNU tar, Go and Python ignore it
+  // and read the size field, as a non-sparse entry has no other size.
+  bool gnu_realsize = false;
+};
+// Nothing when the chain does not hold the entry's own header or its size cannot be read.
+std::optional<StoredData> stored_data(std::string_view chain);
+
 } // namespace reproimg::normalize

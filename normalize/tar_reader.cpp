@@ -203,6 +203,10 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       throw util::Error(util::Location{input.name, entry.path, header_offset}, "negative size");
     }
     entry.size = entry.type == EntryType::regular ? static_cast<std::uint64_t>(size) : 0;
+    const std::optional<StoredData> stored = stored_data(chain);
+    if (entry.type == EntryType::regular && !entry.sparse && stored && stored->gnu_realsize) {
+      entry.size = stored->size; // libarchive delivers that many bytes; the realsize field is ignored
+    }
     if (entry.type == EntryType::hardlink) {
       entry.link_target = archive_entry_hardlink(e);
     } else if (entry.type == EntryType::symlink) {
@@ -222,7 +226,9 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
     }
 
     std::optional<std::uint64_t> offset;
-    if (fast && entry.type == EntryType::regular && !entry.sparse) {
+    // Only where the bytes stored are the entry's contents: not where libarchive makes up holes
+    // (a GNU 'S' header with no sparse map, a pax GNU.sparse.size with none) from a shorter data.
+    if (fast && entry.type == EntryType::regular && !entry.sparse && stored && stored->size == entry.size) {
       const auto data_offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
       // Only data that is really there is referenced; otherwise libarchive reads it and
       // reports the truncation itself.

@@ -890,6 +890,16 @@ Json inherited_config(const Json& config, const std::string& what)
         !std::all_of(config["history"].begin(), config["history"].end(), [](const Json& h) { return h.is_object(); })) {
       throw bad("history", "a list of objects");
     }
+    for (const auto& h : config["history"]) {
+      for (const char* key : {"created", "created_by", "author", "comment"}) {
+        if (h.contains(key) && !h[key].is_null() && !h[key].is_string()) {
+          throw bad(std::string("history entry's ") + key, "a string");
+        }
+      }
+      if (h.contains("empty_layer") && !h["empty_layer"].is_null() && !h["empty_layer"].is_boolean()) {
+        throw bad("history entry's empty_layer", "a boolean");
+      }
+    }
     history = config["history"];
   }
   out["history"] = history;
@@ -1095,7 +1105,7 @@ private:
     // The history entries that made a layer, in order (what each base layer's created_by is).
     std::vector<std::string> made_by;
     for (const auto& h : m_base->config["history"]) {
-      if (!h.value("empty_layer", false)) {
+      if (!(h.contains("empty_layer") && h["empty_layer"].is_boolean() && h["empty_layer"].get<bool>())) {
         made_by.push_back(h.contains("created_by") && h["created_by"].is_string() ? h["created_by"].get<std::string>()
                                                                                    : std::string());
       }

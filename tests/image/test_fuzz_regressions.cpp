@@ -1,5 +1,6 @@
 // Image-reader inputs found by the fuzz targets (tests/fuzz), each reduced to the smallest case.
 #include "digest/sha256.hpp"
+#include "image/build.hpp"
 #include "image/image_normalize.hpp"
 #include "image/image_source.hpp"
 #include "tests/support.hpp"
@@ -41,6 +42,7 @@ public:
   {
     util::write_file_atomic(m_dir.file("index.json"), R"({"schemaVersion":2,"manifests":[)" + manifests + "]}");
   }
+  const std::string& path() const { return m_dir.path(); }
   Image load() const
   {
     const ImageRef ref{ImageRef::Kind::oci, m_dir.path(), ""};
@@ -98,6 +100,40 @@ BOOST_AUTO_TEST_CASE(index_platforms_that_are_not_strings_do_not_escape_as_json_
                "{" + k_manifest_type + manifest + R"(,"platform":{"os":"linux","architecture":["amd64"]}})");
   const std::string message = error_of(layout);
   BOOST_TEST(message.find("2 image manifests (untagged ?/?, untagged linux/?)") != std::string::npos, message);
+}
+
+// A base image's history entry whose empty_layer is not a boolean escaped from `build FROM` as a
+// JSON library exception (Json::value on the entry); now the base is refused in one line.
+BOOST_AUTO_TEST_CASE(a_base_image_history_with_wrong_types_is_refused_by_build)
+{
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"empty_layer":"yes"})", "history entry's empty_layer is not a boolean"},
+      {R"({"created_by":7})", "history entry's created_by is not a string"},
+      {R"({"empty_layer":true,"created_by":"ok"})", ""},
+  };
+  for (const auto& c : cases) {
+    Layout base;
+    base.index("{" + std::string(k_manifest_type) +
+               base.image(std::string(R"({"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]},)") +
+                          R"("history":[)" + c.first + "]}") +
+               "}");
+    test::TempDir context;
+    util::write_file_atomic(context.file("Dockerfile"), "FROM oci:" + base.path() + "\nCMD [\"true\"]\n");
+    image::BuildOptions options;
+    options.platform = Platform{"linux", "amd64", ""};
+    normalize::Report report;
+    std::string message;
+    try {
+      image::build_image(context.path(), options, context.file("out"), report);
+    } catch (const util::Error& e) {
+      message = e.what();
+    }
+    if (*c.second) {
+      BOOST_TEST(message.find(c.second) != std::string::npos, c.first << ": " << message);
+    } else {
+      BOOST_TEST(message == "", c.first << ": " << message);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -103,12 +103,7 @@ private:
 
 normalize::TarInput tar_input(const normalize::LayerSource& source, int fd, const std::string& name)
 {
-  normalize::TarInput input;
-  input.name = name;
-  input.fd = fd;
-  struct stat st {};
-  input.seekable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  input.file_size = input.seekable ? static_cast<std::uint64_t>(st.st_size) : 0;
+  normalize::TarInput input = normalize::tar_input_of(fd, name);
   input.range_offset = source.offset;
   input.range_length = source.length;
   return input;

@@ -94,6 +94,62 @@ private:
   std::map<std::string, Member>& m_members;
 };
 
+// Decides, reading as few headers as it can, whether an uncompressed tar is an image archive: one
+// with a top-level manifest.json (docker-archive) or oci-layout and index.json (oci-archive).
+// Image archives hold plain files, directories and links at most three levels deep
+// (blobs/sha256/HEX, HEX/layer.tar); the first member that is anything else (a device, a fifo, a
+// deeper path: what a rootfs holds within its first entries) ends the scan: the tar is a layer.
+// So does a compressed tar (image archives are read uncompressed), at its first file.
+class ImageArchiveProbe : public normalize::EntryVisitor {
+public:
+  struct NotAnImage {};
+
+  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  {
+    // A member whose bytes are not in the file as they are (compressed input): not an image
+    // archive reproimg reads, whatever it holds; nothing more is decompressed to find out.
+    if (e.type == normalize::EntryType::regular && e.size > 0 && !data.source_offset()) {
+      throw NotAnImage{};
+    }
+    const auto cp = normalize::canonical_path(e.path);
+    if (cp.status != normalize::PathStatus::ok) {
+      return;
+    }
+    switch (e.type) {
+    case normalize::EntryType::regular:
+    case normalize::EntryType::directory:
+    case normalize::EntryType::symlink:
+    case normalize::EntryType::hardlink: break;
+    default: throw NotAnImage{};
+    }
+    if (std::count(cp.path.begin(), cp.path.end(), '/') > 2) {
+      throw NotAnImage{};
+    }
+    if (e.type != normalize::EntryType::directory) {
+      m_manifest_json = m_manifest_json || cp.path == "manifest.json";
+      m_oci_layout = m_oci_layout || cp.path == "oci-layout";
+      m_index_json = m_index_json || cp.path == "index.json";
+    }
+  }
+  void on_warning(const std::string&) override {}
+
+  std::optional<ImageRef::Kind> kind() const
+  {
+    if (m_manifest_json) {
+      return ImageRef::Kind::docker_archive;
+    }
+    if (m_oci_layout && m_index_json) {
+      return ImageRef::Kind::oci_archive;
+    }
+    return std::nullopt;
+  }
+
+private:
+  bool m_manifest_json = false;
+  bool m_oci_layout = false;
+  bool m_index_json = false;
+};
+
 class DirStore : public ImageStore {
 public:
   explicit DirStore(std::string root) : m_root(std::move(root)) {}
@@ -137,13 +193,7 @@ public:
   explicit ArchiveStore(std::string file) : m_file(std::move(file))
   {
     util::Fd fd = util::open_read(m_file);
-    struct stat st {};
-    ::fstat(fd.get(), &st);
-    normalize::TarInput input;
-    input.name = m_file;
-    input.fd = fd.get();
-    input.seekable = S_ISREG(st.st_mode);
-    input.file_size = static_cast<std::uint64_t>(st.st_size);
+    const normalize::TarInput input = normalize::tar_input_of(fd.get(), m_file);
     MemberIndexer indexer(m_members);
     util::Progress quiet(util::ProgressMode::off, "");
     const auto result = normalize::read_tar(input, indexer, quiet, true);
@@ -563,13 +613,18 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
   }
   // A file: an image archive if it is an uncompressed tar holding manifest.json or oci-layout.
   try {
-    ArchiveStore store(spec);
-    if (store.exists("manifest.json")) {
-      return ImageRef{ImageRef::Kind::docker_archive, spec, ""};
+    util::Fd fd = util::open_read(spec);
+    const normalize::TarInput input = normalize::tar_input_of(fd.get(), spec);
+    ImageArchiveProbe probe;
+    util::Progress quiet(util::ProgressMode::off, "");
+    if (normalize::read_tar(input, probe, quiet, true).compression != "none") {
+      return std::nullopt;
     }
-    if (store.exists("oci-layout") && store.exists("index.json")) {
-      return ImageRef{ImageRef::Kind::oci_archive, spec, ""};
+    if (const auto kind = probe.kind()) {
+      return ImageRef{*kind, spec, ""};
     }
+  } catch (const ImageArchiveProbe::NotAnImage&) {
+    // A member no image archive has.
   } catch (const util::Error&) {
     // Compressed or not a tar: a layer, as far as detection goes.
   }

@@ -194,13 +194,7 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
     reader = std::thread([&] {
       try {
         util::Fd fd = util::open_read(scratch);
-        struct stat st {};
-        ::fstat(fd.get(), &st);
-        normalize::TarInput input;
-        input.name = what;
-        input.fd = fd.get();
-        input.seekable = true;
-        input.file_size = static_cast<std::uint64_t>(st.st_size);
+        const normalize::TarInput input = normalize::tar_input_of(fd.get(), what);
         util::Progress quiet(util::ProgressMode::off, "");
         normalize::read_tar(input, *entries, quiet, false);
       } catch (...) {

@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <memory>
+#include <sys/stat.h>
 
 namespace reproimg::normalize {
 
@@ -101,6 +102,17 @@ private:
 };
 
 } // namespace
+
+TarInput tar_input_of(int fd, std::string name)
+{
+  TarInput input;
+  input.name = std::move(name);
+  input.fd = fd;
+  struct stat st {};
+  input.seekable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  input.file_size = input.seekable ? static_cast<std::uint64_t>(st.st_size) : 0;
+  return input;
+}
 
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
 {

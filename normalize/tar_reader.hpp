@@ -21,6 +21,9 @@ struct TarInput {
   std::optional<std::uint64_t> range_length;
 };
 
+// The input for an open file descriptor: seekable (with its size) when it is a regular file.
+TarInput tar_input_of(int fd, std::string name);
+
 struct TarReadResult {
   std::string compression; // "none", "gzip", "bzip2", "xz", "zstd"
   std::uint64_t raw_bytes = 0;  // bytes read from the input

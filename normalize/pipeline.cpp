@@ -130,17 +130,10 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
     read_directory(source.path, builder, progress);
     result.input_compression = "directory";
   } else {
-    TarInput input;
-    input.name = source.display_name();
-    if (source.path == "-") {
-      input.fd = 0;
-    } else {
+    if (source.path != "-") {
       owned = util::open_read(source.path);
-      input.fd = owned.get();
     }
-    struct stat st {};
-    input.seekable = ::fstat(input.fd, &st) == 0 && S_ISREG(st.st_mode);
-    input.file_size = input.seekable ? static_cast<std::uint64_t>(st.st_size) : 0;
+    TarInput input = tar_input_of(source.path == "-" ? 0 : owned.get(), source.display_name());
     input.range_offset = source.offset;
     input.range_length = source.length;
     store.set_source(input.fd, input.name);

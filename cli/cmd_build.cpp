@@ -3,7 +3,6 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/build.hpp"
-#include "image/docker_archive.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -70,21 +69,7 @@ int cmd_build(int argc, char** argv)
     throw util::Error("build: want CONTEXT and -o OUT (see reproimg build --help)");
   }
   image::BuildOptions opts;
-  opts.layer.policy = policy_from(r);
-  opts.layer.progress = progress_from(r);
-  opts.layer.compression = compression_from(r, "gzip");
-  opts.platform = image::parse_platform(r["platform"].as<std::string>());
-  opts.format = image::parse_image_format(r["format"].as<std::string>());
-  if (opts.format == image::ImageFormat::docker_archive && r.count("compress") &&
-      opts.layer.compression != normalize::Compression::none) {
-    throw util::Error("--compress: a docker-archive stores its layers uncompressed (what every docker load reads); "
-                      "drop --compress or use --format oci-archive");
-  }
-  if (r.count("tag") && opts.format == image::ImageFormat::docker_archive) {
-    opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
-  } else if (r.count("tag")) {
-    opts.tag = oci_tag(r["tag"].as<std::string>());
-  }
+  image_output_from(r, opts);
   if (r.count("file")) {
     opts.dockerfile = r["file"].as<std::string>();
   }

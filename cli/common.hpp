@@ -1,7 +1,11 @@
 // Helpers every subcommand shares: the policy options, output sinks, message levels.
 #pragma once
 
+#include "image/docker_archive.hpp"
+#include "image/image_writer.hpp"
+#include "image/oci_layout.hpp"
 #include "normalize/pipeline.hpp"
+#include "util/error.hpp"
 #include "util/file.hpp"
 
 #include <cxxopts.hpp>
@@ -42,6 +46,30 @@ normalize::Compression compression_from(const cxxopts::ParseResult& r, const std
 
 // The OCI ref name for --tag: "name:tag" -> "tag" (an OCI layout names a manifest by its tag alone).
 std::string oci_tag(const std::string& tag);
+
+// What the commands that write an image (import, build) read alike into their options (an
+// image::ImportOptions or image::BuildOptions): the policy and progress options, --compress
+// (default gzip), --platform, --format, --tag (a RepoTags entry for a docker-archive, else the
+// OCI ref name).
+template <typename ImageOptions>
+void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
+{
+  opts.layer.policy = policy_from(r);
+  opts.layer.progress = progress_from(r);
+  opts.layer.compression = compression_from(r, "gzip");
+  opts.platform = image::parse_platform(r["platform"].as<std::string>());
+  opts.format = image::parse_image_format(r["format"].as<std::string>());
+  const bool docker = opts.format == image::ImageFormat::docker_archive;
+  if (docker && r.count("compress") && opts.layer.compression != normalize::Compression::none) {
+    throw util::Error("--compress: a docker-archive stores its layers uncompressed (what every docker load reads); "
+                      "drop --compress or use --format oci-archive");
+  }
+  if (r.count("tag") && docker) {
+    opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
+  } else if (r.count("tag")) {
+    opts.tag = oci_tag(r["tag"].as<std::string>());
+  }
+}
 
 void print_warnings(const normalize::Report& report, Verbosity v);
 

@@ -66,6 +66,50 @@ std::vector<std::string> split_path(const std::string& p)
   return out;
 }
 
+// path (relative to a root) with the symlinks on it followed inside that root: link_of(prefix)
+// gives the target of the symlink at prefix, or nothing; an absolute target starts again at the
+// root, ".." stops there; the last component is followed only if follow_last. loop_message is the
+// error for more than k_max_symlinks hops.
+template <typename LinkOf>
+std::string resolve_in_root(const std::string& path, bool follow_last, LinkOf link_of, const std::string& loop_message)
+{
+  std::deque<std::string> todo;
+  for (auto& c : split_path(path)) todo.push_back(c);
+  std::vector<std::string> done;
+  int hops = 0;
+  while (!todo.empty()) {
+    const std::string comp = todo.front();
+    todo.pop_front();
+    if (comp == ".") {
+      continue;
+    }
+    if (comp == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string candidate;
+    for (const auto& d : done) candidate = join(candidate, d);
+    candidate = join(candidate, comp);
+    if (!todo.empty() || follow_last) {
+      if (const std::optional<std::string> target = link_of(candidate)) {
+        if (++hops > k_max_symlinks) {
+          throw util::Error(loop_message);
+        }
+        if (!target->empty() && target->front() == '/') {
+          done.clear();
+        }
+        const auto parts = split_path(*target);
+        todo.insert(todo.begin(), parts.begin(), parts.end());
+        continue;
+      }
+    }
+    done.push_back(comp);
+  }
+  std::string out;
+  for (const auto& d : done) out = join(out, d);
+  return out;
+}
+
 std::string base_name(const std::string& p)
 {
   const auto slash = p.rfind('/');
@@ -187,40 +231,14 @@ public:
   // image root, ".." stops there); the last component only if follow_last.
   std::string resolve(const std::string& path, bool follow_last) const
   {
-    std::deque<std::string> todo;
-    for (auto& c : split_path(path)) todo.push_back(c);
-    std::vector<std::string> done;
-    int hops = 0;
-    while (!todo.empty()) {
-      const std::string comp = todo.front();
-      todo.pop_front();
-      if (comp == ".") {
-        continue;
-      }
-      if (comp == "..") {
-        if (!done.empty()) done.pop_back();
-        continue;
-      }
-      std::string candidate;
-      for (const auto& d : done) candidate = join(candidate, d);
-      candidate = join(candidate, comp);
+    auto link_of = [this](const std::string& candidate) -> std::optional<std::string> {
       const Node* n = find(candidate);
-      if (n && n->type == EntryType::symlink && (!todo.empty() || follow_last)) {
-        if (++hops > k_max_symlinks) {
-          throw util::Error("/" + path + ": too many levels of symbolic links in the image");
-        }
-        const auto target = split_path(n->link_target);
-        if (!n->link_target.empty() && n->link_target.front() == '/') {
-          done.clear();
-        }
-        todo.insert(todo.begin(), target.begin(), target.end());
-        continue;
+      if (n && n->type == EntryType::symlink) {
+        return n->link_target;
       }
-      done.push_back(comp);
-    }
-    std::string out;
-    for (const auto& d : done) out = join(out, d);
-    return out;
+      return std::nullopt;
+    };
+    return resolve_in_root(path, follow_last, link_of, "/" + path + ": too many levels of symbolic links in the image");
   }
 
 private:
@@ -335,41 +353,14 @@ public:
   // rel with every symlink followed, resolved as if the context were the root directory.
   std::string resolve(const std::string& rel) const
   {
-    std::deque<std::string> todo;
-    for (auto& c : split_path(rel)) todo.push_back(c);
-    std::vector<std::string> done;
-    int hops = 0;
-    while (!todo.empty()) {
-      const std::string comp = todo.front();
-      todo.pop_front();
-      if (comp == ".") {
-        continue;
-      }
-      if (comp == "..") {
-        if (!done.empty()) done.pop_back();
-        continue;
-      }
-      std::string candidate;
-      for (const auto& d : done) candidate = join(candidate, d);
-      candidate = join(candidate, comp);
+    auto link_of = [this](const std::string& candidate) -> std::optional<std::string> {
       struct stat st {};
       if (::lstat(disk(candidate).c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-        if (++hops > k_max_symlinks) {
-          throw util::Error(rel + ": too many levels of symbolic links in the build context");
-        }
-        const std::string target = read_link(disk(candidate), st);
-        if (!target.empty() && target.front() == '/') {
-          done.clear();
-        }
-        const auto parts = split_path(target);
-        todo.insert(todo.begin(), parts.begin(), parts.end());
-        continue;
+        return read_link(disk(candidate), st);
       }
-      done.push_back(comp);
-    }
-    std::string out;
-    for (const auto& d : done) out = join(out, d);
-    return out;
+      return std::nullopt;
+    };
+    return resolve_in_root(rel, true, link_of, rel + ": too many levels of symbolic links in the build context");
   }
 
   // Paths matching a pattern (Go's filepath.Match per component: '*' does not cross '/'),
@@ -1235,12 +1226,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
 
   // The base image's other fields (os.version, ...) are inherited; the rest is this build's.
   Json config = base ? base->config : Json::object();
-  config["architecture"] = plan.platform.architecture;
-  config["os"] = plan.platform.os;
-  config.erase("variant");
-  if (!plan.platform.variant.empty()) {
-    config["variant"] = plan.platform.variant;
-  }
+  set_config_platform(config, plan.platform);
   config.erase("author");
   if (!img.author.empty()) {
     config["author"] = img.author;

@@ -25,12 +25,8 @@ ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOpt
 
   // The config: created is E, the one history entry too.
   const std::string created = rfc3339(options.layer.policy.epoch);
-  Json config;
-  config["architecture"] = options.platform.architecture;
-  config["os"] = options.platform.os;
-  if (!options.platform.variant.empty()) {
-    config["variant"] = options.platform.variant;
-  }
+  Json config = Json::object();
+  set_config_platform(config, options.platform);
   config["created"] = created;
   config["config"] = config_section;
   Json history = {{"created", created}, {"created_by", "reproimg import"}};

@@ -86,6 +86,16 @@ void OciLayoutBuilder::write_index(const std::vector<Descriptor>& manifests)
   util::write_file_atomic(m_dir + "/oci-layout", canonical_json(Json{{"imageLayoutVersion", "1.0.0"}}), 0644);
 }
 
+void set_config_platform(Json& config, const Platform& platform)
+{
+  config["architecture"] = platform.architecture;
+  config["os"] = platform.os;
+  config.erase("variant");
+  if (!platform.variant.empty()) {
+    config["variant"] = platform.variant;
+  }
+}
+
 Platform parse_platform(const std::string& text)
 {
   Platform p;

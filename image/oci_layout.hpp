@@ -45,5 +45,7 @@ struct Platform {
   std::string variant;
 };
 Platform parse_platform(const std::string& text);
+// Sets an image config's architecture, os and variant (removed when the platform has none).
+void set_config_platform(Json& config, const Platform& platform);
 
 } // namespace reproimg::image

@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <memory>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace reproimg::normalize {
 
@@ -120,10 +121,20 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
   std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(true));
   archive* a = holder.get();
   ArchiveInput in(input.fd, input.seekable, input.name);
+  // A regular file is read by position (pread) from where its descriptor stands to its end: a
+  // skip past entry data then costs no system call, and the descriptor's offset is left alone.
+  std::uint64_t start = input.range_offset;
+  std::uint64_t available = input.range_length ? *input.range_length : input.file_size;
   if (input.range_length) {
-    in.set_range(input.range_offset, *input.range_length);
+    in.set_range(start, available);
+  } else if (input.seekable) {
+    const off_t here = ::lseek(input.fd, 0, SEEK_CUR);
+    if (here >= 0 && static_cast<std::uint64_t>(here) <= input.file_size) {
+      start = static_cast<std::uint64_t>(here);
+      available = input.file_size - start;
+      in.set_range(start, available);
+    }
   }
-  const std::uint64_t available = input.range_length ? *input.range_length : input.file_size;
   in.open(a, true);
   const bool fast = allow_source_offsets && input.seekable && std::string(in.compression()) == "none";
 
@@ -245,7 +256,7 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       // Only data that is really there is referenced; otherwise libarchive reads it and
       // reports the truncation itself.
       if (data_offset + entry.size <= available) {
-        offset = input.range_offset + data_offset;
+        offset = start + data_offset;
         result.contents_in_source = true;
       }
     }

@@ -218,6 +218,16 @@ canon_sha=$(sha256_of "$work/sample-n.tar")
 equal "-o - to a pipe gives the file's bytes" "$canon_sha" "$("$REPROIMG" normalize -q "$sample" -o - | sha256sum | cut -d' ' -f1)"
 equal "input unchanged by a successful run" "$sample_sha" "$(sha256_of "$sample")"
 
+# --- standard input that is a regular file already read in part: the tar starts where stdin
+# stands (contents used to be taken by offset from the file's start: another file's bytes)
+head -c 10240 /dev/zero | tr '\0' J > "$work/prefixed.bin"
+cat "$sample" >> "$work/prefixed.bin"
+equal "stdin (a file) part-read: the tar from where it stands" "$canon_sha" \
+  "$( (dd bs=10240 count=1 of=/dev/null status=none; "$REPROIMG" normalize -q - -o -) < "$work/prefixed.bin" | sha256sum | cut -d' ' -f1)"
+equal "digest --canonical of stdin part-read agrees" "sha256:$canon_sha" \
+  "$( (dd bs=10240 count=1 of=/dev/null status=none; "$REPROIMG" digest --canonical --json -) < "$work/prefixed.bin" |
+     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["canonical_diff_id"])')"
+
 # --- an existing fifo or device as OUT is written through, not replaced by a regular file
 # (a rename over "-o /dev/null" would turn the machine's /dev/null into a file)
 mkfifo "$work/out.fifo"

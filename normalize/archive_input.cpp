@@ -111,7 +111,7 @@ archive* new_restricted_reader(bool tar_formats)
 }
 
 ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, digest::Sha256* hash)
-    : m_fd(fd), m_seekable(seekable && !hash), m_name(std::move(name)), m_hash(hash), m_buffer(k_read_buffer)
+    : m_fd(fd), m_seekable(seekable && !hash), m_name(std::move(name)), m_hash(hash), m_buffer(k_read_buffer), m_read_size(k_read_buffer)
 {
 }
 
@@ -149,7 +149,7 @@ void ArchiveInput::set_range(std::uint64_t offset, std::uint64_t length)
 long ArchiveInput::read_more(const void** out)
 {
   for (;;) {
-    const ssize_t n = raw_read(m_buffer.data(), m_buffer.size());
+    const ssize_t n = raw_read(m_buffer.data(), m_read_size);
     if (n < 0 && errno == EINTR) {
       continue;
     }

@@ -6,6 +6,7 @@
 
 #include "digest/sha256.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ public:
   const std::string& name() const { return m_name; }
   const char* compression() const { return m_compression; }
   std::uint64_t raw_bytes() const { return m_raw_bytes; }
+  // Reads at most size bytes at a time from now on (512 to the buffer's 1 MiB).
+  void set_read_size(size_t size) { m_read_size = std::max<size_t>(512, std::min(size, m_buffer.size())); }
   // Reads the rest of the input (so the hash covers every byte, trailing garbage included).
   void drain();
   // Throws the saved read error, if there was one.
@@ -68,6 +71,7 @@ private:
   std::string m_name;
   digest::Sha256* m_hash;
   std::vector<unsigned char> m_buffer;
+  size_t m_read_size;
   size_t m_pending = 0; // bytes of the first block not yet handed to libarchive
   const char* m_compression = "none";
   std::uint64_t m_raw_bytes = 0;

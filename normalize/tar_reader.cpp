@@ -137,6 +137,12 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
   }
   in.open(a, true);
   const bool fast = allow_source_offsets && input.seekable && std::string(in.compression()) == "none";
+  if (fast) {
+    // Most entry data is skipped (taken later by offset): reading 64 KiB at a time rather than
+    // 1 MiB copies little of it (-3% wall time for normalize and digest --canonical of the
+    // 1 GiB bench input, 5 interleaved runs).
+    in.set_read_size(64 << 10);
+  }
 
   TarReadResult result;
   SourceEntry entry;

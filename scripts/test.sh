@@ -16,7 +16,7 @@ echo "== took $((SECONDS - start)) s"
 start=$SECONDS
 asan_dir=${ASAN_BUILD_DIR:-build-asan}
 cmake -S . -B "$asan_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DREPROIMG_FUZZ=ON -DREPROIMG_TESTS=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" >/dev/null
 cmake --build "$asan_dir" --target reproimg_unit_tests reproimg_fuzz_all -j"$(nproc)"
 echo "== sanitized build took $((SECONDS - start)) s"
 fuzz_status=0

@@ -185,11 +185,10 @@ struct Node {
   std::int64_t uid = 0;
   std::int64_t gid = 0;
   std::string link_target;
-};
 
-class ImageTree {
-public:
-  void add(const normalize::Entry& e)
+  // What the tree keeps of an entry, normalised or as read (a hardlink is a file there).
+  template <typename AnyEntry>
+  static Node of(const AnyEntry& e)
   {
     Node n;
     n.type = e.type == EntryType::hardlink ? EntryType::regular : e.type;
@@ -197,7 +196,15 @@ public:
     n.uid = e.uid;
     n.gid = e.gid;
     n.link_target = e.link_target;
-    m_nodes[e.path] = std::move(n);
+    return n;
+  }
+};
+
+class ImageTree {
+public:
+  void add(const normalize::Entry& e)
+  {
+    m_nodes[e.path] = Node::of(e);
   }
 
   void add(const std::string& path, Node n) { m_nodes[path] = std::move(n); }
@@ -264,13 +271,7 @@ public:
     } else if (name.rfind(".wh.", 0) == 0) {
       m_whiteouts.push_back(join(dir, name.substr(4)));
     } else {
-      Node n;
-      n.type = e.type == EntryType::hardlink ? EntryType::regular : e.type;
-      n.mode = e.mode;
-      n.uid = e.uid;
-      n.gid = e.gid;
-      n.link_target = e.link_target;
-      m_entries.emplace_back(cp.path, std::move(n));
+      m_entries.emplace_back(cp.path, Node::of(e));
     }
   }
   void on_warning(const std::string&) override {}

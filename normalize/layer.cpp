@@ -26,13 +26,6 @@ private:
   std::uint64_t m_bytes = 0;
 };
 
-// Reads and drops an entry's content, counting it.
-class CountingSink : public util::ByteSink {
-public:
-  void write(const void*, size_t size) override { bytes += size; }
-  std::uint64_t bytes = 0;
-};
-
 bool is_whiteout(const std::string& path)
 {
   const auto slash = path.rfind('/');
@@ -62,20 +55,30 @@ void ContentStore::copy(const Entry& e, util::ByteSink& sink)
     m_spool.copy_to(e.content.offset, e.size, sink);
     return;
   case ContentRef::Where::source: {
-    if (m_buffer.empty()) {
-      m_buffer.resize(1 << 20);
-    }
     std::uint64_t offset = e.content.offset;
     std::uint64_t left = e.size;
     while (left > 0) {
-      const size_t n = left < m_buffer.size() ? static_cast<size_t>(left) : m_buffer.size();
+      // Read straight into the sink's memory where it lends some (a background hasher's queue).
+      std::span<unsigned char> room = sink.lend();
+      const bool lent = !room.empty();
+      if (!lent) {
+        if (m_buffer.empty()) {
+          m_buffer.resize(1 << 20);
+        }
+        room = m_buffer;
+      }
+      const size_t n = left < room.size() ? static_cast<size_t>(left) : room.size();
       try {
-        util::pread_exact(m_source_fd, m_buffer.data(), n, offset, m_source_name);
+        util::pread_exact(m_source_fd, room.data(), n, offset, m_source_name);
       } catch (const util::Error&) {
         throw util::Error(util::Location{m_source_name, e.path, static_cast<std::int64_t>(offset)},
                           "unexpected end of file inside the entry's data (truncated archive)");
       }
-      sink.write(m_buffer.data(), n);
+      if (lent) {
+        sink.write_lent(n);
+      } else {
+        sink.write(room.data(), n);
+      }
       offset += n;
       left -= n;
     }
@@ -400,6 +403,8 @@ class TarDataSink : public util::ByteSink {
 public:
   explicit TarDataSink(CanonicalTarWriter& w) : m_w(w) {}
   void write(const void* data, size_t size) override { m_w.write_data(data, size); }
+  std::span<unsigned char> lend() override { return m_w.lend_data(); }
+  void write_lent(size_t size) override { m_w.write_lent_data(size); }
 
 private:
   CanonicalTarWriter& m_w;

@@ -1,10 +1,10 @@
 // The normalisation pipeline for one layer.
 #include "normalize/pipeline.hpp"
 
-#include "digest/sha256.hpp"
-#include "normalize/compress.hpp"
+#include "digest/background_sha256.hpp"
 #include "normalize/dir_reader.hpp"
 #include "normalize/layer.hpp"
+#include "normalize/layer_output.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 
@@ -18,11 +18,6 @@
 namespace reproimg::normalize {
 
 namespace {
-
-class NullSink : public util::ByteSink {
-public:
-  void write(const void*, size_t) override {}
-};
 
 // Hashes the canonical stream, except while it repeats the input: then it only compares the two,
 // and hashes the common prefix (read back from the input) when they part.
@@ -42,8 +37,12 @@ public:
       }
       part();
     }
-    m_hash.update(data, size);
+    m_hash.write(data, size);
   }
+
+  // Once the streams have parted, the hasher's buffers are lent out (a pread fills them in place).
+  std::span<unsigned char> lend() override { return m_same ? std::span<unsigned char>() : m_hash.lend(); }
+  void write_lent(size_t size) override { m_hash.write_lent(size); }
 
   // Every byte written was the input's, and the input has no more.
   bool same_as_input() const { return m_same && m_pos == m_input_size; }
@@ -53,7 +52,7 @@ public:
     if (m_same) {
       part(); // a canonical stream that is a proper prefix of the input
     }
-    return m_hash.finish_digest();
+    return m_hash.digest();
   }
 
 private:
@@ -76,13 +75,11 @@ private:
   void part()
   {
     m_same = false;
-    if (m_buffer.empty()) {
-      m_buffer.resize(1 << 20);
-    }
     for (std::uint64_t done = 0; done < m_pos;) {
-      const size_t n = static_cast<size_t>(std::min<std::uint64_t>(m_pos - done, m_buffer.size()));
-      util::pread_exact(m_fd, m_buffer.data(), n, done, m_name);
-      m_hash.update(m_buffer.data(), n);
+      const std::span<unsigned char> room = m_hash.lend();
+      const size_t n = static_cast<size_t>(std::min<std::uint64_t>(m_pos - done, room.size()));
+      util::pread_exact(m_fd, room.data(), n, done, m_name);
+      m_hash.write_lent(n);
       done += n;
     }
   }
@@ -92,7 +89,7 @@ private:
   std::string m_name;
   bool m_same = true;
   std::uint64_t m_pos = 0; // bytes written so far, while m_same
-  digest::Sha256 m_hash;
+  digest::BackgroundHashingSink m_hash;
   std::vector<unsigned char> m_buffer;
 };
 
@@ -149,50 +146,20 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
   progress.done();
 
   util::Progress write_progress(options.progress, "writing");
-  NullSink null_sink;
-  util::ByteSink& final_sink = out ? *out : null_sink;
-  digest::HashingSink blob_hash(&final_sink);
-  util::ByteSink& after_compression = comparing                 ? static_cast<util::ByteSink&>(*comparing)
-                                      : options.compute_digests ? static_cast<util::ByteSink&>(blob_hash)
-                                                                : final_sink;
-  std::unique_ptr<util::ByteSink> compressor = make_compressor(options.compression, after_compression);
-  util::ByteSink& before_compression = compressor ? *compressor : after_compression;
-  digest::HashingSink tar_hash(&before_compression);
-  const bool hash_tar = options.compute_digests && compressor;
-  util::ByteSink& tar_sink = hash_tar ? static_cast<util::ByteSink&>(tar_hash) : before_compression;
-
-  class CountingSink : public util::ByteSink {
-  public:
-    explicit CountingSink(util::ByteSink& next) : m_next(next) {}
-    void write(const void* d, size_t n) override
-    {
-      m_next.write(d, n);
-      bytes += n;
-    }
-    void finish() override { m_next.finish(); }
-    std::uint64_t bytes = 0;
-
-  private:
-    util::ByteSink& m_next;
-  } counting(tar_sink);
-
-  write_canonical_layer(entries, store, counting, write_progress);
+  LayerOutput output(options, out, comparing ? &*comparing : nullptr);
+  write_canonical_layer(entries, store, output.tar_sink(), write_progress);
   write_progress.done();
-  result.tar_size = counting.bytes;
-  report.bytes_out = counting.bytes;
+  output.fill(result);
+  report.bytes_out = result.tar_size;
   if (comparing) {
     // No compression: the blob is the tar.
-    result.blob_size = counting.bytes;
+    result.blob_size = result.tar_size;
     if (comparing->same_as_input()) {
       result.same_as_input = true;
     } else {
       result.blob_digest = comparing->digest();
       result.diff_id = result.blob_digest;
     }
-  } else if (options.compute_digests) {
-    result.blob_size = blob_hash.bytes();
-    result.blob_digest = blob_hash.digest();
-    result.diff_id = hash_tar ? tar_hash.digest() : result.blob_digest;
   }
   return result;
 }

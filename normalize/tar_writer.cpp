@@ -207,6 +207,22 @@ void CanonicalTarWriter::write_data(const void* data, size_t size)
   m_written += size;
 }
 
+std::span<unsigned char> CanonicalTarWriter::lend_data()
+{
+  return m_out.lend();
+}
+
+void CanonicalTarWriter::write_lent_data(size_t size)
+{
+  if (m_written + size > m_expected) {
+    throw util::Error(util::Location{"", m_path_for_errors, std::nullopt},
+                      "content is longer than its recorded size (was the input changed while reading?)");
+  }
+  m_out.write_lent(size);
+  m_bytes += size;
+  m_written += size;
+}
+
 void CanonicalTarWriter::end_entry()
 {
   if (m_written != m_expected) {

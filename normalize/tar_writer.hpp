@@ -7,6 +7,7 @@
 #include "util/file.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace reproimg::normalize {
@@ -19,6 +20,9 @@ public:
   // bytes must follow through write_data(), then end_entry().
   void begin_entry(const Entry& e);
   void write_data(const void* data, size_t size);
+  // write_data() without a copy, where the sink lends room (util::ByteSink::lend).
+  std::span<unsigned char> lend_data();
+  void write_lent_data(size_t size);
   void end_entry();
   // The end-of-archive marker: two zero blocks.
   void finish();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,6 +128,13 @@ std::string read_file(const std::string& path)
     out.append(buf, n);
   }
   return out;
+}
+
+void ByteSink::write_lent(size_t size)
+{
+  if (size > 0) {
+    throw std::logic_error("write_lent() on a sink that lends nothing");
+  }
 }
 
 FdSink::FdSink(int fd, std::string name, size_t buffer_size)

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,42 @@ public:
   virtual void write(const void* data, size_t size) = 0;
   virtual void finish() {}
   void write(std::string_view s) { write(s.data(), s.size()); }
+
+  // Writing without a copy: a sink that keeps what it is given (a queue of buffers) may lend room
+  // in its own memory. The caller fills a prefix of the span and passes it on with write_lent(n),
+  // which is write() of those n bytes minus the copy; any other call to the sink ends the loan.
+  // The default lends nothing (an empty span): then write() as usual.
+  virtual std::span<unsigned char> lend() { return {}; }
+  virtual void write_lent(size_t size);
+};
+
+// Drops what it is given.
+class NullSink : public ByteSink {
+public:
+  void write(const void*, size_t) override {}
+};
+
+// Counts what passes through to next (lending included).
+class CountingSink : public ByteSink {
+public:
+  explicit CountingSink(ByteSink& next) : m_next(next) {}
+  void write(const void* data, size_t size) override
+  {
+    m_next.write(data, size);
+    m_bytes += size;
+  }
+  void finish() override { m_next.finish(); }
+  std::span<unsigned char> lend() override { return m_next.lend(); }
+  void write_lent(size_t size) override
+  {
+    m_next.write_lent(size);
+    m_bytes += size;
+  }
+  std::uint64_t bytes() const { return m_bytes; }
+
+private:
+  ByteSink& m_next;
+  std::uint64_t m_bytes = 0;
 };
 
 // A buffered sink onto a file descriptor it does not own.

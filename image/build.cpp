@@ -1155,12 +1155,6 @@ std::string read_stdin()
   return out;
 }
 
-bool is_file(const std::string& path)
-{
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 } // namespace
 
 BuildResult build_image(const std::string& context_dir, const BuildOptions& options, const std::string& out,
@@ -1177,7 +1171,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   const std::string dockerfile_path = options.dockerfile.empty() ? context_dir + "/Dockerfile" : options.dockerfile;
   const bool from_stdin = dockerfile_path == "-";
   const std::string dockerfile_name = from_stdin ? "<stdin>" : dockerfile_path;
-  if (!from_stdin && !is_file(dockerfile_path)) {
+  if (!from_stdin && !util::is_regular_file(dockerfile_path)) {
     throw util::Error(util::Location{dockerfile_path, std::nullopt, std::nullopt},
                       "no Dockerfile here (name one with -f FILE)");
   }
@@ -1188,7 +1182,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   DockerIgnore ignore;
   for (const std::string& candidate :
        {from_stdin ? std::string() : dockerfile_path + ".dockerignore", context_dir + "/.dockerignore"}) {
-    if (!candidate.empty() && is_file(candidate)) {
+    if (!candidate.empty() && util::is_regular_file(candidate)) {
       ignore = DockerIgnore::parse(util::read_file(candidate), candidate);
       break;
     }

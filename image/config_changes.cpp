@@ -2,6 +2,7 @@
 #include "image/config_changes.hpp"
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,15 +10,6 @@
 namespace reproimg::image {
 
 namespace {
-
-std::string trim(const std::string& s)
-{
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // JSON form ["a", "b"] or shell form (wrapped in /bin/sh -c), as Docker does.
 Json command_form(const std::string& value, const std::string& instruction)
@@ -50,7 +42,7 @@ std::vector<std::pair<std::string, std::string>> key_values(const std::string& v
     if (space == std::string::npos) {
       throw util::Error(instruction + " " + util::printable(value) + ": want KEY=VALUE or KEY VALUE");
     }
-    out.emplace_back(words[0], trim(value.substr(space + 1)));
+    out.emplace_back(words[0], util::trim(value.substr(space + 1)));
     return out;
   }
   for (const auto& w : words) {
@@ -85,7 +77,7 @@ std::vector<std::string> split_words(const std::string& text)
     } else if (c == '"' || c == '\'') {
       quote = c;
       in_word = true;
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
+    } else if (util::is_ascii_space(c)) {
       if (in_word) {
         words.push_back(cur);
         cur.clear();
@@ -107,12 +99,12 @@ std::vector<std::string> split_words(const std::string& text)
 
 void apply_change(Json& config, const std::string& instruction)
 {
-  const std::string line = trim(instruction);
+  const std::string line = util::trim(instruction);
   const auto space = line.find_first_of(" \t");
   std::string keyword = line.substr(0, space);
   std::transform(keyword.begin(), keyword.end(), keyword.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  const std::string value = space == std::string::npos ? "" : trim(line.substr(space + 1));
+  const std::string value = space == std::string::npos ? "" : util::trim(line.substr(space + 1));
   if (value.empty()) {
     throw util::Error("--change '" + util::printable(line) + "': " + keyword + " needs a value");
   }

@@ -47,23 +47,14 @@ namespace {
 constexpr size_t k_copy_buffer = 1 << 20;
 
 // One member of the archive: a directory, small bytes, or a layer streamed from its blob.
-struct Member {
+struct ArchiveMember {
   std::string path;
   normalize::EntryType type = normalize::EntryType::regular;
   std::string bytes;
   const DockerArchiveLayer* layer = nullptr;
 };
 
-class SpoolSink : public util::ByteSink {
-public:
-  explicit SpoolSink(util::Spool& spool) : m_spool(spool) {}
-  void write(const void* data, size_t size) override { m_spool.append(data, size); }
-
-private:
-  util::Spool& m_spool;
-};
-
-normalize::Entry entry_for(const Member& m, std::uint64_t size, std::int64_t epoch)
+normalize::Entry entry_for(const ArchiveMember& m, std::uint64_t size, std::int64_t epoch)
 {
   normalize::Entry e;
   e.path = m.path;
@@ -82,7 +73,7 @@ normalize::Entry entry_for(const Member& m, std::uint64_t size, std::int64_t epo
 
 // An uncompressed blob goes straight into the archive, hashed on the way: a blob that is not the
 // layer the config names fails here, before the archive is committed.
-void write_plain_layer(const Member& m, std::int64_t epoch, normalize::CanonicalTarWriter& tar)
+void write_plain_layer(const ArchiveMember& m, std::int64_t epoch, normalize::CanonicalTarWriter& tar)
 {
   const DockerArchiveLayer& layer = *m.layer;
   util::Fd fd = util::open_read(layer.path);
@@ -114,12 +105,12 @@ void write_plain_layer(const Member& m, std::int64_t epoch, normalize::Canonical
 }
 
 // A compressed blob is decompressed into a spool first: the tar header needs the size.
-void write_compressed_layer(const Member& m, std::int64_t epoch, normalize::CanonicalTarWriter& tar)
+void write_compressed_layer(const ArchiveMember& m, std::int64_t epoch, normalize::CanonicalTarWriter& tar)
 {
   const DockerArchiveLayer& layer = *m.layer;
   util::Fd fd = util::open_read(layer.path);
   util::Spool spool;
-  SpoolSink into(spool);
+  util::SpoolSink into(spool);
   const auto digests = normalize::digest_stream(fd.get(), layer.path, &into);
   if (digests.diff_id != layer.diff_id) {
     diff_id_mismatch(layer, digests.diff_id);
@@ -173,7 +164,7 @@ void write_docker_archive(const DockerArchiveImage& image, const std::string& ou
     throw util::Error("docker-archive: the layers given are not the config's rootfs.diff_ids");
   }
 
-  std::vector<Member> members;
+  std::vector<ArchiveMember> members;
   members.push_back({hex_of(digest::sha256_digest(image.config)) + ".json", normalize::EntryType::regular,
                      image.config, nullptr});
   const auto chains = digest::chain_ids(diff_ids);
@@ -221,7 +212,7 @@ void write_docker_archive(const DockerArchiveImage& image, const std::string& ou
   if (!repositories.empty()) {
     members.push_back({"repositories", normalize::EntryType::regular, canonical_json(repositories), nullptr});
   }
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.path < b.path; });
+  std::sort(members.begin(), members.end(), [](const ArchiveMember& a, const ArchiveMember& b) { return a.path < b.path; });
 
   util::AtomicFile file(out);
   util::FdSink sink(file.fd(), out);

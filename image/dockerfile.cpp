@@ -3,6 +3,7 @@
 
 #include "image/dockerignore.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,26 +15,9 @@ namespace reproimg::image {
 
 namespace {
 
-bool is_space(char c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string trim(std::string_view s)
-{
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string ltrim(std::string_view s)
-{
-  size_t b = 0;
-  while (b < s.size() && is_space(s[b])) ++b;
-  return std::string(s.substr(b));
-}
+using util::is_ascii_space;
+using util::ltrim;
+using util::trim;
 
 std::string upper(std::string s)
 {
@@ -90,7 +74,7 @@ std::vector<std::string> extract_flags(const std::string& rest, std::string& arg
   std::vector<std::string> flags;
   size_t pos = 0;
   for (;;) {
-    while (pos < rest.size() && is_space(rest[pos])) ++pos;
+    while (pos < rest.size() && is_ascii_space(rest[pos])) ++pos;
     if (pos + 1 >= rest.size() || rest[pos] != '-' || rest[pos + 1] != '-') {
       break;
     }
@@ -107,7 +91,7 @@ std::vector<std::string> extract_flags(const std::string& rest, std::string& arg
         } else {
           word += c;
         }
-      } else if (is_space(c)) {
+      } else if (is_ascii_space(c)) {
         break;
       } else if (c == '"' || c == '\'') {
         quote = c;
@@ -138,7 +122,7 @@ public:
     bool in_word = false;
     void add_char(char c)
     {
-      if (is_space(c)) {
+      if (is_ascii_space(c)) {
         add_blank();
       } else {
         word += c;
@@ -367,7 +351,7 @@ std::vector<std::string> split_keeping_quotes(std::string_view rest, char escape
       word += c;
       continue;
     }
-    if (is_space(c)) {
+    if (is_ascii_space(c)) {
       if (in_word && (blank_ok || !word.empty())) {
         words.push_back(word);
       }
@@ -427,7 +411,7 @@ std::vector<std::string> split_blanks(std::string_view text)
   std::vector<std::string> out;
   std::string cur;
   for (char c : text) {
-    if (is_space(c)) {
+    if (is_ascii_space(c)) {
       if (!cur.empty()) {
         out.push_back(cur);
         cur.clear();
@@ -573,7 +557,7 @@ private:
     }
     if (words[0].find('=') == std::string::npos) {
       size_t i = 0;
-      while (i < ins.args.size() && !is_space(ins.args[i])) ++i;
+      while (i < ins.args.size() && !is_ascii_space(ins.args[i])) ++i;
       const std::string value = trim(std::string_view(ins.args).substr(i));
       if (value.empty()) {
         throw fail("must have two arguments (KEY VALUE) or KEY=VALUE pairs");
@@ -1008,7 +992,7 @@ private:
     const auto f = flags(ins, {"interval", "timeout", "start-period", "start-interval", "retries"});
     need_args(ins);
     size_t i = 0;
-    while (i < ins.args.size() && !is_space(ins.args[i])) ++i;
+    while (i < ins.args.size() && !is_ascii_space(ins.args[i])) ++i;
     const std::string type = upper(ins.args.substr(0, i));
     const std::string rest = trim(std::string_view(ins.args).substr(i));
     BuildStep s = make(StepKind::healthcheck, ins);
@@ -1151,7 +1135,7 @@ Dockerfile parse_dockerfile(std::string_view text, const std::string& name)
       continue;
     }
     size_t k = 0;
-    while (k < instruction.size() && !is_space(instruction[k])) ++k;
+    while (k < instruction.size() && !is_ascii_space(instruction[k])) ++k;
     DockerfileInstruction ins;
     ins.line = line_no;
     ins.keyword = upper(instruction.substr(0, k));

@@ -2,21 +2,12 @@
 #include "image/dockerignore.hpp"
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
-#include <cctype>
 
 namespace reproimg::image {
 
 namespace {
-
-std::string trim(std::string_view s)
-{
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 void append_literal(std::string& re, char c)
 {
@@ -133,13 +124,13 @@ DockerIgnore DockerIgnore::parse(std::string_view text, const std::string& name)
     if (!raw.empty() && raw.front() == '#') {
       continue;
     }
-    std::string pattern = trim(raw);
+    std::string pattern = util::trim(raw);
     if (pattern.empty()) {
       continue;
     }
     const bool exception = pattern.front() == '!';
     if (exception) {
-      pattern = trim(std::string_view(pattern).substr(1));
+      pattern = util::trim(std::string_view(pattern).substr(1));
     }
     if (!pattern.empty()) {
       pattern = clean_path(pattern);

@@ -17,28 +17,16 @@ namespace {
 
 constexpr std::uint64_t k_max_document = 8u << 20; // index, manifest, config: JSON, never large
 
-bool is_dir(const std::string& p)
-{
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool is_file(const std::string& p)
-{
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // "PATH:REF" -> {PATH, REF} where PATH exists; the longest existing prefix wins.
 std::pair<std::string, std::string> split_existing(const std::string& spec, bool docker)
 {
-  if (is_dir(spec) || is_file(spec)) {
+  if (util::is_directory(spec) || util::is_regular_file(spec)) {
     return {spec, ""};
   }
   // docker-archive:FILE:name:tag -> the first ':' whose prefix exists.
   if (docker) {
     for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
-      if (is_file(spec.substr(0, pos))) {
+      if (util::is_regular_file(spec.substr(0, pos))) {
         return {spec.substr(0, pos), spec.substr(pos + 1)};
       }
     }
@@ -50,7 +38,7 @@ std::pair<std::string, std::string> split_existing(const std::string& spec, bool
   return {spec, ""};
 }
 
-struct Member {
+struct IndexedMember {
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
   bool has_data = false; // the bytes lie contiguous in the archive
@@ -61,14 +49,14 @@ struct Member {
 // Indexes the members of an uncompressed tar by canonical path (data offsets, not data).
 class MemberIndexer : public normalize::EntryVisitor {
 public:
-  explicit MemberIndexer(std::map<std::string, Member>& members) : m_members(members) {}
+  explicit MemberIndexer(std::map<std::string, IndexedMember>& members) : m_members(members) {}
   void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
   {
     const auto cp = normalize::canonical_path(e.path);
     if (cp.status != normalize::PathStatus::ok) {
       return; // "./" and such: nothing an image refers to
     }
-    Member m;
+    IndexedMember m;
     if (e.type == normalize::EntryType::regular) {
       m.size = e.size;
       if (const auto off = data.source_offset()) {
@@ -91,7 +79,7 @@ public:
   void on_warning(const std::string&) override {}
 
 private:
-  std::map<std::string, Member>& m_members;
+  std::map<std::string, IndexedMember>& m_members;
 };
 
 // Decides, reading as few headers as it can, whether an uncompressed tar is an image archive: one
@@ -153,7 +141,7 @@ private:
 class DirStore : public ImageStore {
 public:
   explicit DirStore(std::string root) : m_root(std::move(root)) {}
-  bool exists(const std::string& path) const override { return is_file(full(path)); }
+  bool exists(const std::string& path) const override { return util::is_regular_file(full(path)); }
   std::string read_small(const std::string& path, std::uint64_t max_size) const override
   {
     if (size_of(path) > max_size) {
@@ -205,7 +193,7 @@ public:
   bool exists(const std::string& path) const override { return find(path) != nullptr; }
   std::string read_small(const std::string& path, std::uint64_t max_size) const override
   {
-    const Member& m = get(path);
+    const IndexedMember& m = get(path);
     if (m.size > max_size) {
       throw util::Error(util::Location{m_file, path, std::nullopt}, "too large for a JSON document");
     }
@@ -216,7 +204,7 @@ public:
   }
   normalize::LayerSource layer_source(const std::string& path) const override
   {
-    const Member& m = get(path);
+    const IndexedMember& m = get(path);
     normalize::LayerSource s{normalize::LayerSource::Kind::tar, m_file};
     s.offset = m.offset;
     s.length = m.size;
@@ -226,7 +214,7 @@ public:
   std::string describe(const std::string& path) const override { return m_file + ":" + path; }
 
 private:
-  const Member* find(const std::string& path) const
+  const IndexedMember* find(const std::string& path) const
   {
     auto cp = normalize::canonical_path(path);
     if (cp.status != normalize::PathStatus::ok) {
@@ -272,9 +260,9 @@ private:
     }
     return nullptr;
   }
-  const Member& get(const std::string& path) const
+  const IndexedMember& get(const std::string& path) const
   {
-    const Member* m = find(path);
+    const IndexedMember* m = find(path);
     if (!m) {
       throw util::Error(util::Location{m_file, path, std::nullopt}, "missing from the archive");
     }
@@ -284,7 +272,7 @@ private:
     return *m;
   }
   std::string m_file;
-  std::map<std::string, Member> m_members;
+  std::map<std::string, IndexedMember> m_members;
 };
 
 std::string blob_path(const std::string& digest, const std::string& what)
@@ -602,13 +590,13 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
   if (spec.rfind("tar:", 0) == 0 || spec.rfind("dir:", 0) == 0 || spec == "-") {
     return std::nullopt;
   }
-  if (is_dir(spec)) {
-    if (is_file(spec + "/oci-layout") || is_file(spec + "/index.json")) {
+  if (util::is_directory(spec)) {
+    if (util::is_regular_file(spec + "/oci-layout") || util::is_regular_file(spec + "/index.json")) {
       return ImageRef{ImageRef::Kind::oci, spec, ""};
     }
     return std::nullopt;
   }
-  if (!is_file(spec)) {
+  if (!util::is_regular_file(spec)) {
     return std::nullopt;
   }
   // A file: an image archive if it is an uncompressed tar holding manifest.json or oci-layout.
@@ -634,7 +622,7 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
 std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
 {
   if (ref.kind == ImageRef::Kind::oci) {
-    if (!is_dir(ref.path)) {
+    if (!util::is_directory(ref.path)) {
       throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "not a directory (an OCI layout)");
     }
     return std::make_unique<DirStore>(ref.path);

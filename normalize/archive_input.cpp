@@ -94,6 +94,11 @@ std::string archive_message(archive* a)
   return msg;
 }
 
+void ArchiveReadFree::operator()(archive* a) const
+{
+  archive_read_free(a);
+}
+
 archive* new_restricted_reader(bool tar_formats)
 {
   archive* a = archive_read_new();

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,12 @@ private:
 // A new reader restricted to what we trust: the tar formats (and an empty input) or, for
 // tar_formats == false, the raw format (decompression only). No filter is enabled: open() adds one.
 archive* new_restricted_reader(bool tar_formats);
+
+// Owns an archive from new_restricted_reader (archive_read_free).
+struct ArchiveReadFree {
+  void operator()(archive* a) const;
+};
+using ArchiveReader = std::unique_ptr<archive, ArchiveReadFree>;
 
 // While alive, this thread's character type is UTF-8 (C.UTF-8), whatever the process locale:
 // libarchive converts pax names through the locale, so a fixed one makes names, warnings and

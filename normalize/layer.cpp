@@ -11,21 +11,6 @@ namespace reproimg::normalize {
 
 namespace {
 
-class SpoolSink : public util::ByteSink {
-public:
-  explicit SpoolSink(util::Spool& spool) : m_spool(spool) {}
-  void write(const void* data, size_t size) override
-  {
-    m_spool.append(data, size);
-    m_bytes += size;
-  }
-  std::uint64_t bytes() const { return m_bytes; }
-
-private:
-  util::Spool& m_spool;
-  std::uint64_t m_bytes = 0;
-};
-
 bool is_whiteout(const std::string& path)
 {
   const auto slash = path.rfind('/');
@@ -309,7 +294,7 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     } else {
       util::Spool& spool = m_store.spool();
       const std::uint64_t start = spool.begin();
-      SpoolSink sink(spool);
+      util::SpoolSink sink(spool);
       data.read(sink, m_policy.max_sparse_fill);
       if (sink.bytes() != e.size) {
         throw util::Error(where, "content size differs from the header's size");

@@ -12,14 +12,6 @@
 namespace reproimg::normalize {
 
 namespace {
-
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-} // namespace
-
-namespace {
 StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* decompressed, bool ranged,
                            std::uint64_t range_offset, std::uint64_t range_length);
 } // namespace
@@ -40,7 +32,7 @@ namespace {
 StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* decompressed, bool ranged,
                            std::uint64_t range_offset, std::uint64_t range_length)
 {
-  std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(false));
+  ArchiveReader holder(new_restricted_reader(false));
   archive* a = holder.get();
   digest::Sha256 blob_hash;
   ArchiveInput in(fd, false, name, &blob_hash);

@@ -1,6 +1,5 @@
 // Strict checks of raw tar header chains and pax records.
 #include "normalize/tar_headers.hpp"
-
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -9,8 +8,6 @@
 namespace reproimg::normalize {
 
 namespace {
-
-constexpr size_t k_block = 512;
 
 bool is_digit(char c)
 {
@@ -104,7 +101,7 @@ Numeric parse_numeric(const unsigned char* field, size_t width)
 
 bool is_zero_block(const unsigned char* p)
 {
-  return std::all_of(p, p + k_block, [](unsigned char c) { return c == 0; });
+  return std::all_of(p, p + k_tar_block, [](unsigned char c) { return c == 0; });
 }
 
 const char* header_kind(char type)
@@ -157,7 +154,7 @@ public:
   ChainStep next()
   {
     ChainStep step;
-    if (m_stopped || m_chain.size() - m_pos < k_block) {
+    if (m_stopped || m_chain.size() - m_pos < k_tar_block) {
       return step;
     }
     const auto* h = reinterpret_cast<const unsigned char*>(m_chain.data()) + m_pos;
@@ -178,7 +175,7 @@ public:
       m_stopped = true;
       return step;
     }
-    m_pos += k_block;
+    m_pos += k_tar_block;
     if (step.type == 'V') {
       m_stopped = step.size.value != 0;
       return step;
@@ -187,7 +184,7 @@ public:
       return ChainStep{};
     }
     step.data = m_chain.substr(m_pos, static_cast<size_t>(step.size.value));
-    const std::uint64_t padded = (step.size.value + k_block - 1) / k_block * k_block;
+    const std::uint64_t padded = (step.size.value + k_tar_block - 1) / k_tar_block * k_tar_block;
     if (padded > m_chain.size() - m_pos) {
       m_stopped = true; // the data is judged, nothing after it
     } else {

@@ -2,12 +2,16 @@
 // (a NUL inside a pax path, an unparsable pax time, a negative size in an extension header).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace reproimg::normalize {
+
+// A tar archive is a sequence of 512-byte blocks: headers, and data padded to a whole block.
+constexpr size_t k_tar_block = 512;
 
 struct HeaderFault {
   std::uint64_t offset = 0; // of the header block at fault, from the start of the chain

@@ -15,9 +15,6 @@ namespace reproimg::normalize {
 
 namespace {
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
 
 EntryType entry_type(archive_entry* e)
 {
@@ -118,7 +115,7 @@ TarInput tar_input_of(int fd, std::string name)
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
 {
   const Utf8LocaleScope utf8;
-  std::unique_ptr<archive, ArchiveDeleter> holder(new_restricted_reader(true));
+  ArchiveReader holder(new_restricted_reader(true));
   archive* a = holder.get();
   ArchiveInput in(input.fd, input.seekable, input.name);
   // A regular file is read by position (pread) from where its descriptor stands to its end: a

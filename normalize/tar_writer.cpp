@@ -1,6 +1,7 @@
 // The canonical tar encoding.
 #include "normalize/tar_writer.hpp"
 
+#include "normalize/tar_headers.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 namespace reproimg::normalize {
 
 namespace {
-
-constexpr size_t k_block = 512;
 
 bool is_ascii(const std::string& s)
 {
@@ -66,7 +65,7 @@ std::string encode_headers(const Entry& e)
   std::map<std::string, std::string> pax; // sorted keys: deterministic record order
   bool binary = false;
 
-  char h[k_block];
+  char h[k_tar_block];
   std::memset(h, 0, sizeof h);
 
   std::string name = e.path;
@@ -176,7 +175,7 @@ std::string encode_headers(const Entry& e)
     xh[155] = ' ';
     out += xh;
     out += records;
-    out.append((k_block - records.size() % k_block) % k_block, '\0');
+    out.append((k_tar_block - records.size() % k_tar_block) % k_tar_block, '\0');
   }
   out.append(h, sizeof h);
   return out;
@@ -229,8 +228,8 @@ void CanonicalTarWriter::end_entry()
     throw util::Error(util::Location{"", m_path_for_errors, std::nullopt},
                       "content is shorter than its recorded size (was the input changed while reading?)");
   }
-  static const char k_zeros[k_block] = {};
-  const size_t pad = static_cast<size_t>((k_block - m_written % k_block) % k_block);
+  static const char k_zeros[k_tar_block] = {};
+  const size_t pad = static_cast<size_t>((k_tar_block - m_written % k_tar_block) % k_tar_block);
   if (pad > 0) {
     emit(k_zeros, pad);
   }
@@ -238,7 +237,7 @@ void CanonicalTarWriter::end_entry()
 
 void CanonicalTarWriter::finish()
 {
-  static const char k_zeros[2 * k_block] = {};
+  static const char k_zeros[2 * k_tar_block] = {};
   emit(k_zeros, sizeof k_zeros);
   m_out.finish();
 }

@@ -296,6 +296,18 @@ int remove_one(const char* path, const struct stat*, int, struct FTW*)
 }
 } // namespace
 
+bool is_regular_file(const std::string& path)
+{
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool is_directory(const std::string& path)
+{
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool is_empty_dir(const std::string& path)
 {
   DIR* d = ::opendir(path.c_str());

@@ -140,6 +140,9 @@ namespace reproimg::util {
 
 // Is path a directory with nothing in it?
 bool is_empty_dir(const std::string& path);
+// Does path name a regular file / a directory (symlinks followed)?
+bool is_regular_file(const std::string& path);
+bool is_directory(const std::string& path);
 
 // Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
 void remove_tree(const std::string& path);

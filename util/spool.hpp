@@ -41,6 +41,22 @@ private:
   std::vector<unsigned char> m_read_buffer;
 };
 
+// Appends what it is given to the spool's open range (Spool::begin), counting it.
+class SpoolSink : public ByteSink {
+public:
+  explicit SpoolSink(Spool& spool) : m_spool(spool) {}
+  void write(const void* data, size_t size) override
+  {
+    m_spool.append(data, size);
+    m_bytes += size;
+  }
+  std::uint64_t bytes() const { return m_bytes; }
+
+private:
+  Spool& m_spool;
+  std::uint64_t m_bytes = 0;
+};
+
 // The directory for temporary files: $TMPDIR, else /tmp.
 std::string temp_directory();
 

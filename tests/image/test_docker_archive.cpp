@@ -19,7 +19,7 @@ using namespace reproimg::image;
 
 namespace {
 
-struct Member {
+struct ReadMember {
   std::string name;
   unsigned mode = 0;
   std::int64_t uid = -1;
@@ -28,15 +28,15 @@ struct Member {
   std::string content;
 };
 
-std::vector<Member> read_members(const std::string& path)
+std::vector<ReadMember> read_members(const std::string& path)
 {
   archive* a = archive_read_new();
   archive_read_support_format_tar(a);
   BOOST_REQUIRE_EQUAL(archive_read_open_filename(a, path.c_str(), 1 << 16), ARCHIVE_OK);
-  std::vector<Member> out;
+  std::vector<ReadMember> out;
   archive_entry* e = nullptr;
   while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    Member m;
+    ReadMember m;
     m.name = archive_entry_pathname(e);
     m.mode = archive_entry_perm(e);
     m.uid = archive_entry_uid(e);
@@ -53,7 +53,7 @@ std::vector<Member> read_members(const std::string& path)
   return out;
 }
 
-const Member& member(const std::vector<Member>& members, const std::string& name)
+const ReadMember& member(const std::vector<ReadMember>& members, const std::string& name)
 {
   for (const auto& m : members) {
     if (m.name == name) {

@@ -14,13 +14,13 @@ using namespace reproimg::image;
 
 namespace {
 
-struct Member {
+struct TarMember {
   std::string name;
   unsigned type = AE_IFREG;
   std::string content;
 };
 
-void write_tar(const std::string& path, const std::vector<Member>& members, bool gzip = false)
+void write_tar(const std::string& path, const std::vector<TarMember>& members, bool gzip = false)
 {
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
@@ -28,7 +28,7 @@ void write_tar(const std::string& path, const std::vector<Member>& members, bool
     archive_write_add_filter_gzip(a);
   }
   BOOST_REQUIRE_EQUAL(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-  for (const Member& m : members) {
+  for (const TarMember& m : members) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, m.name.c_str());
     archive_entry_set_filetype(e, m.type);

@@ -3,14 +3,13 @@
 // normalize_layer from a file, a FIFO, gzip and zstd, with the header chain straddling read blocks.
 #include "normalize/pipeline.hpp"
 #include "normalize/tar_headers.hpp"
+#include "tests/codecs.hpp"
 #include "tests/support.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include <zlib.h>
-#include <zstd.h>
 
 #include <csignal>
 #include <cstring>
@@ -24,14 +23,14 @@ using namespace reproimg;
 using namespace reproimg::normalize;
 using reproimg::test::StringSink;
 using reproimg::test::TempDir;
+using reproimg::test::gzip;
+using reproimg::test::zstd;
 
 namespace {
 
-constexpr size_t k_block = 512;
-
 std::string pad(std::string s)
 {
-  s.append((k_block - s.size() % k_block) % k_block, '\0');
+  s.append((k_tar_block - s.size() % k_tar_block) % k_tar_block, '\0');
   return s;
 }
 
@@ -51,7 +50,7 @@ std::string seal(std::string h)
 // A ustar header block with a correct checksum. size_field, when given, replaces the size field.
 std::string header(const std::string& name, char type, std::uint64_t size, const std::string& size_field = "")
 {
-  std::string h(k_block, '\0');
+  std::string h(k_tar_block, '\0');
   std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
   std::snprintf(h.data() + 100, 8, "%07o", 0644u);
   std::snprintf(h.data() + 108, 8, "%07o", 0u);
@@ -82,38 +81,14 @@ std::string pax(const std::string& records, char type = 'x')
   return header("PaxHeaders/entry", type, records.size()) + pad(records);
 }
 
-std::string file(const std::string& name, const std::string& content)
+std::string tar_file(const std::string& name, const std::string& content)
 {
   return header(name, '0', content.size()) + pad(content);
 }
 
 std::string end_of_archive()
 {
-  return std::string(2 * k_block, '\0');
-}
-
-std::string gzip(const std::string& in)
-{
-  z_stream z{};
-  BOOST_REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  BOOST_REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string zstd(const std::string& in)
-{
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  const size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-  BOOST_REQUIRE(!ZSTD_isError(n));
-  out.resize(n);
-  return out;
+  return std::string(2 * k_tar_block, '\0');
 }
 
 // Normalises path; returns the error message, or "" when it was accepted (and the output in *out).
@@ -264,7 +239,7 @@ BOOST_AUTO_TEST_CASE(a_fault_is_located_at_its_header_block)
   const std::string bad = pax(record("mtime", "12x"));
   const auto fault = check_header_chain(good + header("L", 'L', 3) + pad("abc") + bad + header("f", '0', 0));
   BOOST_TEST_REQUIRE(fault.has_value());
-  BOOST_TEST(fault->offset == good.size() + 2 * k_block);
+  BOOST_TEST(fault->offset == good.size() + 2 * k_tar_block);
   BOOST_TEST(contains(fault->message, "unparsable pax mtime '12x'"));
   BOOST_TEST(!check_header_chain(good + header("f", '0', 0)).has_value());
 }
@@ -291,7 +266,7 @@ BOOST_AUTO_TEST_CASE(what_libarchive_checks_or_did_not_read_is_left_alone)
   const std::string negative = std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xf0", 12);
   BOOST_TEST(!check_header_chain(header("f", '0', 0, negative)).has_value());
   BOOST_TEST(!check_header_chain(end_of_archive() + pax(record("mtime", "x"))).has_value());
-  BOOST_TEST(!check_header_chain(pax(record("mtime", "x")).substr(0, k_block + 4)).has_value());
+  BOOST_TEST(!check_header_chain(pax(record("mtime", "x")).substr(0, k_tar_block + 4)).has_value());
   BOOST_TEST(!check_header_chain(header("v", 'V', 1) + pax(record("mtime", "x"))).has_value());
   BOOST_TEST(check_header_chain(header("v", 'V', 0) + pax(record("mtime", "x"))).has_value());
   BOOST_TEST(!check_header_chain("").has_value());
@@ -332,9 +307,9 @@ BOOST_AUTO_TEST_CASE(faults_are_refused_from_files_fifos_gzip_and_zstd_wherever_
       // A first file whose data ends where the chain is to start (at 0: the chain comes first).
       std::string before;
       if (at > 0) {
-        before = file("before", std::string(static_cast<size_t>(at - 2 * k_block), 'b'));
-        BOOST_REQUIRE(before.size() == at - k_block);
-        before = file("before0", "") + before;
+        before = tar_file("before", std::string(static_cast<size_t>(at - 2 * k_tar_block), 'b'));
+        BOOST_REQUIRE(before.size() == at - k_tar_block);
+        before = tar_file("before0", "") + before;
       }
       BOOST_REQUIRE(before.size() == at);
       const std::string tail = header("entry", '0', 5) + pad("hello") + end_of_archive();
@@ -366,7 +341,7 @@ BOOST_AUTO_TEST_CASE(faults_are_refused_from_files_fifos_gzip_and_zstd_wherever_
 BOOST_AUTO_TEST_CASE(the_message_names_the_file_the_entry_and_the_offset)
 {
   TempDir tmp;
-  const std::string tar = file("first", "1") + pax(record("path", std::string("a\0b", 3))) +
+  const std::string tar = tar_file("first", "1") + pax(record("path", std::string("a\0b", 3))) +
                           header("short", '0', 0) + end_of_archive();
   util::write_file_atomic(tmp.file("in.tar"), tar);
   const std::string got = refusal(tmp.file("in.tar"));
@@ -398,7 +373,7 @@ BOOST_AUTO_TEST_CASE(the_stored_size_is_the_pax_size_else_the_size_field)
   BOOST_TEST(with_pax->size == 77u);
   BOOST_TEST(!with_pax->gnu_realsize); // pax headers set libarchive's size and its data together
 
-  BOOST_TEST(!stored_data(std::string(k_block, '\0')).has_value());
+  BOOST_TEST(!stored_data(std::string(k_tar_block, '\0')).has_value());
   BOOST_TEST(!stored_data(pax(record("path", "only-a-pax-header"))).has_value());
 }
 
@@ -406,7 +381,7 @@ BOOST_AUTO_TEST_CASE(a_gnu_realsize_on_a_plain_file_is_ignored_alike_from_a_file
 {
   TempDir tmp;
   const std::string tar = gnu_header_with_realsize("P1050238.JPG.log", 14, 2176) + pad("44,44,POWERON\n") +
-                          file("next", std::string(3000, 'n')) + end_of_archive();
+                          tar_file("next", std::string(3000, 'n')) + end_of_archive();
   util::write_file_atomic(tmp.file("in.tar"), tar);
   std::string from_file;
   std::string from_pipe;
@@ -415,11 +390,11 @@ BOOST_AUTO_TEST_CASE(a_gnu_realsize_on_a_plain_file_is_ignored_alike_from_a_file
   BOOST_TEST(from_file == from_pipe);
   // As GNU tar, Go and Python read it: 14 bytes, then the next entry whole.
   const std::string expected_start = "44,44,POWERON\n";
-  const size_t data_at = k_block; // the canonical output starts with this entry's header
-  BOOST_REQUIRE(from_file.size() > data_at + k_block);
+  const size_t data_at = k_tar_block; // the canonical output starts with this entry's header
+  BOOST_REQUIRE(from_file.size() > data_at + k_tar_block);
   BOOST_TEST(from_file.substr(data_at, expected_start.size()) == expected_start);
-  BOOST_TEST(from_file.substr(data_at + expected_start.size(), k_block - expected_start.size()) ==
-             std::string(k_block - expected_start.size(), '\0'));
+  BOOST_TEST(from_file.substr(data_at + expected_start.size(), k_tar_block - expected_start.size()) ==
+             std::string(k_tar_block - expected_start.size(), '\0'));
   BOOST_TEST(contains(from_file, std::string(3000, 'n')));
 }
 

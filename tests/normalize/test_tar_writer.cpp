@@ -1,5 +1,6 @@
 // Tests for normalize/tar_writer: the canonical header encoding, pax records, and that libarchive
 // reads back every field we write.
+#include "normalize/tar_headers.hpp"
 #include "normalize/tar_writer.hpp"
 #include "tests/support.hpp"
 #include "util/error.hpp"
@@ -16,8 +17,6 @@ using namespace reproimg::normalize;
 using reproimg::test::StringSink;
 
 namespace {
-
-constexpr size_t k_block = 512;
 
 std::string field(const std::string& block, size_t offset, size_t width)
 {
@@ -43,7 +42,7 @@ std::uint64_t octal(const std::string& block, size_t offset, size_t width)
 bool checksum_verifies(const std::string& block)
 {
   unsigned sum = 0;
-  for (size_t i = 0; i < k_block; ++i) {
+  for (size_t i = 0; i < k_tar_block; ++i) {
     sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(block[i]);
   }
   return octal(block, 148, 8) == sum;
@@ -52,7 +51,7 @@ bool checksum_verifies(const std::string& block)
 // The header as ustar requires it: magic, version, checksum, every numeric field in octal.
 void check_ustar_header(const std::string& h)
 {
-  BOOST_REQUIRE(h.size() == k_block);
+  BOOST_REQUIRE(h.size() == k_tar_block);
   BOOST_TEST(h.substr(257, 6) == std::string("ustar\0", 6));
   BOOST_TEST(h.substr(263, 2) == "00");
   BOOST_TEST(checksum_verifies(h));
@@ -103,19 +102,19 @@ struct Encoded {
 Encoded split(const std::string& headers)
 {
   Encoded out;
-  BOOST_REQUIRE(headers.size() % k_block == 0);
-  BOOST_REQUIRE(headers.size() >= k_block);
-  out.ustar = headers.substr(headers.size() - k_block);
+  BOOST_REQUIRE(headers.size() % k_tar_block == 0);
+  BOOST_REQUIRE(headers.size() >= k_tar_block);
+  out.ustar = headers.substr(headers.size() - k_tar_block);
   check_ustar_header(out.ustar);
-  if (headers.size() > k_block) {
-    out.pax_header = headers.substr(0, k_block);
+  if (headers.size() > k_tar_block) {
+    out.pax_header = headers.substr(0, k_tar_block);
     check_ustar_header(out.pax_header);
     BOOST_TEST(out.pax_header[156] == 'x');
     const std::uint64_t size = octal(out.pax_header, 124, 12);
-    const size_t padded = (size + k_block - 1) / k_block * k_block;
-    BOOST_REQUIRE(headers.size() == 2 * k_block + padded);
-    const std::string data = headers.substr(k_block, size);
-    BOOST_TEST(headers.substr(k_block + size, padded - size) == std::string(padded - size, '\0'));
+    const size_t padded = (size + k_tar_block - 1) / k_tar_block * k_tar_block;
+    BOOST_REQUIRE(headers.size() == 2 * k_tar_block + padded);
+    const std::string data = headers.substr(k_tar_block, size);
+    BOOST_TEST(headers.substr(k_tar_block + size, padded - size) == std::string(padded - size, '\0'));
     out.records = parse_records(data);
   }
   return out;
@@ -158,7 +157,7 @@ BOOST_AUTO_TEST_CASE(ustar_header_has_magic_checksum_and_octal_fields)
   e.uname = "root";
   e.gname = "wheel";
   const std::string h = encode_headers(e);
-  BOOST_REQUIRE(h.size() == k_block);
+  BOOST_REQUIRE(h.size() == k_tar_block);
   check_ustar_header(h);
   BOOST_TEST(field(h, 0, 100) == "etc/hosts");
   BOOST_TEST(h.substr(100, 8) == std::string("0004755\0", 8));
@@ -245,7 +244,7 @@ BOOST_AUTO_TEST_CASE(a_path_of_100_bytes_fits_and_101_takes_a_pax_path_record)
   const std::string p100 = std::string(50, 'a') + "/" + std::string(49, 'b');
   BOOST_REQUIRE(p100.size() == 100u);
   const std::string fits = encode_headers(regular(p100));
-  BOOST_TEST(fits.size() == k_block);
+  BOOST_TEST(fits.size() == k_tar_block);
   BOOST_TEST(fits.substr(0, 100) == p100);
 
   // A directory of 100 bytes becomes 101 with its slash.
@@ -296,7 +295,7 @@ BOOST_AUTO_TEST_CASE(long_path_and_link_records_take_hdrcharset_binary_only_when
   // A short non-ASCII name fits the ustar field as raw bytes: no pax header at all.
   const std::string short_name = "caf\xc3\xa9";
   const std::string h = encode_headers(regular(short_name));
-  BOOST_TEST(h.size() == k_block);
+  BOOST_TEST(h.size() == k_tar_block);
   BOOST_TEST(field(h, 0, 100) == short_name);
 }
 
@@ -305,7 +304,7 @@ BOOST_AUTO_TEST_CASE(ids_above_the_octal_field_go_to_pax_records)
   Entry e = regular("f");
   e.uid = 2097151; // 07777777: the largest that fits
   e.gid = 2097151;
-  BOOST_TEST(encode_headers(e).size() == k_block);
+  BOOST_TEST(encode_headers(e).size() == k_tar_block);
 
   e.uid = 2097152;
   e.gid = 4000000000;
@@ -326,7 +325,7 @@ BOOST_AUTO_TEST_CASE(sizes_of_8_gib_and_more_go_to_a_size_record)
 {
   const std::uint64_t max_octal = (std::uint64_t{1} << 33) - 1;
   const std::string fits = encode_headers(regular("big", max_octal));
-  BOOST_TEST(fits.size() == k_block);
+  BOOST_TEST(fits.size() == k_tar_block);
   BOOST_TEST(fits.substr(124, 12) == std::string("77777777777\0", 12));
 
   const Encoded enc = split(encode_headers(regular("big", max_octal + 1)));
@@ -343,13 +342,13 @@ BOOST_AUTO_TEST_CASE(negative_and_huge_mtimes_go_to_an_mtime_record)
   BOOST_TEST(octal(neg.ustar, 136, 12) == 0u);
 
   e.mtime = (std::int64_t{1} << 33) - 1;
-  BOOST_TEST(encode_headers(e).size() == k_block);
+  BOOST_TEST(encode_headers(e).size() == k_tar_block);
   e.mtime = std::int64_t{1} << 33;
   const Encoded huge = split(encode_headers(e));
   BOOST_TEST((huge.records == Records{{"mtime", "8589934592"}}));
 
   e.mtime = 0;
-  BOOST_TEST(encode_headers(e).size() == k_block);
+  BOOST_TEST(encode_headers(e).size() == k_tar_block);
 }
 
 BOOST_AUTO_TEST_CASE(long_owner_names_go_to_pax_records)
@@ -357,7 +356,7 @@ BOOST_AUTO_TEST_CASE(long_owner_names_go_to_pax_records)
   Entry e = regular("f");
   e.uname = std::string(31, 'u');
   e.gname = std::string(31, 'g');
-  BOOST_TEST(encode_headers(e).size() == k_block);
+  BOOST_TEST(encode_headers(e).size() == k_tar_block);
   e.uname = std::string(32, 'u');
   e.gname = std::string(40, 'g');
   const Encoded enc = split(encode_headers(e));
@@ -449,12 +448,12 @@ BOOST_AUTO_TEST_CASE(data_is_padded_to_blocks_and_the_archive_ends_with_exactly_
   w.end_entry();
   w.finish();
   BOOST_TEST(sink.finished == 1);
-  BOOST_TEST(sink.bytes.size() == 3 * k_block + 2 * k_block);
+  BOOST_TEST(sink.bytes.size() == 3 * k_tar_block + 2 * k_tar_block);
   BOOST_TEST(w.bytes_written() == sink.bytes.size());
-  BOOST_TEST(sink.bytes.substr(k_block, 5) == "hello");
-  BOOST_TEST(sink.bytes.substr(k_block + 5, k_block - 5) == std::string(k_block - 5, '\0'));
-  BOOST_TEST(sink.bytes.substr(2 * k_block, k_block) == encode_headers(empty));
-  BOOST_TEST(sink.bytes.substr(3 * k_block) == std::string(2 * k_block, '\0'));
+  BOOST_TEST(sink.bytes.substr(k_tar_block, 5) == "hello");
+  BOOST_TEST(sink.bytes.substr(k_tar_block + 5, k_tar_block - 5) == std::string(k_tar_block - 5, '\0'));
+  BOOST_TEST(sink.bytes.substr(2 * k_tar_block, k_tar_block) == encode_headers(empty));
+  BOOST_TEST(sink.bytes.substr(3 * k_tar_block) == std::string(2 * k_tar_block, '\0'));
 }
 
 BOOST_AUTO_TEST_CASE(content_longer_or_shorter_than_the_size_throws_naming_the_entry)

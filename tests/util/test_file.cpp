@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 using namespace reproimg;
-using reproimg::test::TempDir;
 
 namespace {
 
@@ -41,7 +40,7 @@ BOOST_AUTO_TEST_SUITE(atomic_file)
 
 BOOST_AUTO_TEST_CASE(temp_file_is_in_the_same_directory_and_target_is_absent_until_commit)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("out.tar");
   util::AtomicFile f(target);
   BOOST_TEST(f.path() == target);
@@ -54,7 +53,7 @@ BOOST_AUTO_TEST_CASE(temp_file_is_in_the_same_directory_and_target_is_absent_unt
 
 BOOST_AUTO_TEST_CASE(destroyed_without_commit_leaves_nothing)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("out.tar");
   std::string temp;
   {
@@ -69,7 +68,7 @@ BOOST_AUTO_TEST_CASE(destroyed_without_commit_leaves_nothing)
 
 BOOST_AUTO_TEST_CASE(commit_renames_the_temp_file_into_place_with_its_content_and_mode)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("out.tar");
   std::string temp;
   {
@@ -88,7 +87,7 @@ BOOST_AUTO_TEST_CASE(commit_renames_the_temp_file_into_place_with_its_content_an
 
 BOOST_AUTO_TEST_CASE(an_existing_file_stays_intact_until_commit_replaces_it)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("out.tar");
   util::write_file_atomic(target, "old");
   {
@@ -108,7 +107,7 @@ BOOST_AUTO_TEST_CASE(an_existing_file_stays_intact_until_commit_replaces_it)
 
 BOOST_AUTO_TEST_CASE(write_file_atomic_writes_exact_bytes_and_mode)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("blob");
   const std::string content = std::string("a\0b\n", 4) + pattern(100000);
   util::write_file_atomic(target, content, 0600);
@@ -123,7 +122,7 @@ BOOST_AUTO_TEST_CASE(write_file_atomic_writes_exact_bytes_and_mode)
 
 BOOST_AUTO_TEST_CASE(creating_in_a_missing_directory_throws_naming_the_output)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string target = dir.file("missing/out.tar");
   try {
     util::AtomicFile f(target);
@@ -135,7 +134,7 @@ BOOST_AUTO_TEST_CASE(creating_in_a_missing_directory_throws_naming_the_output)
 
 BOOST_AUTO_TEST_CASE(interrupt_cleanup_removes_temp_files_in_flight)
 {
-  TempDir dir;
+  test::TempDir dir;
   util::AtomicFile first(dir.file("a"));
   util::AtomicFile second(dir.file("b"));
   BOOST_TEST(dir.list().size() == 2u);
@@ -151,7 +150,7 @@ BOOST_AUTO_TEST_SUITE(fd_sink)
 
 BOOST_AUTO_TEST_CASE(buffered_writes_of_every_size_give_the_exact_bytes)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("sink");
   util::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   BOOST_REQUIRE(fd.valid());
@@ -178,7 +177,7 @@ BOOST_AUTO_TEST_CASE(buffered_writes_of_every_size_give_the_exact_bytes)
 
 BOOST_AUTO_TEST_CASE(small_writes_stay_buffered_until_finish)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("sink");
   util::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   BOOST_REQUIRE(fd.valid());
@@ -204,7 +203,7 @@ BOOST_AUTO_TEST_SUITE(file_reads)
 
 BOOST_AUTO_TEST_CASE(pread_exact_reads_the_requested_range)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("data");
   util::write_file_atomic(path, "0123456789");
   util::Fd fd = util::open_read(path);
@@ -218,7 +217,7 @@ BOOST_AUTO_TEST_CASE(pread_exact_reads_the_requested_range)
 
 BOOST_AUTO_TEST_CASE(pread_exact_throws_at_end_of_file_naming_file_and_offset)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("data");
   util::write_file_atomic(path, "0123456789");
   util::Fd fd = util::open_read(path);
@@ -239,7 +238,7 @@ BOOST_AUTO_TEST_CASE(pread_exact_throws_at_end_of_file_naming_file_and_offset)
 
 BOOST_AUTO_TEST_CASE(read_full_returns_a_short_count_only_at_end_of_file)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("data");
   util::write_file_atomic(path, "0123456789");
   util::Fd fd = util::open_read(path);
@@ -253,7 +252,7 @@ BOOST_AUTO_TEST_CASE(read_full_returns_a_short_count_only_at_end_of_file)
 
 BOOST_AUTO_TEST_CASE(open_read_of_a_missing_file_throws_naming_it)
 {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("absent");
   try {
     util::open_read(path);

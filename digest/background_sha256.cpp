@@ -148,15 +148,22 @@ void BackgroundHashingSink::finish()
 
 std::string BackgroundHashingSink::digest()
 {
-  submit();
-  if (m_thread.joinable()) {
-    {
-      const std::lock_guard<std::mutex> lock(m_mutex);
-      m_closing = true;
+  if (!m_thread.joinable()) {
+    // Never a full buffer: hashed here rather than on a thread started for that alone.
+    if (m_current >= 0) {
+      Buffer& b = m_buffers[static_cast<size_t>(m_current)];
+      m_hash.update(b.data.data(), b.used);
+      b.used = 0;
     }
-    m_to_hasher.notify_one();
-    m_thread.join(); // the hasher drains the queue before it sees m_closing
+    return m_hash.finish_digest();
   }
+  submit();
+  {
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    m_closing = true;
+  }
+  m_to_hasher.notify_one();
+  m_thread.join(); // the hasher drains the queue before it sees m_closing
   return m_hash.finish_digest();
 }
 

@@ -19,8 +19,8 @@ namespace reproimg::digest {
 // A sink like HashingSink: forwards what it is given to next (null: nowhere) on the caller's
 // thread, and hashes it on its own. The bytes wait in a few fixed buffers (2 MiB in all): write()
 // copies into them; a producer that can fill memory itself (pread) fills them in place through
-// lend()/write_lent() and saves that copy. The hashing thread starts with the first bytes, so a
-// sink that is never written costs no thread.
+// lend()/write_lent() and saves that copy. The hashing thread starts when a first buffer is
+// handed over: a stream that fits in one (a small layer) is hashed by digest() on the caller's thread.
 class BackgroundHashingSink : public util::ByteSink {
 public:
   explicit BackgroundHashingSink(util::ByteSink* next = nullptr);

@@ -111,6 +111,19 @@ BOOST_AUTO_TEST_CASE(writes_and_loans_in_any_mix_hash_the_stream_in_order)
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_shorter_than_a_buffer_is_hashed_and_forwarded)
+{
+  const std::string data = random_bytes(1000, 3);
+  StringSink forwarded;
+  BackgroundHashingSink h(&forwarded);
+  h.write(data.data(), 600);
+  const std::span<unsigned char> room = h.lend();
+  std::memcpy(room.data(), data.data() + 600, 400);
+  h.write_lent(400);
+  BOOST_TEST(h.digest() == sha256_digest(data));
+  BOOST_TEST((forwarded.text == data));
+}
+
 BOOST_AUTO_TEST_CASE(a_loan_cannot_be_overdrawn)
 {
   BackgroundHashingSink h;

@@ -6,6 +6,8 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 namespace reproimg::normalize {
 
@@ -320,16 +322,21 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
 
 std::vector<Entry> LayerBuilder::finish()
 {
-  std::vector<size_t> order;
-  order.reserve(m_slots.size());
+  // Paths are unique among the live slots, so this order is total. The keys are sorted in an array
+  // of their own: comparisons then do not reach into the slots (a few hundred bytes apart).
+  std::vector<std::pair<std::string_view, size_t>> keys;
+  keys.reserve(m_slots.size());
   for (size_t i = 0; i < m_slots.size(); ++i) {
     if (!m_slots[i].dead) {
-      order.push_back(i);
+      keys.emplace_back(m_slots[i].entry.path, i);
     }
   }
-  // Paths are unique among the live slots, so this order is total.
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return m_slots[a].entry.path < m_slots[b].entry.path; });
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> order;
+  order.reserve(keys.size());
+  for (const auto& key : keys) {
+    order.push_back(key.second);
+  }
   for (size_t i = 1; i < order.size(); ++i) {
     if (m_slots[order[i]].seq < m_slots[order[i - 1]].seq) {
       m_report.note("order", m_slots[order[i]].entry.path);

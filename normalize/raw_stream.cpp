@@ -1,6 +1,7 @@
 // One pass over a (compressed) layer: hash the stored bytes and the decompressed bytes.
 #include "normalize/raw_stream.hpp"
 
+#include "digest/background_sha256.hpp"
 #include "digest/sha256.hpp"
 #include "normalize/archive_input.hpp"
 #include "util/error.hpp"
@@ -46,7 +47,8 @@ StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* deco
   };
   in.open(a, false);
   StreamDigests out;
-  digest::Sha256 tar_hash;
+  // The decompressed stream is hashed on a thread of its own while this one decompresses.
+  digest::BackgroundHashingSink tar_hash;
   archive_entry* e = nullptr;
   const int rc = archive_read_next_header(a, &e);
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN && rc != ARCHIVE_EOF) {
@@ -68,7 +70,7 @@ StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* deco
         fail("cannot decompress");
       }
       if (!same) {
-        tar_hash.update(buf, size);
+        tar_hash.write(buf, size);
       }
       if (decompressed) {
         decompressed->write(buf, size);
@@ -81,7 +83,7 @@ StreamDigests digest_input(int fd, const std::string& name, util::ByteSink* deco
   in.drain();
   out.blob_digest = blob_hash.finish_digest();
   out.blob_size = in.raw_bytes();
-  out.diff_id = same ? out.blob_digest : tar_hash.finish_digest();
+  out.diff_id = same ? out.blob_digest : tar_hash.digest();
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Strict checks of raw tar header chains and pax records.
 #include "normalize/tar_headers.hpp"
+
 #include "util/error.hpp"
 
 #include <algorithm>

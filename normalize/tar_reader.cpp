@@ -15,7 +15,6 @@ namespace reproimg::normalize {
 
 namespace {
 
-
 EntryType entry_type(archive_entry* e)
 {
   if (archive_entry_hardlink(e)) {

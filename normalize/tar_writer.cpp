@@ -196,14 +196,19 @@ void CanonicalTarWriter::begin_entry(const Entry& e)
   m_path_for_errors = e.path;
 }
 
-void CanonicalTarWriter::write_data(const void* data, size_t size)
+void CanonicalTarWriter::add_data(size_t size)
 {
   if (m_written + size > m_expected) {
     throw util::Error(util::Location{"", m_path_for_errors, std::nullopt},
                       "content is longer than its recorded size (was the input changed while reading?)");
   }
-  emit(data, size);
   m_written += size;
+}
+
+void CanonicalTarWriter::write_data(const void* data, size_t size)
+{
+  add_data(size);
+  emit(data, size);
 }
 
 std::span<unsigned char> CanonicalTarWriter::lend_data()
@@ -213,13 +218,9 @@ std::span<unsigned char> CanonicalTarWriter::lend_data()
 
 void CanonicalTarWriter::write_lent_data(size_t size)
 {
-  if (m_written + size > m_expected) {
-    throw util::Error(util::Location{"", m_path_for_errors, std::nullopt},
-                      "content is longer than its recorded size (was the input changed while reading?)");
-  }
+  add_data(size);
   m_out.write_lent(size);
   m_bytes += size;
-  m_written += size;
 }
 
 void CanonicalTarWriter::end_entry()

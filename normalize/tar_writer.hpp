@@ -31,6 +31,8 @@ public:
 
 private:
   void emit(const void* data, size_t size);
+  // Counts size more bytes of the entry's data, refusing more than its recorded size.
+  void add_data(size_t size);
 
   util::ByteSink& m_out;
   std::uint64_t m_bytes = 0;

@@ -52,6 +52,9 @@ int digest_image_command(const cxxopts::ParseResult& r, const image::ImageRef& r
       if (canonical) {
         j["canonical_diff_id"] = l.canonical_diff_id;
       }
+      if (!l.note.empty()) {
+        j["note"] = l.note;
+      }
       layers.push_back(j);
     }
     doc["layers"] = layers;
@@ -74,6 +77,9 @@ int digest_image_command(const cxxopts::ParseResult& r, const image::ImageRef& r
     std::printf("  diff_id    %s\n  chain_id   %s\n", l.diff_id.c_str(), l.chain_id.c_str());
     if (canonical) {
       std::printf("  canonical  %s\n", l.canonical_diff_id.c_str());
+    }
+    if (!l.note.empty()) {
+      std::printf("  note       %s\n", l.note.c_str());
     }
   }
   if (canonical) {
@@ -184,6 +190,9 @@ int cmd_digest(int argc, char** argv)
       doc["blob_size"] = stored->blob_size;
       doc["diff_id"] = stored->diff_id;
       doc["tar_size"] = stored->tar_size;
+      if (stored->ending != normalize::TarEnding::end_blocks) {
+        doc["note"] = normalize::ending_note(stored->ending);
+      }
     }
     if (canon) {
       doc["canonical_diff_id"] = canon->diff_id;
@@ -198,6 +207,9 @@ int cmd_digest(int argc, char** argv)
                   static_cast<unsigned long long>(stored->blob_size));
       std::printf("diff_id      %s  (%llu bytes uncompressed)\n", stored->diff_id.c_str(),
                   static_cast<unsigned long long>(stored->tar_size));
+      if (stored->ending != normalize::TarEnding::end_blocks) {
+        std::printf("note         %s\n", normalize::ending_note(stored->ending).c_str());
+      }
     }
     if (canon) {
       std::printf("canonical    %s  (%llu bytes, SOURCE_DATE_EPOCH=%lld)\n", canon->diff_id.c_str(),

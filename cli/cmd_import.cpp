@@ -18,7 +18,7 @@ const char* const k_examples = R"(  # `tar -C rootfs -c . | docker import - base
   # A docker-archive that `docker load` and `podman load` take, tagged busybox:repro:
   reproimg import dir:./rootfs --format docker-archive --tag busybox:repro -o busybox.tar
   # The empty base image (`tar cv --files-from /dev/null | docker import - scratch`):
-  reproimg import - -o scratch-oci < /dev/null
+  tar -cf - --files-from /dev/null | reproimg import - -o scratch-oci
 )";
 
 } // namespace

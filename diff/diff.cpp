@@ -111,10 +111,8 @@ StreamFacts stream_facts(const normalize::LayerSource& source)
     size_t used = 0;
   } head;
   StreamFacts f;
+  f.digests = normalize::digest_layer(source, &head);
   util::Fd fd = util::open_read(source.path);
-  f.digests = source.length ? normalize::digest_stream_range(fd.get(), source.display_name(), source.offset,
-                                                             *source.length, &head)
-                            : normalize::digest_stream(fd.get(), source.display_name(), &head);
   f.dialect = tar_dialect(head.bytes, head.used);
   unsigned char raw[10] = {};
   if (source.length) {
@@ -289,9 +287,19 @@ Layers read_image_layers(const Side& s)
 {
   Layers layers;
   for (size_t i = 0; i < s.image->layers.size(); ++i) {
-    layers.push_back(LayerIndex::read(s.store->layer_source(s.image->layers[i].path), static_cast<int>(i)));
+    layers.push_back(LayerIndex::read(image::checked_layer_source(*s.store, *s.image, i), static_cast<int>(i)));
   }
   return layers;
+}
+
+// Layers read whole but not ended as GNU tar ends them: said, as they are not compared pairwise.
+void note_endings(const Layers& layers, const std::string& side, std::vector<std::string>& notes)
+{
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i]->ending() != normalize::TarEnding::end_blocks) {
+      notes.push_back(side + " layer " + std::to_string(i) + ": " + normalize::ending_note(layers[i]->ending()));
+    }
+  }
 }
 
 struct Context {
@@ -300,6 +308,24 @@ struct Context {
   std::vector<std::unique_ptr<LayerIndex>> keep; // indexes records point into
   std::vector<Layers> keep_layers;
 };
+
+std::string ending_text(normalize::TarEnding ending)
+{
+  const std::string note = normalize::ending_note(ending);
+  return note.empty() ? "end-of-archive blocks" : note;
+}
+
+// One side's tar stream ends without its end blocks (or its last padding): Go-based tools read
+// it, GNU tar and the scanners that use it may not. normalize writes the end blocks.
+void add_ending_difference(const LayerIndex& a, const LayerIndex& b, int layer, std::vector<Difference>& out)
+{
+  Difference d;
+  d.cause = Cause::tar_encoding;
+  d.layer = layer;
+  d.normalizable = true;
+  d.add("ending", ending_text(a.ending()), ending_text(b.ending()));
+  out.push_back(std::move(d));
+}
 
 void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const normalize::LayerSource& sb, int layer,
                      std::optional<std::uint64_t> first_byte)
@@ -311,6 +337,9 @@ void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const norma
   const Tree tb = tree_of_layer(*ib, "B");
   const TreeComparison c = compare_trees(ta, tb, layer, ctx.options.compare, ctx.result.differences);
   const bool both_tars = !ia->is_directory() && !ib->is_directory();
+  if (both_tars && ia->ending() != ib->ending()) {
+    add_ending_difference(*ia, *ib, layer, ctx.result.differences);
+  }
   if (both_tars && c.entry_differences == 0 && !c.order_differs && c.excluded == 0) {
     explain_stream_difference(sa, sb, layer, first_byte, ctx.result.differences);
   } else if (both_tars && ia->compression() != ib->compression()) {
@@ -328,12 +357,32 @@ void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const norma
   ctx.keep.push_back(std::move(ib));
 }
 
+// Reads every layer blob of both images and checks it (digest, size, diff_id); a side that is the
+// very same image as the other is read once.
+void check_all_layers(const Side& a, const Side& b)
+{
+  auto check = [](const Side& s) {
+    for (size_t i = 0; i < s.image->layers.size(); ++i) {
+      normalize::digest_layer(image::checked_layer_source(*s.store, *s.image, i));
+    }
+  };
+  const bool same_image = a.image->ref.kind == b.image->ref.kind && util::same_file(a.image->ref.path, b.image->ref.path);
+  if (same_image) {
+    check(a);
+    return;
+  }
+  util::run_both([&] { check(a); }, [&] { check(b); });
+}
+
 void diff_images(Context& ctx, const Side& a, const Side& b)
 {
   const image::Image& ia = *a.image;
   const image::Image& ib = *b.image;
   if (!ia.manifest_digest.empty() && ia.manifest_digest == ib.manifest_digest) {
-    ctx.result.notes.push_back("same manifest digest " + ia.manifest_digest);
+    // Equal digests say the blobs are meant to be equal, not that they are: each is read and
+    // checked (digest, size, diff_id) before the answer.
+    check_all_layers(a, b);
+    ctx.result.notes.push_back("same manifest digest " + ia.manifest_digest + "; every blob checked");
     return;
   }
   compare_manifests(parse_or_null(ia.manifest_bytes), parse_or_null(ib.manifest_bytes), ctx.result.differences);
@@ -347,6 +396,9 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
       const int n = static_cast<int>(i);
       const bool same_diff_id = i < ia.diff_ids.size() && i < ib.diff_ids.size() && ia.diff_ids[i] == ib.diff_ids[i];
       if (same_diff_id) {
+        // The config's word is taken only once both blobs are checked against it.
+        util::run_both([&] { normalize::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
+                       [&] { normalize::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
         if (la.digest != lb.digest) {
           Difference d;
           d.cause = Cause::compression;
@@ -360,7 +412,8 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
         ctx.result.notes.push_back("layer " + std::to_string(i) + ": same diff_id " + ia.diff_ids[i]);
         continue;
       }
-      diff_layer_pair(ctx, a.store->layer_source(la.path), b.store->layer_source(lb.path), n, std::nullopt);
+      diff_layer_pair(ctx, image::checked_layer_source(*a.store, ia, i), image::checked_layer_source(*b.store, ib, i), n,
+                      std::nullopt);
     }
     return;
   }
@@ -371,6 +424,8 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
   Layers la;
   Layers lb;
   util::run_both([&] { la = read_image_layers(a); }, [&] { lb = read_image_layers(b); });
+  note_endings(la, "A", ctx.result.notes);
+  note_endings(lb, "B", ctx.result.notes);
   const Tree ta = flatten(la, "A");
   const Tree tb = flatten(lb, "B");
   compare_trees(ta, tb, std::nullopt, ctx.options.compare, ctx.result.differences);

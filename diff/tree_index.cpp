@@ -101,13 +101,6 @@ private:
   std::unordered_map<std::string, size_t> m_slot;
 };
 
-normalize::TarInput tar_input(const normalize::LayerSource& source, int fd, const std::string& name)
-{
-  normalize::TarInput input = normalize::tar_input_of(fd, name);
-  input.range_offset = source.offset;
-  input.range_length = source.length;
-  return input;
-}
 
 } // namespace
 
@@ -124,9 +117,10 @@ std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& sourc
     return index;
   }
   index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : util::open_read(source.path);
-  const normalize::TarInput input = tar_input(source, index->m_fd.get(), index->m_name);
-  const auto result = normalize::read_tar(input, visitor, progress, true);
+  const normalize::TarInput input = normalize::tar_input_of(source, index->m_fd.get());
+  const auto result = normalize::read_tar(input, visitor, progress, {normalize::SourceOffsets::offered});
   index->m_compression = result.compression;
+  index->m_ending = result.ending;
   return index;
 }
 
@@ -178,11 +172,13 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
     std::uint64_t m_ordinal = 0;
   } capture(wanted, m_fetched, max_bytes);
   util::Progress progress(util::ProgressMode::off, "");
-  const normalize::TarInput input = tar_input(m_source, m_fd.get(), m_name);
+  // The blob was checked when the index was made; contents are read again only for reports.
+  normalize::TarInput input = normalize::tar_input_of(m_source, m_fd.get());
+  input.expect.reset();
   if (::lseek(m_fd.get(), 0, SEEK_SET) < 0 && input.seekable) {
     util::throw_errno("cannot rewind", m_name);
   }
-  normalize::read_tar(input, capture, progress, false);
+  normalize::read_tar(input, capture, progress);
 }
 
 const std::string* LayerIndex::fetched(std::uint64_t ordinal) const

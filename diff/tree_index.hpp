@@ -6,6 +6,7 @@
 
 #include "normalize/entry.hpp"
 #include "normalize/pipeline.hpp"
+#include "normalize/tar_reader.hpp"
 #include "util/file.hpp"
 
 #include <cstdint>
@@ -61,6 +62,8 @@ public:
   const std::string& name() const { return m_name; }
   const normalize::LayerSource& source() const { return m_source; }
   const std::string& compression() const { return m_compression; }
+  // How the tar stream ended (a Go-style ending is read, and reported as tar-encoding).
+  normalize::TarEnding ending() const { return m_ending; }
   bool is_directory() const { return m_source.kind == normalize::LayerSource::Kind::directory; }
   int fd() const { return m_fd.get(); }
   // Reads the layer again, once, keeping up to max_bytes of each listed entry's content
@@ -76,6 +79,7 @@ private:
   normalize::LayerSource m_source;
   std::string m_name;
   std::string m_compression;
+  normalize::TarEnding m_ending = normalize::TarEnding::end_blocks;
   util::Fd m_fd; // the opened file (seekable inputs), or a temp copy of stdin
   mutable std::map<std::uint64_t, std::string> m_fetched;
 };

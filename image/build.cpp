@@ -558,7 +558,7 @@ bool is_tar_archive(const std::string& path, const std::string& name)
   input.fd = fd.get();
   util::Progress progress(util::ProgressMode::off, "");
   try {
-    normalize::read_tar(input, probe, progress, false);
+    normalize::read_tar(input, probe, progress);
   } catch (const FirstEntry&) {
     return true;
   } catch (const util::Error&) {
@@ -766,7 +766,7 @@ private:
     input.name = name;
     input.fd = fd.get();
     util::Progress progress(util::ProgressMode::off, "");
-    normalize::read_tar(input, placing, progress, false);
+    normalize::read_tar(input, placing, progress);
     placing.add_missing_parents();
   }
 

@@ -17,28 +17,14 @@ namespace {
 StoredLayer read_stored(const ImageStore& store, const Image& image, size_t i)
 {
   const LayerRef& l = image.layers[i];
-  const normalize::LayerSource src = store.layer_source(l.path);
-  util::Fd fd = util::open_read(src.path);
-  const std::string what = store.describe(l.path);
-  const normalize::StreamDigests d = src.length ? normalize::digest_stream_range(fd.get(), what, src.offset, *src.length)
-                                                : normalize::digest_stream(fd.get(), what);
-  if (!l.digest.empty() && d.blob_digest != l.digest) {
-    throw util::Error(what + ": content digest " + d.blob_digest + " differs from the manifest's " + l.digest);
-  }
-  if (d.blob_size != l.size) {
-    throw util::Error(what + ": size " + std::to_string(d.blob_size) + " differs from the manifest's " +
-                      std::to_string(l.size));
-  }
-  if (d.diff_id != image.diff_ids[i]) {
-    throw util::Error(what + ": diff_id " + d.diff_id + " differs from the config's rootfs.diff_ids[" +
-                      std::to_string(i) + "] " + image.diff_ids[i]);
-  }
+  const normalize::StreamDigests d = normalize::digest_layer(checked_layer_source(store, image, i));
   StoredLayer s;
   s.media_type = l.media_type;
   s.compression = d.compression;
   s.blob_digest = d.blob_digest;
   s.size = d.blob_size;
   s.diff_id = d.diff_id;
+  s.note = normalize::ending_note(d.ending);
   return s;
 }
 
@@ -88,6 +74,7 @@ ImageIdentities digest_image(const ImageStore& store, const Image& image, bool c
                  o.compute_digests = true;
                  o.compression = normalize::Compression::none;
                  normalize::Report report;
+                 // read_stored checks the blob meanwhile: the canonical answer waits for it.
                  canon = normalize::normalize_layer(store.layer_source(image.layers[i].path), o, nullptr, report).diff_id;
                });
     } else {
@@ -123,9 +110,8 @@ WrittenImage normalize_image(const ImageStore& store, const Image& image, const 
   }
   ImageWriter writer(target);
   for (size_t i = 0; i < image.layers.size(); ++i) {
-    // Verify the stored layer while normalising it.
-    util::run_both([&] { read_stored(store, image, i); },
-             [&] { writer.add_layer(store.layer_source(image.layers[i].path), options, report); });
+    // The stored layer is checked (digest, size, diff_id) as it is normalised.
+    writer.add_layer(checked_layer_source(store, image, i), options, report);
   }
   std::vector<std::string> diff_ids;
   for (const auto& l : writer.layers()) {

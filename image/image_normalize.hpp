@@ -23,6 +23,7 @@ struct StoredLayer {
   std::string diff_id;
   std::string chain_id;
   std::string canonical_diff_id; // with canonical
+  std::string note;              // how the tar stream ended, when not with its end blocks
 };
 
 struct ImageIdentities {

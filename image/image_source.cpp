@@ -184,7 +184,7 @@ public:
     const normalize::TarInput input = normalize::tar_input_of(fd.get(), m_file);
     MemberIndexer indexer(m_members);
     util::Progress quiet(util::ProgressMode::off, "");
-    const auto result = normalize::read_tar(input, indexer, quiet, true);
+    const auto result = normalize::read_tar(input, indexer, quiet, {normalize::SourceOffsets::offered});
     if (result.compression != "none") {
       throw util::Error(util::Location{m_file, std::nullopt, std::nullopt},
                         "a " + result.compression + "-compressed image archive; decompress it first");
@@ -562,6 +562,22 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
 
 } // namespace
 
+normalize::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i)
+{
+  const LayerRef& l = image.layers.at(i);
+  normalize::LayerSource source = store.layer_source(l.path);
+  source.label = store.describe(l.path);
+  normalize::BlobExpectation expect;
+  expect.digest = l.digest;
+  expect.size = l.size;
+  if (i < image.diff_ids.size() && image.diff_ids.size() == image.layers.size()) {
+    expect.diff_id = image.diff_ids[i];
+    expect.diff_id_source = "the config's rootfs.diff_ids[" + std::to_string(i) + "]";
+  }
+  source.expect = expect;
+  return source;
+}
+
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)
 {
   if (bytes.size() != size) {
@@ -605,7 +621,7 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
     const normalize::TarInput input = normalize::tar_input_of(fd.get(), spec);
     ImageArchiveProbe probe;
     util::Progress quiet(util::ProgressMode::off, "");
-    if (normalize::read_tar(input, probe, quiet, true).compression != "none") {
+    if (normalize::read_tar(input, probe, quiet, {normalize::SourceOffsets::offered}).compression != "none") {
       return std::nullopt;
     }
     if (const auto kind = probe.kind()) {

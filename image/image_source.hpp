@@ -68,6 +68,10 @@ struct Image {
 // lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read.
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
 
+// Layer i of image as a source whose every read checks it: the descriptor's digest and size, and
+// the config's diff_id (a docker-archive names a layer by path: its diff_id is then the check).
+normalize::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i);
+
 // Is a blob's content what its digest says? Throws util::Error naming the blob.
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what);
 

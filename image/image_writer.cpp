@@ -196,7 +196,7 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
         util::Fd fd = util::open_read(scratch);
         const normalize::TarInput input = normalize::tar_input_of(fd.get(), what);
         util::Progress quiet(util::ProgressMode::off, "");
-        normalize::read_tar(input, *entries, quiet, false);
+        normalize::read_tar(input, *entries, quiet);
       } catch (...) {
         entries_error = std::current_exception();
       }
@@ -204,8 +204,10 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   }
   std::exception_ptr digest_error;
   try {
-    util::Fd fd = util::open_read(scratch);
-    d = normalize::digest_stream(fd.get(), what);
+    normalize::LayerSource copy{normalize::LayerSource::Kind::tar, scratch};
+    copy.label = what;
+    copy.expect = normalize::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids"};
+    d = normalize::digest_layer(copy);
   } catch (...) {
     digest_error = std::current_exception();
   }
@@ -214,16 +216,6 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   }
   try {
     if (digest_error) std::rethrow_exception(digest_error);
-    if (!layer.digest.empty() && d.blob_digest != layer.digest) {
-      throw util::Error(what + ": content digest " + d.blob_digest + " differs from the manifest's " + layer.digest);
-    }
-    if (d.blob_size != layer.size) {
-      throw util::Error(what + ": size " + std::to_string(d.blob_size) + " differs from the manifest's " +
-                        std::to_string(layer.size));
-    }
-    if (d.diff_id != diff_id) {
-      throw util::Error(what + ": diff_id " + d.diff_id + " differs from the config's " + diff_id);
-    }
     if (!layer.compression.empty() && layer.compression != d.compression) {
       throw util::Error(what + ": media type " + util::printable(layer.media_type) + " says " + layer.compression +
                         ", but the blob is " + d.compression);

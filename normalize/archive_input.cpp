@@ -20,7 +20,8 @@ constexpr size_t k_read_buffer = 1 << 20;
 
 struct Magic {
   const char* name;
-  int code;
+  Codec codec;
+  bool supported = true;
 };
 
 Magic sniff(const unsigned char* p, size_t n)
@@ -37,24 +38,24 @@ Magic sniff(const unsigned char* p, size_t n)
     }
     return true;
   };
-  if (starts({0x1f, 0x8b})) return {"gzip", ARCHIVE_FILTER_GZIP};
-  if (starts({'B', 'Z', 'h'})) return {"bzip2", ARCHIVE_FILTER_BZIP2};
-  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return {"xz", ARCHIVE_FILTER_XZ};
-  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return {"zstd", ARCHIVE_FILTER_ZSTD};
+  if (starts({0x1f, 0x8b})) return {"gzip", Codec::gzip};
+  if (starts({'B', 'Z', 'h'})) return {"bzip2", Codec::bzip2};
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return {"xz", Codec::xz};
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return {"zstd", Codec::zstd};
   // A zstd skippable frame (magic 0x184D2A5?, then a 32-bit little-endian length), as some
   // writers put first: zstd only if a real frame follows it within the first block.
   if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
     const std::uint64_t len = p[4] | (p[5] << 8) | (p[6] << 16) | (std::uint64_t{p[7]} << 24);
     const std::uint64_t next = 8 + len;
     if (next + 4 <= n && p[next] == 0x28 && p[next + 1] == 0xb5 && p[next + 2] == 0x2f && p[next + 3] == 0xfd) {
-      return {"zstd", ARCHIVE_FILTER_ZSTD};
+      return {"zstd", Codec::zstd};
     }
-    return {"a zstd skippable frame with no frame after it", -1};
+    return {"a zstd skippable frame with no frame after it", Codec::none, false};
   }
-  if (starts({0x1f, 0x9d})) return {"compress (.Z)", -1};
-  if (starts({0x04, 0x22, 0x4d, 0x18})) return {"lz4", -1};
-  if (starts({'L', 'Z', 'I', 'P'})) return {"lzip", -1};
-  return {"none", ARCHIVE_FILTER_NONE};
+  if (starts({0x1f, 0x9d})) return {"compress (.Z)", Codec::none, false};
+  if (starts({0x04, 0x22, 0x4d, 0x18})) return {"lz4", Codec::none, false};
+  if (starts({'L', 'Z', 'I', 'P'})) return {"lzip", Codec::none, false};
+  return {"none", Codec::none};
 }
 
 } // namespace
@@ -99,33 +100,30 @@ void ArchiveReadFree::operator()(archive* a) const
   archive_read_free(a);
 }
 
-archive* new_restricted_reader(bool tar_formats)
+archive* new_restricted_reader()
 {
   archive* a = archive_read_new();
   if (!a) {
     throw util::Error("libarchive: out of memory");
   }
-  if (tar_formats) {
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-  } else {
-    archive_read_support_format_raw(a);
-  }
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
   archive_read_support_format_empty(a);
   return a;
 }
 
-ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, digest::Sha256* hash)
-    : m_fd(fd), m_seekable(seekable && !hash), m_name(std::move(name)), m_hash(hash), m_buffer(k_read_buffer), m_read_size(k_read_buffer)
+namespace {
+constexpr size_t k_decoded_buffer = 256 << 10;
+const unsigned char k_zero_padding[512] = {};
+} // namespace
+
+ArchiveInput::ArchiveInput(int fd, bool seekable, std::string name, Tees tees)
+    : m_fd(fd), m_seekable(seekable && !tees.stored && !tees.tar), m_name(std::move(name)), m_tees(tees),
+      m_buffer(k_read_buffer), m_read_size(k_read_buffer)
 {
 }
 
-ArchiveInput::~ArchiveInput()
-{
-  if (m_decoder) {
-    archive_read_free(m_decoder);
-  }
-}
+ArchiveInput::~ArchiveInput() = default;
 
 long ArchiveInput::raw_read(void* buf, size_t size)
 {
@@ -140,6 +138,9 @@ long ArchiveInput::raw_read(void* buf, size_t size)
   const ssize_t got = ::pread(m_fd, buf, n, static_cast<off_t>(m_pos));
   if (got > 0) {
     m_pos += static_cast<std::uint64_t>(got);
+  } else if (got == 0) {
+    errno = EIO; // the file is shorter than the member it was indexed with: it changed under us
+    return -1;
   }
   return got;
 }
@@ -153,6 +154,9 @@ void ArchiveInput::set_range(std::uint64_t offset, std::uint64_t length)
 
 long ArchiveInput::read_more(const void** out)
 {
+  if (m_raw_ended) {
+    return 0;
+  }
   for (;;) {
     const ssize_t n = raw_read(m_buffer.data(), m_read_size);
     if (n < 0 && errno == EINTR) {
@@ -162,8 +166,10 @@ long ArchiveInput::read_more(const void** out)
       m_errno = errno;
       return -1;
     }
-    if (m_hash) {
-      m_hash->update(m_buffer.data(), static_cast<size_t>(n));
+    if (n == 0) {
+      m_raw_ended = true;
+    } else if (m_tees.stored) {
+      m_tees.stored->write(m_buffer.data(), static_cast<size_t>(n));
     }
     m_raw_bytes += static_cast<std::uint64_t>(n);
     *out = m_buffer.data();
@@ -182,57 +188,77 @@ long ArchiveInput::read_first_or_more(const void** out)
   return read_more(out);
 }
 
-long ArchiveInput::read_callback(archive*, void* self, const void** out)
+size_t ArchiveInput::pull_compressed(const unsigned char** chunk)
 {
-  return static_cast<ArchiveInput*>(self)->read_first_or_more(out);
+  const void* p = nullptr;
+  const long n = read_first_or_more(&p);
+  if (n < 0) {
+    rethrow_read_error();
+  }
+  *chunk = static_cast<const unsigned char*>(p);
+  return static_cast<size_t>(n);
+}
+
+long ArchiveInput::next_tar_block(const void** out)
+{
+  // The last block's memory is reused by the read below: what the capture needs of it is kept now.
+  if (m_capturing) {
+    keep_block_tail(m_block_start + m_block_size);
+  }
+  const void* block = nullptr;
+  long n = 0;
+  if (!m_tar_ended) {
+    if (!m_decoder) {
+      n = read_first_or_more(&block);
+      if (n < 0) {
+        return n;
+      }
+    } else {
+      n = static_cast<long>(m_decoder->read(m_decoded.data(), m_decoded.size()));
+      block = m_decoded.data();
+    }
+    if (n > 0 && m_tees.tar) {
+      m_tees.tar->write(block, static_cast<size_t>(n));
+    }
+    m_tar_ended = n == 0;
+  }
+  if (n == 0 && m_entry_data_end && m_tar_pos >= *m_entry_data_end) {
+    // The Go-compatible ending: the last entry's data is whole, its padding is not.
+    const std::uint64_t padded = (*m_entry_data_end + sizeof k_zero_padding - 1) / sizeof k_zero_padding * sizeof k_zero_padding;
+    if (m_tar_pos < padded) {
+      n = static_cast<long>(padded - m_tar_pos);
+      block = k_zero_padding;
+      m_synthesized += static_cast<std::uint64_t>(n);
+    }
+  }
+  if (n <= 0) {
+    m_block_size = 0;
+    return n;
+  }
+  m_block = static_cast<const unsigned char*>(block);
+  m_block_size = static_cast<size_t>(n);
+  m_block_start = m_tar_pos;
+  m_tar_pos += static_cast<std::uint64_t>(n);
+  *out = block;
+  return n;
 }
 
 long ArchiveInput::tar_read_callback(archive*, void* self, const void** out)
 {
   auto* in = static_cast<ArchiveInput*>(self);
-  // The last block's memory is reused by the read below: what the capture needs of it is kept now.
-  if (in->m_capturing) {
-    in->keep_block_tail(in->m_block_start + in->m_block_size);
+  try {
+    return in->next_tar_block(out);
+  } catch (...) {
+    // No exception may cross libarchive's C frames: kept, and rethrown by rethrow_read_error().
+    in->m_error = std::current_exception();
+    return -1;
   }
-  const void* block = nullptr;
-  long n = 0;
-  if (!in->m_decoder) {
-    n = in->read_first_or_more(&block);
-  } else {
-    while (!in->m_decoder_eof) {
-      size_t size = 0;
-      la_int64_t offset = 0;
-      const int rc = archive_read_data_block(in->m_decoder, &block, &size, &offset);
-      if (rc == ARCHIVE_EOF) {
-        in->m_decoder_eof = true;
-        break;
-      }
-      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-        in->m_decoder_error = archive_message(in->m_decoder);
-        return -1;
-      }
-      if (size > 0) {
-        n = static_cast<long>(size);
-        break;
-      }
-    }
-  }
-  if (n <= 0) {
-    in->m_block_size = 0;
-    return n;
-  }
-  in->m_block = static_cast<const unsigned char*>(block);
-  in->m_block_size = static_cast<size_t>(n);
-  in->m_block_start = in->m_tar_pos;
-  in->m_tar_pos += static_cast<std::uint64_t>(n);
-  *out = block;
-  return n;
 }
 
-std::int64_t ArchiveInput::tar_skip_callback(archive* a, void* self, std::int64_t request)
+std::int64_t ArchiveInput::tar_skip_callback(archive*, void* self, std::int64_t request)
 {
   auto* in = static_cast<ArchiveInput*>(self);
-  const std::int64_t done = skip_callback(a, self, request);
+  const std::int64_t done = in->skip_raw(request);
   if (done > 0) {
     in->m_tar_pos += static_cast<std::uint64_t>(done);
     if (in->m_capturing) {
@@ -284,40 +310,45 @@ std::string_view ArchiveInput::end_capture(std::uint64_t position)
 
 std::string ArchiveInput::message(archive* a) const
 {
-  return m_decoder_error.empty() ? archive_message(a) : m_decoder_error;
+  return archive_message(a);
 }
 
-std::int64_t ArchiveInput::skip_callback(archive*, void* self, std::int64_t request)
+std::int64_t ArchiveInput::skip_raw(std::int64_t request)
 {
-  auto* in = static_cast<ArchiveInput*>(self);
-  if (!in->m_seekable || request <= 0 || in->m_pending > 0) {
+  if (!m_seekable || request <= 0 || m_pending > 0) {
     return 0; // libarchive reads and discards instead
   }
-  if (in->m_ranged) {
-    if (static_cast<std::uint64_t>(request) > in->m_end - in->m_pos) {
+  if (m_ranged) {
+    if (static_cast<std::uint64_t>(request) > m_end - m_pos) {
       return 0;
     }
-    in->m_pos += static_cast<std::uint64_t>(request);
-    in->m_raw_bytes += static_cast<std::uint64_t>(request);
+    m_pos += static_cast<std::uint64_t>(request);
+    m_raw_bytes += static_cast<std::uint64_t>(request);
     return request;
   }
   // lseek succeeds past the end of a file: a skip that would leave the file is refused, so that
   // libarchive reads, meets the end, and reports the truncation as it does on a pipe.
-  const off_t here = ::lseek(in->m_fd, 0, SEEK_CUR);
+  const off_t here = ::lseek(m_fd, 0, SEEK_CUR);
   struct stat st {};
-  if (here < 0 || ::fstat(in->m_fd, &st) != 0 || request > st.st_size - here) {
+  if (here < 0 || ::fstat(m_fd, &st) != 0 || request > st.st_size - here) {
     return 0;
   }
-  if (::lseek(in->m_fd, request, SEEK_CUR) < 0) {
+  if (::lseek(m_fd, request, SEEK_CUR) < 0) {
     return 0;
   }
-  in->m_raw_bytes += static_cast<std::uint64_t>(request);
+  m_raw_bytes += static_cast<std::uint64_t>(request);
   return request;
 }
 
-void ArchiveInput::open(archive* a, bool tar_formats)
+void ArchiveInput::open(archive* a)
 {
-  // The first block decides the filter; it is then handed to libarchive as its first read.
+  sniff_compression();
+  attach(a);
+}
+
+void ArchiveInput::sniff_compression()
+{
+  // The first block decides the decoder; it is then handed over as the first read.
   // How much is read first must not depend on how the reads split (file or pipe): 4096 bytes, or
   // for a leading zstd skippable frame, the frame and the 4 bytes after it (up to the buffer).
   size_t have = 0;
@@ -340,77 +371,84 @@ void ArchiveInput::open(archive* a, bool tar_formats)
       want = static_cast<size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(8 + len + 4, 4096), m_buffer.size()));
     }
   }
-  if (m_hash) {
-    m_hash->update(m_buffer.data(), have);
+  if (m_tees.stored && have > 0) {
+    m_tees.stored->write(m_buffer.data(), have);
   }
   m_raw_bytes = have;
   m_pending = have;
+  m_raw_ended = have < want;
   const Magic magic = sniff(m_buffer.data(), have);
-  m_compression = magic.name;
-  if (magic.code < 0) {
+  if (!magic.supported) {
     throw util::Error(util::Location{m_name, std::nullopt, 0},
                       std::string("unsupported compression: ") + magic.name +
                           " (reproimg reads gzip, bzip2, xz, zstd and uncompressed tar)");
   }
-  const bool compressed = magic.code != ARCHIVE_FILTER_NONE;
-  auto open_failed = [&](const std::string& why) {
+  m_codec = magic.codec;
+  if (m_codec != Codec::none) {
+    m_decoder = make_decoder(m_codec, [this](const unsigned char** chunk) { return pull_compressed(chunk); }, m_name);
+    m_decoded.resize(k_decoded_buffer);
+  }
+}
+
+void ArchiveInput::attach(archive* a)
+{
+  archive_read_set_read_callback(a, &ArchiveInput::tar_read_callback);
+  if (!m_decoder) {
+    archive_read_set_skip_callback(a, &ArchiveInput::tar_skip_callback);
+  }
+  archive_read_set_callback_data(a, this);
+  if (archive_read_open1(a) != ARCHIVE_OK) {
     rethrow_read_error();
     throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
-                      std::string(tar_formats ? "not a tar archive we can read" : "cannot read the layer") +
-                          (compressed ? std::string(" (") + m_compression + " data)" : "") + ": " + why);
-  };
-  // The reader of the file's bytes: a itself, or for a compressed tar the decoder under it.
-  archive* file_reader = a;
-  if (tar_formats && compressed) {
-    m_decoder = new_restricted_reader(false);
-    file_reader = m_decoder;
-  }
-  if (compressed && archive_read_append_filter(file_reader, magic.code) != ARCHIVE_OK) {
-    throw util::Error(util::Location{m_name, std::nullopt, std::nullopt},
-                      std::string("cannot set up ") + magic.name + " decompression: " + archive_message(file_reader));
-  }
-  if (file_reader != a || !tar_formats) {
-    archive_read_set_read_callback(file_reader, &ArchiveInput::read_callback);
-    archive_read_set_skip_callback(file_reader, &ArchiveInput::skip_callback);
-    archive_read_set_callback_data(file_reader, this);
-    if (archive_read_open1(file_reader) != ARCHIVE_OK) {
-      open_failed(archive_message(file_reader));
-    }
-  }
-  if (m_decoder) {
-    archive_entry* e = nullptr;
-    const int rc = archive_read_next_header(m_decoder, &e);
-    if (rc == ARCHIVE_EOF) {
-      m_decoder_eof = true;
-    } else if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      open_failed(archive_message(m_decoder));
-    }
-  }
-  if (tar_formats) {
-    archive_read_set_read_callback(a, &ArchiveInput::tar_read_callback);
-    if (!m_decoder) {
-      archive_read_set_skip_callback(a, &ArchiveInput::tar_skip_callback);
-    }
-    archive_read_set_callback_data(a, this);
-    if (archive_read_open1(a) != ARCHIVE_OK) {
-      open_failed(message(a));
-    }
+                      std::string("not a tar archive we can read") +
+                          (m_decoder ? std::string(" (") + compression() + " data)" : "") + ": " + archive_message(a));
   }
 }
 
 void ArchiveInput::drain()
 {
-  const void* ignored = nullptr;
-  if (m_pending > 0) {
-    m_pending = 0;
+  if (m_decoder) {
+    // The rest of the tar stream (blocking padding after the end-of-archive blocks), and with it
+    // the end of the compressed stream, which the decoder checks.
+    while (!m_tar_ended) {
+      const size_t n = m_decoder->read(m_decoded.data(), m_decoded.size());
+      if (n == 0) {
+        m_tar_ended = true;
+        break;
+      }
+      if (m_tees.tar) {
+        m_tees.tar->write(m_decoded.data(), n);
+      }
+      m_tar_pos += n;
+    }
+    return;
   }
-  while (read_more(&ignored) > 0) {
+  if (!m_tees.stored && !m_tees.tar) {
+    return;
   }
-  rethrow_read_error();
+  // Uncompressed: whatever follows the end-of-archive blocks is still part of the blob.
+  for (;;) {
+    const void* block = nullptr;
+    const long n = read_first_or_more(&block);
+    if (n < 0) {
+      rethrow_read_error();
+    }
+    if (n <= 0) {
+      break;
+    }
+    if (m_tees.tar) {
+      m_tees.tar->write(block, static_cast<size_t>(n));
+    }
+    m_tar_pos += static_cast<std::uint64_t>(n);
+  }
+  m_tar_ended = true;
 }
 
 void ArchiveInput::rethrow_read_error() const
 {
+  if (m_error) {
+    std::rethrow_exception(m_error);
+  }
   if (m_errno) {
     errno = m_errno;
     util::throw_errno("cannot read", m_name);

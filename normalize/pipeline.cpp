@@ -95,6 +95,15 @@ private:
 
 } // namespace
 
+TarInput tar_input_of(const LayerSource& source, int fd)
+{
+  TarInput input = tar_input_of(fd, source.display_name());
+  input.range_offset = source.offset;
+  input.range_length = source.length;
+  input.expect = source.expect;
+  return input;
+}
+
 LayerSource parse_layer_source(const std::string& spec)
 {
   if (spec.rfind("dir:", 0) == 0) {
@@ -130,12 +139,14 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
     if (source.path != "-") {
       owned = util::open_read(source.path);
     }
-    TarInput input = tar_input_of(source.path == "-" ? 0 : owned.get(), source.display_name());
-    input.range_offset = source.offset;
-    input.range_length = source.length;
+    const TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
     store.set_source(input.fd, input.name);
-    const TarReadResult r = read_tar(input, builder, progress, true);
+    const TarReadResult r = read_tar(input, builder, progress, {SourceOffsets::offered});
     result.input_compression = r.compression;
+    result.input_ending = r.ending;
+    if (r.ending != TarEnding::end_blocks) {
+      report.warn(util::Error::format(util::Location{input.name, std::nullopt, std::nullopt}, ending_note(r.ending)));
+    }
     report.bytes_in = r.tar_bytes;
     if (options.compare_with_input && !out && options.compute_digests && options.compression == Compression::none &&
         r.compression == "none" && input.seekable && !source.length) {

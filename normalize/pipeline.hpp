@@ -2,7 +2,9 @@
 // sha256 (diff_id) -> compressor -> sha256 (blob digest) -> sink.
 #pragma once
 
+#include "normalize/blob_check.hpp"
 #include "normalize/policy.hpp"
+#include "normalize/tar_reader.hpp"
 #include "normalize/report.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
@@ -22,8 +24,15 @@ struct LayerSource {
   // A layer stored inside a file (a member of an image archive): bytes [offset, offset + *length).
   std::uint64_t offset = 0;
   std::optional<std::uint64_t> length;
-  std::string display_name() const { return path == "-" ? "<stdin>" : path; }
+  // A blob of an image: what it must be, checked by every read of it (see TarInput::expect).
+  std::optional<BlobExpectation> expect;
+  // For messages: the blob as its image names it ("FILE" or "ARCHIVE:MEMBER"); empty: the path.
+  std::string label;
+  std::string display_name() const { return !label.empty() ? label : path == "-" ? "<stdin>" : path; }
 };
+
+// The tar input of a tar source opened as fd: its byte range and its expectation.
+TarInput tar_input_of(const LayerSource& source, int fd);
 
 // "dir:PATH", "tar:FILE", "-", or a plain path (a directory is read as a rootfs).
 LayerSource parse_layer_source(const std::string& spec);
@@ -50,6 +59,7 @@ struct LayerResult {
   std::uint64_t tar_size = 0;
   std::uint64_t blob_size = 0;
   bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
+  TarEnding input_ending = TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
 };
 
 // Normalises one layer into out (null: only the digests are computed, nothing is written).

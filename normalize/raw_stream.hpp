@@ -1,7 +1,10 @@
 // The identities of a layer as it is stored: sha256 of the bytes (blob digest) and of the
-// decompressed tar stream (diff_id), in one pass.
+// decompressed tar stream (diff_id), in one pass that also reads the tar headers: a stream cut
+// short (tar or compressed) has no identities, it is an error.
 #pragma once
 
+#include "normalize/pipeline.hpp"
+#include "normalize/tar_reader.hpp"
 #include "util/file.hpp"
 
 #include <cstdint>
@@ -15,11 +18,16 @@ struct StreamDigests {
   std::uint64_t blob_size = 0;
   std::string diff_id;
   std::uint64_t tar_size = 0;
+  std::uint64_t entries = 0;
+  TarEnding ending = TarEnding::end_blocks; // a Go-style ending is read as complete, and said
 };
 
 // Reads fd to its end. name is for messages. decompressed, if set, receives the tar stream (not
 // finished: the caller owns it).
 StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr);
+// A tar source (a file, standard input, a byte range of an image archive), checked against its
+// expectation when it has one (a mismatch throws util::Error naming the blob).
+StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed = nullptr);
 // The same over bytes [offset, offset + length) of fd, read with pread.
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
                                   util::ByteSink* decompressed = nullptr);

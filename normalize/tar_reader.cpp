@@ -1,13 +1,18 @@
 // The libarchive streaming loop (archive_read.3), with every return code handled.
 #include "normalize/tar_reader.hpp"
 
+#include "digest/background_sha256.hpp"
 #include "normalize/archive_input.hpp"
 #include "normalize/tar_headers.hpp"
+#include "digest/sha256.hpp"
 #include "util/error.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <algorithm>
 #include <memory>
+#include <vector>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,29 +116,256 @@ TarInput tar_input_of(int fd, std::string name)
   return input;
 }
 
-TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress, bool allow_source_offsets)
+std::string ending_note(TarEnding ending)
 {
-  const Utf8LocaleScope utf8;
-  ArchiveReader holder(new_restricted_reader(true));
-  archive* a = holder.get();
-  ArchiveInput in(input.fd, input.seekable, input.name);
-  // A regular file is read by position (pread) from where its descriptor stands to its end: a
-  // skip past entry data then costs no system call, and the descriptor's offset is left alone.
-  std::uint64_t start = input.range_offset;
-  std::uint64_t available = input.range_length ? *input.range_length : input.file_size;
-  if (input.range_length) {
-    in.set_range(start, available);
-  } else if (input.seekable) {
-    const off_t here = ::lseek(input.fd, 0, SEEK_CUR);
-    if (here >= 0 && static_cast<std::uint64_t>(here) <= input.file_size) {
-      start = static_cast<std::uint64_t>(here);
-      available = input.file_size - start;
-      in.set_range(start, available);
+  switch (ending) {
+  case TarEnding::end_blocks: return "";
+  case TarEnding::no_end_blocks:
+    return "no end-of-archive blocks: Go-based tools read this layer; GNU tar and scanners that use it may reject it";
+  case TarEnding::no_padding:
+    return "no end-of-archive blocks, and the last entry's data not padded to 512 bytes: Go-based tools read this "
+           "layer; GNU tar and scanners that use it reject it";
+  }
+  return "";
+}
+
+namespace {
+
+// The attributes of the entry libarchive just read; the entry's data size from the raw chain.
+SourceEntry source_entry_of(archive_entry* e, const std::optional<StoredData>& stored, const util::Location& where)
+{
+  SourceEntry entry;
+  const char* path = archive_entry_pathname(e);
+  entry.path = path ? path : "";
+  entry.type = entry_type(e);
+  entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
+  entry.uid = archive_entry_uid(e);
+  entry.gid = archive_entry_gid(e);
+  if (entry.uid < 0 || entry.gid < 0) {
+    throw util::Error(where, "negative uid or gid");
+  }
+  if (const char* u = archive_entry_uname(e)) entry.uname = u;
+  if (const char* g = archive_entry_gname(e)) entry.gname = g;
+  entry.mtime = archive_entry_mtime(e);
+  entry.mtime_nsec = archive_entry_mtime_nsec(e);
+  entry.has_atime = archive_entry_atime_is_set(e) != 0;
+  entry.has_ctime = archive_entry_ctime_is_set(e) != 0;
+  entry.atime = entry.has_atime ? archive_entry_atime(e) : 0;
+  entry.ctime = entry.has_ctime ? archive_entry_ctime(e) : 0;
+  entry.has_birthtime = archive_entry_birthtime_is_set(e) != 0;
+  entry.has_acl = archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS | ARCHIVE_ENTRY_ACL_TYPE_DEFAULT |
+                                                 ARCHIVE_ENTRY_ACL_TYPE_NFS4) > 0;
+  unsigned long set = 0;
+  unsigned long clear = 0;
+  archive_entry_fflags(e, &set, &clear);
+  entry.has_fflags = set != 0 || clear != 0;
+  entry.sparse = archive_entry_sparse_count(e) > 0;
+  const la_int64_t size = archive_entry_size(e);
+  if (size < 0) {
+    throw util::Error(where, "negative size");
+  }
+  entry.size = entry.type == EntryType::regular ? static_cast<std::uint64_t>(size) : 0;
+  if (entry.type == EntryType::regular && !entry.sparse && stored && stored->gnu_realsize) {
+    entry.size = stored->size; // libarchive delivers that many bytes; the realsize field is ignored
+  }
+  if (entry.type == EntryType::hardlink) {
+    entry.link_target = archive_entry_hardlink(e);
+  } else if (entry.type == EntryType::symlink) {
+    const char* t = archive_entry_symlink(e);
+    entry.link_target = t ? t : "";
+  }
+  if (entry.type == EntryType::chardev || entry.type == EntryType::blockdev) {
+    entry.devmajor = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+    entry.devminor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+  }
+  archive_entry_xattr_reset(e);
+  const char* xname = nullptr;
+  const void* xvalue = nullptr;
+  size_t xsize = 0;
+  while (archive_entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
+    entry.xattrs.emplace_back(xname ? xname : "", std::string(static_cast<const char*>(xvalue), xsize));
+  }
+  return entry;
+}
+
+// The input and the tar reader over it, with the hashing a digest or a blob check asks for.
+class TarStream {
+public:
+  TarStream(const TarInput& input, const TarReadOptions& options)
+      : m_input(input), m_hashing(options.digests || input.expect), m_reader(new_restricted_reader())
+  {
+    if (m_hashing) {
+      m_stored_hash.emplace();
+    }
+    m_in.emplace(input.fd, input.seekable, input.name,
+                 ArchiveInput::Tees{m_stored_hash ? &*m_stored_hash : nullptr, nullptr});
+    // A regular file is read by position (pread) from where its descriptor stands to its end: a
+    // skip past entry data then costs no system call, and the descriptor's offset is left alone.
+    m_start = input.range_offset;
+    m_available = input.range_length ? *input.range_length : input.file_size;
+    if (input.range_length) {
+      m_in->set_range(m_start, m_available);
+    } else if (input.seekable) {
+      const off_t here = ::lseek(input.fd, 0, SEEK_CUR);
+      if (here >= 0 && static_cast<std::uint64_t>(here) <= input.file_size) {
+        m_start = static_cast<std::uint64_t>(here);
+        m_available = input.file_size - m_start;
+        m_in->set_range(m_start, m_available);
+      }
+    }
+    m_in->sniff_compression();
+    const bool compressed = std::string(m_in->compression()) != "none";
+    // Uncompressed, the diff_id is the blob digest: hashed once.
+    if (m_hashing && compressed) {
+      m_tar_hash.emplace(options.tar_tee);
+      m_in->set_tar_tee(&*m_tar_hash);
+    } else {
+      m_in->set_tar_tee(options.tar_tee);
+    }
+    m_in->attach(m_reader.get());
+  }
+
+  archive* reader() const { return m_reader.get(); }
+  ArchiveInput& in() { return *m_in; }
+  std::uint64_t start() const { return m_start; }
+  std::uint64_t available() const { return m_available; }
+
+  // After the end of the archive: the rest read, the identities taken and checked.
+  void finish(TarReadResult& result)
+  {
+    m_in->drain();
+    result.raw_bytes = m_in->raw_bytes();
+    result.stream_bytes = m_in->tar_bytes();
+    if (!m_hashing) {
+      return;
+    }
+    result.blob_digest = m_stored_hash->digest();
+    result.diff_id = m_tar_hash ? m_tar_hash->digest() : result.blob_digest;
+    if (m_input.expect) {
+      check_expectation(*m_input.expect, result);
     }
   }
-  in.open(a, true);
-  const bool fast = allow_source_offsets && input.seekable && std::string(in.compression()) == "none";
-  if (fast) {
+
+private:
+  void check_expectation(const BlobExpectation& expect, const TarReadResult& result) const
+  {
+    const util::Location blob{m_input.name, std::nullopt, std::nullopt};
+    if (expect.size && result.raw_bytes != *expect.size) {
+      throw util::Error(blob, "size " + std::to_string(result.raw_bytes) + " differs from the descriptor's " +
+                                  std::to_string(*expect.size));
+    }
+    if (!expect.digest.empty() && result.blob_digest != expect.digest) {
+      throw util::Error(blob, "content digest " + result.blob_digest + " differs from the descriptor's " + expect.digest);
+    }
+    if (!expect.diff_id.empty() && result.diff_id != expect.diff_id) {
+      throw util::Error(blob, "diff_id " + result.diff_id + " differs from " +
+                                  (expect.diff_id_source.empty() ? std::string("the config's") : expect.diff_id_source) +
+                                  " " + expect.diff_id);
+    }
+  }
+
+  const TarInput& m_input;
+  bool m_hashing;
+  ArchiveReader m_reader;
+  std::optional<digest::BackgroundHashingSink> m_stored_hash;
+  std::optional<digest::BackgroundHashingSink> m_tar_hash;
+  std::optional<ArchiveInput> m_in;
+  std::uint64_t m_start = 0;
+  std::uint64_t m_available = 0;
+};
+
+// Refuses what libarchive 3.6 takes without a word (see check_header_chain); returns the entry's
+// path, or nothing at the end of the archive.
+void check_chain(const TarInput& input, std::string_view chain, const char* entry_path, la_int64_t header_offset)
+{
+  if (const auto fault = check_header_chain(chain)) {
+    throw util::Error(util::Location{input.name, entry_path ? std::optional<std::string>(entry_path) : std::nullopt,
+                                     header_offset + static_cast<la_int64_t>(fault->offset)},
+                      fault->message);
+  }
+}
+
+// How the archive ended, once archive_read_next_header said so: consumed, the bytes it read then.
+TarEnding ending_of(const TarInput& input, ArchiveInput& in, std::uint64_t entries, std::uint64_t consumed,
+                    la_int64_t offset)
+{
+  if (entries == 0 && consumed == 0) {
+    // Nothing at all: an empty file, or a compressed stream of nothing. Even an empty layer has
+    // its end-of-archive blocks; a download that never started does not.
+    throw util::Error(util::Location{input.name, std::nullopt, offset},
+                      "empty: no tar header and no end-of-archive blocks (an empty layer is 1024 zero bytes)");
+  }
+  if (in.synthesized() > 0) {
+    return TarEnding::no_padding;
+  }
+  return consumed == 0 ? TarEnding::no_end_blocks : TarEnding::end_blocks;
+}
+
+} // namespace
+
+namespace {
+
+// A blob that could not be read as a tar stream: if its bytes are not the ones its descriptor
+// names, that is the error to report (a tampered or damaged download), not the symptom found first.
+void check_blob_bytes(const TarInput& input)
+{
+  const BlobExpectation& expect = *input.expect;
+  struct stat st {};
+  if (::fstat(input.fd, &st) != 0 || !S_ISREG(st.st_mode) || (expect.digest.empty() && !expect.size)) {
+    return; // a pipe cannot be read again
+  }
+  const std::uint64_t size = input.range_length ? *input.range_length : static_cast<std::uint64_t>(st.st_size);
+  const util::Location blob{input.name, std::nullopt, std::nullopt};
+  if (expect.size && size != *expect.size) {
+    throw util::Error(blob, "size " + std::to_string(size) + " differs from the descriptor's " + std::to_string(*expect.size));
+  }
+  if (expect.digest.empty()) {
+    return;
+  }
+  digest::Sha256 hash;
+  std::vector<unsigned char> buffer(1 << 20);
+  for (std::uint64_t done = 0; done < size;) {
+    const auto n = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), size - done));
+    util::pread_exact(input.fd, buffer.data(), n, input.range_offset + done, input.name);
+    hash.update(buffer.data(), n);
+    done += n;
+  }
+  const std::string actual = hash.finish_digest();
+  if (actual != expect.digest) {
+    throw util::Error(blob, "content digest " + actual + " differs from the descriptor's " + expect.digest);
+  }
+}
+
+TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
+                             const TarReadOptions& options);
+
+} // namespace
+
+TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
+                       const TarReadOptions& options)
+{
+  try {
+    return read_tar_whole(input, visitor, progress, options);
+  } catch (const util::Error&) {
+    if (input.expect) {
+      check_blob_bytes(input);
+    }
+    throw;
+  }
+}
+
+namespace {
+
+TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
+                             const TarReadOptions& options)
+{
+  const Utf8LocaleScope utf8;
+  TarStream stream(input, options);
+  archive* a = stream.reader();
+  ArchiveInput& in = stream.in();
+  const bool fast = options.offsets == SourceOffsets::offered && input.seekable &&
+                    std::string(in.compression()) == "none";
+  if (fast && !input.expect && !options.digests) {
     // Most entry data is skipped (taken later by offset), so the reads are for headers: 8 KiB at
     // a time copies little of the data around them. Reading the headers of the 1 GiB bench input
     // (44,419 entries): 0.26 s with 8 KiB reads, 0.28 s with 64 KiB, 0.29 s with 128 KiB; of a
@@ -160,20 +392,17 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
     const la_int64_t header_offset = archive_filter_bytes(a, 0);
     in.begin_capture(static_cast<std::uint64_t>(header_offset));
     const int rc = archive_read_next_header(a, &e);
-    const std::string_view chain = in.end_capture(static_cast<std::uint64_t>(archive_filter_bytes(a, 0)));
+    const la_int64_t after_header = archive_filter_bytes(a, 0);
     // libarchive 3.6 takes some malformed extension headers without a word (a NUL inside a pax
     // path, an unparsable pax time, a volume header with a negative size): the raw header blocks
     // it read for this entry (or before the end of the archive) are checked here, after what
     // libarchive itself says.
-    auto check_chain = [&](const char* entry_path) {
-      if (const auto fault = check_header_chain(chain)) {
-        throw util::Error(util::Location{input.name, entry_path ? std::optional<std::string>(entry_path) : std::nullopt,
-                                         header_offset + static_cast<la_int64_t>(fault->offset)},
-                          fault->message);
-      }
-    };
+    const std::string_view chain = in.end_capture(static_cast<std::uint64_t>(after_header));
     if (rc == ARCHIVE_EOF) {
-      check_chain(nullptr);
+      in.rethrow_read_error();
+      check_chain(input, chain, nullptr, header_offset);
+      result.ending = ending_of(input, in, result.entries, static_cast<std::uint64_t>(after_header - header_offset),
+                                header_offset);
       break;
     }
     // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
@@ -188,80 +417,38 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
       throw util::Error(util::Location{input.name, entry_name, header_offset}, in.message(a));
     }
 
-    entry = SourceEntry{};
     const char* path = archive_entry_pathname(e);
-    entry.path = path ? path : "";
+    const util::Location where{input.name, path ? std::string(path) : std::string(), header_offset};
     if (rc == ARCHIVE_WARN) {
       const std::string msg = archive_message(a);
       // A pax record libarchive could not parse is dropped with a warning; the entry would then
       // lose an attribute (a path, a size, an xattr) without anyone knowing. A strict reader refuses.
       if (msg.find("pax") != std::string::npos) {
-        throw util::Error(util::Location{input.name, entry.path, header_offset}, msg);
+        throw util::Error(where, msg);
       }
     }
-    check_chain(path);
+    check_chain(input, chain, path, header_offset);
     if (rc == ARCHIVE_WARN) {
-      visitor.on_warning(util::Error::format(util::Location{input.name, entry.path, header_offset}, archive_message(a)));
+      visitor.on_warning(util::Error::format(where, archive_message(a)));
     }
-    entry.type = entry_type(e);
-    entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
-    entry.uid = archive_entry_uid(e);
-    entry.gid = archive_entry_gid(e);
-    if (entry.uid < 0 || entry.gid < 0) {
-      throw util::Error(util::Location{input.name, entry.path, header_offset}, "negative uid or gid");
-    }
-    if (const char* u = archive_entry_uname(e)) entry.uname = u;
-    if (const char* g = archive_entry_gname(e)) entry.gname = g;
-    entry.mtime = archive_entry_mtime(e);
-    entry.mtime_nsec = archive_entry_mtime_nsec(e);
-    entry.has_atime = archive_entry_atime_is_set(e) != 0;
-    entry.has_ctime = archive_entry_ctime_is_set(e) != 0;
-    entry.atime = entry.has_atime ? archive_entry_atime(e) : 0;
-    entry.ctime = entry.has_ctime ? archive_entry_ctime(e) : 0;
-    entry.has_birthtime = archive_entry_birthtime_is_set(e) != 0;
-    entry.has_acl = archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS | ARCHIVE_ENTRY_ACL_TYPE_DEFAULT |
-                                                   ARCHIVE_ENTRY_ACL_TYPE_NFS4) > 0;
-    unsigned long set = 0;
-    unsigned long clear = 0;
-    archive_entry_fflags(e, &set, &clear);
-    entry.has_fflags = set != 0 || clear != 0;
-    entry.sparse = archive_entry_sparse_count(e) > 0;
-    const la_int64_t size = archive_entry_size(e);
-    if (size < 0) {
-      throw util::Error(util::Location{input.name, entry.path, header_offset}, "negative size");
-    }
-    entry.size = entry.type == EntryType::regular ? static_cast<std::uint64_t>(size) : 0;
     const std::optional<StoredData> stored = stored_data(chain);
-    if (entry.type == EntryType::regular && !entry.sparse && stored && stored->gnu_realsize) {
-      entry.size = stored->size; // libarchive delivers that many bytes; the realsize field is ignored
-    }
-    if (entry.type == EntryType::hardlink) {
-      entry.link_target = archive_entry_hardlink(e);
-    } else if (entry.type == EntryType::symlink) {
-      const char* t = archive_entry_symlink(e);
-      entry.link_target = t ? t : "";
-    }
-    if (entry.type == EntryType::chardev || entry.type == EntryType::blockdev) {
-      entry.devmajor = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
-      entry.devminor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
-    }
-    archive_entry_xattr_reset(e);
-    const char* xname = nullptr;
-    const void* xvalue = nullptr;
-    size_t xsize = 0;
-    while (archive_entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
-      entry.xattrs.emplace_back(xname ? xname : "", std::string(static_cast<const char*>(xvalue), xsize));
+    entry = source_entry_of(e, stored, where);
+    // Where this entry's data ends, for a stream that stops right there (Go-compatible ending).
+    const auto data_offset = static_cast<std::uint64_t>(after_header);
+    if (stored && entry.type == EntryType::regular) {
+      in.set_entry_data_end(data_offset + stored->size);
+    } else {
+      in.set_entry_data_end(data_offset);
     }
 
     std::optional<std::uint64_t> offset;
     // Only where the bytes stored are the entry's contents: not where libarchive makes up holes
     // (a GNU 'S' header with no sparse map, a pax GNU.sparse.size with none) from a shorter data.
     if (fast && entry.type == EntryType::regular && !entry.sparse && stored && stored->size == entry.size) {
-      const auto data_offset = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
       // Only data that is really there is referenced; otherwise libarchive reads it and
       // reports the truncation itself.
-      if (data_offset + entry.size <= available) {
-        offset = start + data_offset;
+      if (data_offset + entry.size <= stream.available()) {
+        offset = stream.start() + data_offset;
         result.contents_in_source = true;
       }
     }
@@ -270,9 +457,11 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
     ++result.entries;
     progress.add(entry.size, 1);
   }
-  result.raw_bytes = in.raw_bytes();
-  result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
+  result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in.synthesized();
+  stream.finish(result);
   return result;
 }
+
+} // namespace
 
 } // namespace reproimg::normalize

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <csignal>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,13 +230,27 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
   std::string templ = m_path + ".tmp.XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
+  // An interrupt between creating the file and registering it would leave it behind: the
+  // signals that remove temp files wait until both are done.
+  sigset_t blocked;
+  sigset_t previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
   const int fd = ::mkostemp(buf.data(), O_CLOEXEC);
+  const int saved_errno = errno;
+  if (fd >= 0) {
+    register_in_flight(buf.data());
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (fd < 0) {
+    errno = saved_errno;
     throw_errno("cannot create output", m_path);
   }
   m_temp_path = buf.data();
   m_fd = Fd(fd);
-  register_in_flight(m_temp_path);
   ::fchmod(fd, mode);
 }
 
@@ -306,6 +322,13 @@ bool is_directory(const std::string& path)
 {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool same_file(const std::string& a, const std::string& b)
+{
+  struct stat sa {};
+  struct stat sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 bool is_empty_dir(const std::string& path)

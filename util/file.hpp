@@ -143,6 +143,8 @@ bool is_empty_dir(const std::string& path);
 // Does path name a regular file / a directory (symlinks followed)?
 bool is_regular_file(const std::string& path);
 bool is_directory(const std::string& path);
+// Do a and b name the same file or directory (same device and inode; symlinks followed)?
+bool same_file(const std::string& a, const std::string& b);
 
 // Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
 void remove_tree(const std::string& path);

@@ -88,9 +88,13 @@ check test "$(stat -c %u:%g bundle/rootfs/etc/os-release)" = 1234:5678
 check test "$(readlink bundle/rootfs/usr/share/hello-link)" = ../../bin/hello
 check test "$(stat -c %i bundle/rootfs/etc/os-release)" = "$(stat -c %i bundle/rootfs/etc/os-release.hard)"
 
-# The empty base image.
-"$REPROIMG" import -q - -o scratch < /dev/null
+# The empty base image, from a tar of nothing (its end blocks only), as Docker's docs make it.
+tar -cf - --files-from /dev/null | "$REPROIMG" import -q - -o scratch
 check skopeo inspect oci:scratch >/dev/null
+# An empty input is not an empty layer: a download that never started must not become one.
+if "$REPROIMG" import -q - -o scratch-empty < /dev/null 2>err.txt; then echo "FAIL: an empty input was imported"; fail=1; fi
+check grep -q "empty: no tar header" err.txt
+check test ! -e scratch-empty
 
 # Refusals: an existing non-empty output, an unknown --change instruction; nothing is left behind.
 mkdir taken && touch taken/x

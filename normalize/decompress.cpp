@@ -1,0 +1,368 @@
+// gzip (zlib), bzip2 (libbz2), xz (liblzma) and zstd (libzstd) decoders with strict ends.
+#include "normalize/decompress.hpp"
+
+#include "util/error.hpp"
+
+#include <bzlib.h>
+#include <cstring>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
+namespace reproimg::normalize {
+
+const char* codec_name(Codec c)
+{
+  switch (c) {
+  case Codec::none: return "none";
+  case Codec::gzip: return "gzip";
+  case Codec::bzip2: return "bzip2";
+  case Codec::xz: return "xz";
+  case Codec::zstd: return "zstd";
+  }
+  return "none";
+}
+
+namespace {
+
+// The compressed input as the decoders see it: the current chunk, pulled from the source on demand.
+class DecoderBase : public Decoder {
+public:
+  DecoderBase(Codec codec, ChunkSource source, std::string name)
+      : m_codec(codec), m_source(std::move(source)), m_name(std::move(name))
+  {
+  }
+  std::uint64_t consumed() const override { return m_taken - m_avail; }
+
+protected:
+  // Makes input available; false at the end of the input.
+  bool fill()
+  {
+    if (m_avail > 0) {
+      return true;
+    }
+    if (m_input_ended) {
+      return false;
+    }
+    const unsigned char* chunk = nullptr;
+    const size_t n = m_source(&chunk);
+    if (n == 0) {
+      m_input_ended = true;
+      return false;
+    }
+    m_next = chunk;
+    m_avail = n;
+    m_taken += n;
+    return true;
+  }
+  void take(size_t n)
+  {
+    m_next += n;
+    m_avail -= n;
+  }
+  [[noreturn]] void fail(const std::string& message) const { fail_at(consumed(), message); }
+  [[noreturn]] void fail_at(std::uint64_t offset, const std::string& message) const
+  {
+    throw util::Error(util::Location{m_name, std::nullopt, static_cast<std::int64_t>(offset)},
+                      std::string(codec_name(m_codec)) + " data " + message);
+  }
+  [[noreturn]] void fail_truncated() const
+  {
+    fail("truncated: the input ends before the end of the compressed stream (a partial download or copy?)");
+  }
+  // After the last gzip member or bzip2 stream: zero bytes up to the end are padding. Returns
+  // true when the input ended (only zeros seen), false when a non-zero byte follows no padding
+  // (the caller decodes it as the next member); a non-zero byte after padding is an error.
+  bool only_padding_follows()
+  {
+    bool padded = false;
+    while (fill()) {
+      size_t zeros = 0;
+      while (zeros < m_avail && m_next[zeros] == 0) {
+        ++zeros;
+      }
+      take(zeros);
+      padded = padded || zeros > 0;
+      if (m_avail > 0) {
+        if (padded) {
+          fail("followed by other bytes after its zero padding");
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Codec m_codec;
+  ChunkSource m_source;
+  std::string m_name;
+  const unsigned char* m_next = nullptr;
+  size_t m_avail = 0;
+  std::uint64_t m_taken = 0;
+  bool m_input_ended = false;
+  bool m_done = false;
+};
+
+class GzipDecoder : public DecoderBase {
+public:
+  GzipDecoder(ChunkSource source, std::string name) : DecoderBase(Codec::gzip, std::move(source), std::move(name))
+  {
+    std::memset(&m_z, 0, sizeof m_z);
+    if (inflateInit2(&m_z, 15 + 16) != Z_OK) {
+      throw util::Error("zlib: cannot set up gzip decompression (out of memory?)");
+    }
+  }
+  ~GzipDecoder() override { inflateEnd(&m_z); }
+
+  size_t read(unsigned char* out, size_t capacity) override
+  {
+    if (m_done || capacity == 0) {
+      return 0;
+    }
+    const auto room = static_cast<uInt>(std::min<size_t>(capacity, 1u << 30));
+    m_z.next_out = out;
+    m_z.avail_out = room;
+    while (m_z.avail_out > 0) {
+      if (m_member_ended) {
+        if (m_z.avail_out < room) {
+          break; // hand over what this member gave first
+        }
+        if (only_padding_follows()) {
+          m_done = true;
+          break;
+        }
+        m_member_ended = false;
+        m_member_start = consumed();
+        inflateReset(&m_z);
+      }
+      if (!fill()) {
+        fail_truncated();
+      }
+      m_z.next_in = const_cast<unsigned char*>(m_next);
+      m_z.avail_in = static_cast<uInt>(std::min<size_t>(m_avail, 1u << 30));
+      const uInt before = m_z.avail_in;
+      const int rc = inflate(&m_z, Z_NO_FLUSH);
+      take(before - m_z.avail_in);
+      if (rc == Z_STREAM_END) {
+        m_member_ended = true;
+        m_members++;
+        continue;
+      }
+      if (rc == Z_OK || rc == Z_BUF_ERROR) {
+        continue;
+      }
+      on_error(rc);
+    }
+    return room - m_z.avail_out;
+  }
+
+private:
+  [[noreturn]] void on_error(int rc) const
+  {
+    const std::string why = m_z.msg ? m_z.msg : (rc == Z_MEM_ERROR ? "out of memory" : "damaged data");
+    if (m_members > 0 && consumed() - m_member_start < 10) {
+      fail_at(m_member_start, "is followed by bytes that are neither another gzip member nor zero padding (" + why + ")");
+    }
+    if (why == "incorrect data check") {
+      fail("damaged: CRC-32 mismatch at the end of a member (incorrect data check)");
+    }
+    if (why == "incorrect length check") {
+      fail("damaged: the member's length field does not match its data (incorrect length check)");
+    }
+    fail("damaged: " + why);
+  }
+
+  z_stream m_z;
+  bool m_member_ended = false;
+  std::uint64_t m_member_start = 0;
+  std::uint64_t m_members = 0;
+};
+
+class Bzip2Decoder : public DecoderBase {
+public:
+  Bzip2Decoder(ChunkSource source, std::string name) : DecoderBase(Codec::bzip2, std::move(source), std::move(name))
+  {
+    init();
+  }
+  ~Bzip2Decoder() override { BZ2_bzDecompressEnd(&m_s); }
+
+  size_t read(unsigned char* out, size_t capacity) override
+  {
+    if (m_done || capacity == 0) {
+      return 0;
+    }
+    const auto room = static_cast<unsigned>(std::min<size_t>(capacity, 1u << 30));
+    m_s.next_out = reinterpret_cast<char*>(out);
+    m_s.avail_out = room;
+    while (m_s.avail_out > 0) {
+      if (m_stream_ended) {
+        if (m_s.avail_out < room) {
+          break;
+        }
+        if (only_padding_follows()) {
+          m_done = true;
+          break;
+        }
+        m_stream_ended = false;
+        m_stream_start = consumed();
+        BZ2_bzDecompressEnd(&m_s);
+        init();
+        m_s.next_out = reinterpret_cast<char*>(out);
+        m_s.avail_out = room;
+      }
+      if (!fill()) {
+        fail_truncated();
+      }
+      m_s.next_in = const_cast<char*>(reinterpret_cast<const char*>(m_next));
+      m_s.avail_in = static_cast<unsigned>(std::min<size_t>(m_avail, 1u << 30));
+      const unsigned before = m_s.avail_in;
+      const int rc = BZ2_bzDecompress(&m_s);
+      take(before - m_s.avail_in);
+      if (rc == BZ_STREAM_END) {
+        m_stream_ended = true;
+        m_streams++;
+        continue;
+      }
+      if (rc == BZ_OK) {
+        continue;
+      }
+      if (rc == BZ_DATA_ERROR_MAGIC && m_streams > 0) {
+        fail_at(m_stream_start, "is followed by bytes that are neither another bzip2 stream nor zero padding");
+      }
+      fail(rc == BZ_MEM_ERROR ? "needs more memory than is available" : "damaged (a block's CRC or structure is wrong)");
+    }
+    return room - m_s.avail_out;
+  }
+
+private:
+  void init()
+  {
+    std::memset(&m_s, 0, sizeof m_s);
+    if (BZ2_bzDecompressInit(&m_s, 0, 0) != BZ_OK) {
+      throw util::Error("libbz2: cannot set up bzip2 decompression (out of memory?)");
+    }
+  }
+
+  bz_stream m_s;
+  bool m_stream_ended = false;
+  std::uint64_t m_stream_start = 0;
+  std::uint64_t m_streams = 0;
+};
+
+class XzDecoder : public DecoderBase {
+public:
+  XzDecoder(ChunkSource source, std::string name) : DecoderBase(Codec::xz, std::move(source), std::move(name))
+  {
+    if (lzma_stream_decoder(&m_s, k_xz_memory_limit, LZMA_CONCATENATED) != LZMA_OK) {
+      throw util::Error("liblzma: cannot set up xz decompression (out of memory?)");
+    }
+  }
+  ~XzDecoder() override { lzma_end(&m_s); }
+
+  size_t read(unsigned char* out, size_t capacity) override
+  {
+    if (m_done || capacity == 0) {
+      return 0;
+    }
+    m_s.next_out = out;
+    m_s.avail_out = capacity;
+    while (m_s.avail_out > 0) {
+      const bool more = fill();
+      m_s.next_in = m_next;
+      m_s.avail_in = m_avail;
+      const size_t before = m_s.avail_in;
+      const size_t out_before = m_s.avail_out;
+      const lzma_ret rc = lzma_code(&m_s, more ? LZMA_RUN : LZMA_FINISH);
+      take(before - m_s.avail_in);
+      if (rc == LZMA_STREAM_END) {
+        m_done = true;
+        break;
+      }
+      if (rc == LZMA_OK) {
+        if (!more && m_s.avail_out == out_before) {
+          fail_truncated();
+        }
+        continue;
+      }
+      if (rc == LZMA_BUF_ERROR) {
+        fail_truncated();
+      }
+      if (rc == LZMA_MEMLIMIT_ERROR) {
+        fail("needs more than " + std::to_string(k_xz_memory_limit >> 20) + " MiB of memory to decompress; refused");
+      }
+      if (rc == LZMA_FORMAT_ERROR) {
+        fail("is not in the xz format here (data after the end of the stream?)");
+      }
+      if (rc == LZMA_OPTIONS_ERROR) {
+        fail("uses options this liblzma does not support");
+      }
+      fail(rc == LZMA_MEM_ERROR ? "needs more memory than is available" : "damaged (a block's check or structure is wrong)");
+    }
+    return capacity - m_s.avail_out;
+  }
+
+private:
+  lzma_stream m_s = LZMA_STREAM_INIT;
+};
+
+class ZstdDecoder : public DecoderBase {
+public:
+  ZstdDecoder(ChunkSource source, std::string name)
+      : DecoderBase(Codec::zstd, std::move(source), std::move(name)), m_ctx(ZSTD_createDStream())
+  {
+    if (!m_ctx) {
+      throw util::Error("libzstd: cannot set up zstd decompression (out of memory?)");
+    }
+    // Frames may ask for a window of up to 2^27 bytes by default (zstd's own limit); a larger
+    // one (--long) is allowed up to 2^31, as the zstd tool allows with --memory.
+    ZSTD_DCtx_setParameter(m_ctx, ZSTD_d_windowLogMax, 31);
+  }
+  ~ZstdDecoder() override { ZSTD_freeDStream(m_ctx); }
+
+  size_t read(unsigned char* out, size_t capacity) override
+  {
+    if (m_done || capacity == 0) {
+      return 0;
+    }
+    ZSTD_outBuffer o{out, capacity, 0};
+    while (o.pos < o.size) {
+      const bool more = fill();
+      if (!more && m_frame_complete) {
+        m_done = true; // every frame ended, and nothing follows
+        break;
+      }
+      ZSTD_inBuffer i{m_next, m_avail, 0};
+      const size_t out_before = o.pos;
+      const size_t hint = ZSTD_decompressStream(m_ctx, &o, &i);
+      take(i.pos);
+      if (ZSTD_isError(hint)) {
+        fail(std::string("damaged: ") + ZSTD_getErrorName(hint));
+      }
+      m_frame_complete = hint == 0;
+      if (!more && o.pos == out_before && !m_frame_complete) {
+        fail_truncated();
+      }
+    }
+    return o.pos;
+  }
+
+private:
+  ZSTD_DStream* m_ctx;
+  bool m_frame_complete = false;
+};
+
+} // namespace
+
+std::unique_ptr<Decoder> make_decoder(Codec codec, ChunkSource source, std::string name)
+{
+  switch (codec) {
+  case Codec::gzip: return std::make_unique<GzipDecoder>(std::move(source), std::move(name));
+  case Codec::bzip2: return std::make_unique<Bzip2Decoder>(std::move(source), std::move(name));
+  case Codec::xz: return std::make_unique<XzDecoder>(std::move(source), std::move(name));
+  case Codec::zstd: return std::make_unique<ZstdDecoder>(std::move(source), std::move(name));
+  case Codec::none: break;
+  }
+  return nullptr;
+}
+
+} // namespace reproimg::normalize

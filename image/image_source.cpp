@@ -483,6 +483,22 @@ Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional
   return img;
 }
 
+// The digest a docker-archive member's name carries: "HEX.json" (docker save, skopeo) or
+// "blobs/sha256/HEX" (docker save since 25).
+std::optional<std::string> digest_in_name(const std::string& path)
+{
+  std::string name = path;
+  if (name.rfind("blobs/sha256/", 0) == 0) {
+    name = name.substr(13);
+  } else if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 && name.find('/') == std::string::npos) {
+    name = name.substr(0, name.size() - 5);
+  } else {
+    return std::nullopt;
+  }
+  const std::string digest = "sha256:" + name;
+  return digest::is_sha256_digest(digest) ? std::optional<std::string>(digest) : std::nullopt;
+}
+
 Image load_docker(const ImageStore& store, const ImageRef& ref)
 {
   const std::string what = store.describe("manifest.json");
@@ -537,6 +553,12 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
   const std::string config_path = get_string(*chosen, "Config", what);
   img.config_bytes = store.read_small(config_path, k_max_document);
   img.config_digest = digest::sha256_digest(img.config_bytes);
+  // docker save and skopeo name the config by its digest ("HEX.json", "blobs/sha256/HEX"): the
+  // only check a docker-archive offers for it, and through it for every layer's diff_id.
+  if (const auto named = digest_in_name(config_path); named && *named != img.config_digest) {
+    throw util::Error(util::Location{store.describe(config_path), std::nullopt, std::nullopt},
+                      "content digest " + img.config_digest + " differs from the one its name gives, " + *named);
+  }
   img.config = parse_json(img.config_bytes, store.describe(config_path));
   if (chosen->contains("RepoTags") && (*chosen)["RepoTags"].is_array()) {
     for (const auto& t : (*chosen)["RepoTags"]) {

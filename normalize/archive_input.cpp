@@ -405,7 +405,7 @@ void ArchiveInput::attach(archive* a)
   }
 }
 
-void ArchiveInput::drain()
+void ArchiveInput::drain(bool whole)
 {
   if (m_decoder) {
     // The rest of the tar stream (blocking padding after the end-of-archive blocks), and with it
@@ -423,7 +423,7 @@ void ArchiveInput::drain()
     }
     return;
   }
-  if (!m_tees.stored && !m_tees.tar) {
+  if (!whole && !m_tees.stored && !m_tees.tar) {
     return;
   }
   // Uncompressed: whatever follows the end-of-archive blocks is still part of the blob.

@@ -85,8 +85,8 @@ public:
   void set_read_size(size_t size) { m_read_size = std::max<size_t>(512, std::min(size, m_buffer.size())); }
   // After the tar reader is done: reads the rest of the compressed stream (its end is checked:
   // a stream cut short after the end-of-archive blocks is still refused) and, where a tee wants
-  // every byte, the rest of the input.
-  void drain();
+  // every byte (or with whole), the rest of the input.
+  void drain(bool whole = false);
   // Throws the saved read or decompression error, if there was one.
   void rethrow_read_error() const;
 

@@ -230,10 +230,22 @@ public:
   std::uint64_t start() const { return m_start; }
   std::uint64_t available() const { return m_available; }
 
-  // After the end of the archive: the rest read, the identities taken and checked.
-  void finish(TarReadResult& result)
+  // After the end of the archive: the rest read, the identities taken and checked. end_blocks_at:
+  // where the end blocks start when libarchive found one zero block only.
+  void finish(TarReadResult& result, std::optional<std::uint64_t> lone_end_block_at)
   {
-    m_in->drain();
+    m_in->drain(lone_end_block_at.has_value());
+    if (lone_end_block_at) {
+      // One zero block then the end is a whole ending (Go, libarchive and GNU tar read it); a
+      // second block begun and cut short is not: Go's archive/tar refuses it (unexpected EOF).
+      const std::uint64_t second = *lone_end_block_at + k_tar_block;
+      const std::uint64_t length = m_in->tar_bytes();
+      if (length > second && length < second + k_tar_block) {
+        throw util::Error(util::Location{m_input.name, std::nullopt, static_cast<std::int64_t>(second)},
+                          "truncated inside the end-of-archive blocks: the second zero block has " +
+                              std::to_string(length - second) + " of its 512 bytes");
+      }
+    }
     result.raw_bytes = m_in->raw_bytes();
     result.stream_bytes = m_in->tar_bytes();
     if (!m_hashing) {
@@ -377,6 +389,7 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
 
   TarReadResult result;
   SourceEntry entry;
+  std::optional<std::uint64_t> lone_end_block_at;
   result.compression = in.compression();
   for (;;) {
     archive_entry* e = nullptr;
@@ -403,6 +416,9 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
       check_chain(input, chain, nullptr, header_offset);
       result.ending = ending_of(input, in, result.entries, static_cast<std::uint64_t>(after_header - header_offset),
                                 header_offset);
+      if (after_header - header_offset == static_cast<la_int64_t>(k_tar_block)) {
+        lone_end_block_at = static_cast<std::uint64_t>(header_offset);
+      }
       break;
     }
     // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
@@ -458,7 +474,7 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
     progress.add(entry.size, 1);
   }
   result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in.synthesized();
-  stream.finish(result);
+  stream.finish(result, lone_end_block_at);
   return result;
 }
 

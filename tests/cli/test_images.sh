@@ -27,7 +27,9 @@ declare -A expect=(
   [go-containerregistry/pkg/v1/tarball/testdata/null_manifest.tar]=2
   [go-containerregistry/pkg/v1/mutate/testdata/whiteout_image.tar]=0
   [go-containerregistry/pkg/v1/mutate/testdata/overwritten_file.tar]=0
-  [go-containerregistry/pkg/v1/mutate/testdata/source_image_with_empty_layer_history.tar]=0
+  # Its config is named 6e0b05...json but its sha256 is 05b5ec...: in a docker-archive the name is the
+  # only check of the config (and through it of every diff_id), so a mismatch is refused as tampering.
+  [go-containerregistry/pkg/v1/mutate/testdata/source_image_with_empty_layer_history.tar]=2
   [go-containerregistry/pkg/v1/layout/testdata/test_index_one_image]=0
   [go-containerregistry/pkg/v1/layout/testdata/test_index_media_type]=2   # a Helm chart, not an image
   [go-containerregistry/pkg/v1/layout/testdata/test_gc_image_unknown_mediatype]=2 # blobs missing

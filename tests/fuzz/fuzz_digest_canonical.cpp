@@ -2,7 +2,8 @@
 // writing anything, and the stored digests it prints beside it.
 // Invariants: the canonical diff_id equals the sha256 of what normalize writes for the same input
 // (and both refuse the same inputs); the stored blob digest is the sha256 of the input bytes; the
-// layer read as a byte range of a larger file (a member of an image archive) gives the same results.
+// layer read as a byte range of a larger file (a member of an image archive) gives the same results;
+// a strict prefix is refused, or read as no more entries than the whole (a Go-style ending).
 #include "digest/sha256.hpp"
 #include "fuzz_support.hpp"
 #include "normalize/pipeline.hpp"
@@ -126,5 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
   }
   const std::optional<normalize::StreamDigests> stored_member = stored_digests(outer.fd(), std::pair{offset, std::uint64_t{size}});
   check(same(stored, stored_member), "stored digests differ when read as an archive member");
+
+  // A strict prefix never reads as more than the whole: at most as many entries, and never at
+  // all when the input is one compressed stream (one gzip member or zstd frame) cut inside.
+  if (stored && size > 1) {
+    const std::uint64_t cut = (static_cast<std::uint64_t>(data[0]) * 257 + data[size - 1]) % size;
+    const std::optional<normalize::StreamDigests> prefix = stored_digests(fd, std::pair{std::uint64_t{0}, cut});
+    if (prefix) {
+      check(prefix->entries <= stored->entries, "a strict prefix read as more entries than the whole input");
+      check(!fuzz::one_compressed_stream(bytes), "a strict prefix of one compressed stream was read as complete");
+    }
+  }
   return 0;
 }

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 namespace reproimg::fuzz {
 
@@ -126,6 +128,35 @@ public:
 };
 
 // Once per process: a broken pipe is an error return, not a signal.
+// Is bytes exactly one gzip member or one zstd frame, nothing before or after? A strict prefix of
+// such a stream is never whole.
+inline bool one_compressed_stream(std::string_view bytes)
+{
+  if (bytes.size() >= 4 && static_cast<unsigned char>(bytes[0]) == 0x28 && static_cast<unsigned char>(bytes[1]) == 0xb5 &&
+      static_cast<unsigned char>(bytes[2]) == 0x2f && static_cast<unsigned char>(bytes[3]) == 0xfd) {
+    return ZSTD_findFrameCompressedSize(bytes.data(), bytes.size()) == bytes.size();
+  }
+  if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f || static_cast<unsigned char>(bytes[1]) != 0x8b) {
+    return false;
+  }
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) {
+    return false;
+  }
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  unsigned char out[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    rc = inflate(&z, Z_NO_FLUSH);
+  }
+  const bool one = rc == Z_STREAM_END && z.avail_in == 0;
+  inflateEnd(&z);
+  return one;
+}
+
 inline void ignore_sigpipe()
 {
   std::signal(SIGPIPE, SIG_IGN);

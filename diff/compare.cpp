@@ -131,6 +131,44 @@ Json xattr_value(const normalize::Xattrs& x, const std::string& name)
   return nullptr;
 }
 
+// Where a record's path stands: volatile or not, and what the debian profile does to it.
+struct PathClass {
+  bool is_volatile = false;
+  ProfileAction profile = ProfileAction::none;
+};
+
+// normalize removes these without being asked: names cleared, atime/ctime and xattrs other than
+// security.capability dropped.
+bool removed_by_defaults(Cause cause, const Difference& d)
+{
+  switch (cause) {
+  case Cause::pax_time:
+  case Cause::owner_name: return true;
+  case Cause::xattr:
+    return std::none_of(d.attributes.begin(), d.attributes.end(),
+                        [](const auto& x) { return x.first == "xattr.security.capability"; });
+  default: return false;
+  }
+}
+
+// The options that remove a record of cause at a path of class pc. emptying_removes_it: the record
+// is only the differing contents of two regular files, which the profile's emptying makes equal.
+Remedies remedies_for(Cause cause, const PathClass& pc, bool emptying_removes_it)
+{
+  Remedies r;
+  r.epoch = cause == Cause::mtime;
+  r.debian_profile = pc.profile == ProfileAction::drops || (pc.profile == ProfileAction::empties && emptying_removes_it);
+  r.exclude = pc.is_volatile;
+  return r;
+}
+
+// A volatile path's own differences (contents, type, presence) go with the path; its other
+// attributes are normalizable as anywhere else, or where the profile drops the path.
+bool is_normalizable(Cause cause, const Remedies& r)
+{
+  return cause == Cause::volatile_path || r.epoch || r.debian_profile;
+}
+
 // One tree comparison: the records go to out, the contents to explain are collected on the way.
 class TreeComparer {
 public:
@@ -186,12 +224,16 @@ private:
     }
   }
 
-  // A path in one tree only: added or removed, or a volatile path.
+  // A path in one tree only: added or removed, or a volatile path (what --profile debian or
+  // --exclude leaves out).
   void record_one_sided(const std::string& path, const FileRecord* ra, const FileRecord* rb)
   {
     const FileRecord* r = ra ? ra : rb;
-    const bool vol = is_volatile_path(path, r->type);
-    Difference& d = record(vol ? Cause::volatile_path : ra ? Cause::removed : Cause::added, path, vol);
+    const PathClass pc{is_volatile_path(path, r->type), debian_profile_rule(path).action};
+    const Cause cause = pc.is_volatile ? Cause::volatile_path : ra ? Cause::removed : Cause::added;
+    const Remedies remedies = remedies_for(cause, pc, false);
+    Difference& d = record(cause, path, is_normalizable(cause, remedies));
+    d.remedies = remedies;
     d.add("type", ra ? Json(normalize::type_name(ra->type)) : Json(nullptr),
           rb ? Json(normalize::type_name(rb->type)) : Json(nullptr));
     if (r->type == EntryType::regular) {
@@ -203,7 +245,7 @@ private:
   // Every differing attribute of a path in both trees, grouped by the cause it belongs to.
   struct Found {
     std::map<Cause, Difference> by_cause;
-    bool regular_contents = false; // a content difference of two regular files (else a device's): to explain
+    bool regular_contents = false; // a content difference of two regular files (else a device's)
     const FileRecord* data_a = nullptr; // the data-carrying records (hardlinks resolved)
     const FileRecord* data_b = nullptr;
   };
@@ -270,39 +312,40 @@ private:
       return;
     }
     ++m_result.entry_differences;
-    // One record for a volatile path or a type change; else one per cause.
-    const bool vol = is_volatile_path(path, ra->type);
-    if (vol || f.by_cause.count(Cause::type)) {
-      Difference& d = record(vol ? Cause::volatile_path : Cause::type, path, vol);
-      if (vol && f.by_cause.count(Cause::mtime)) {
-        d.earliest_time = std::min(ra->mtime, rb->mtime);
-      }
-      for (auto& [cause, fd] : f.by_cause) {
-        for (auto& attr : fd.attributes) {
-          d.attributes.push_back(std::move(attr));
-        }
-      }
+    const PathClass pc{is_volatile_path(path, ra->type), debian_profile_rule(path).action};
+    if (f.by_cause.count(Cause::type)) {
+      record_type_change(path, pc, f);
       return;
     }
-    for (auto& [cause, fd] : f.by_cause) {
-      bool normalizable = false;
-      switch (cause) {
-      case Cause::mtime:
-      case Cause::pax_time:
-      case Cause::owner_name: normalizable = true; break;
-      case Cause::xattr:
-        normalizable = std::none_of(fd.attributes.begin(), fd.attributes.end(),
-                                    [](const auto& x) { return x.first == "xattr.security.capability"; });
-        break;
-      default: break;
-      }
-      Difference& d = record(cause, path, normalizable);
+    // One record per cause, as on any path; a volatile path's contents are its volatility.
+    for (auto& [found_cause, fd] : f.by_cause) {
+      const bool volatile_contents = found_cause == Cause::content && pc.is_volatile;
+      const Cause cause = volatile_contents ? Cause::volatile_path : found_cause;
+      const bool by_defaults = removed_by_defaults(cause, fd);
+      const Remedies remedies = by_defaults ? Remedies{} : remedies_for(cause, pc, volatile_contents && f.regular_contents);
+      Difference& d = record(cause, path, by_defaults || is_normalizable(cause, remedies));
+      d.remedies = remedies;
       d.attributes = std::move(fd.attributes);
       if (cause == Cause::mtime) {
         d.earliest_time = std::min(ra->mtime, rb->mtime);
       }
       if (cause == Cause::content && f.regular_contents) {
         m_pending.push_back({m_out.size() - 1, f.data_a, f.data_b});
+      }
+    }
+  }
+
+  // A type change gets one record holding every attribute (the finer causes would mislead):
+  // `type`, or `volatile-path` on a volatile path.
+  void record_type_change(const std::string& path, const PathClass& pc, Found& f)
+  {
+    const Cause cause = pc.is_volatile ? Cause::volatile_path : Cause::type;
+    const Remedies remedies = remedies_for(cause, pc, false);
+    Difference& d = record(cause, path, is_normalizable(cause, remedies));
+    d.remedies = remedies;
+    for (auto& [c, fd] : f.by_cause) {
+      for (auto& attr : fd.attributes) {
+        d.attributes.push_back(std::move(attr));
       }
     }
   }
@@ -400,22 +443,26 @@ private:
 
 } // namespace
 
-std::optional<std::string> profile_glob_for(const std::string& path)
+ProfileRule debian_profile_rule(const std::string& path)
 {
+  // Excludes first: a path both lists match is dropped, as normalize drops it.
   const auto& p = debian_profile();
-  for (const auto* list : {&p.excludes, &p.truncates}) {
-    for (const auto& g : *list) {
-      if (normalize::glob_matches_path_or_parent(g, path)) {
-        return g;
-      }
+  for (const auto& g : p.excludes) {
+    if (normalize::glob_matches_path_or_parent(g, path)) {
+      return {ProfileAction::drops, g};
     }
   }
-  return std::nullopt;
+  for (const auto& g : p.truncates) {
+    if (normalize::glob_matches_path_or_parent(g, path)) {
+      return {ProfileAction::empties, g};
+    }
+  }
+  return {};
 }
 
 bool is_volatile_path(const std::string& path, normalize::EntryType type)
 {
-  if (profile_glob_for(path)) {
+  if (debian_profile_rule(path).action != ProfileAction::none) {
     return true;
   }
   // A directory under var/log or var/cache differs in its mtime because its files changed: that

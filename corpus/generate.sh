@@ -108,11 +108,13 @@ case_begin() {
   base_tree "$tb"
 }
 
-# expect VERDICT [ARGS]: writes $c/expected, the cause<TAB>path lines read from stdin.
+# expect VERDICT [ARGS [OPTIONS]]: writes $c/expected, the cause<TAB>path lines read from stdin.
+# OPTIONS, when given (even empty), are the normalize options the report must suggest.
 expect() {
   {
     echo "verdict: $1"
     if [ -n "${2:-}" ]; then echo "args: $2"; fi
+    if [ $# -ge 3 ]; then echo "options:${3:+ $3}"; fi
     # Accept "cause path" with any blank between; write one TAB.
     sed -e '/^[[:space:]]*$/d' -e 's/^\([a-z-]*\)[[:space:]]\{1,\}/\1\t/' -e 's/^\([a-z-]*\)$/\1\t/'
   } > "$c/expected"
@@ -630,8 +632,9 @@ EOF
 
 # --- volatile paths ---------------------------------------------------------------------------------
 
-# What dpkg, systemd-machine-id-setup and ldconfig leave behind: content and mtime differ, one
-# volatile-path record each.
+# What dpkg, systemd-machine-id-setup and ldconfig leave behind: their contents differ, one
+# volatile-path record each (the profile empties the log and machine-id, drops the aux-cache); the
+# log's mtime differs too, an mtime record as on any path.
 case_begin volatile-path
 for side in a b; do
   t=$work/$name/$side
@@ -648,10 +651,65 @@ stamp "$tb"
 touch -d "@$T1" "$tb/var/log/dpkg.log"
 gnutar "$ta" "$c/a.tar"
 gnutar "$tb" "$c/b.tar"
-expect equivalent <<'EOF'
+expect equivalent "" "--source-date-epoch $T0 --profile debian" <<'EOF'
 volatile-path etc/machine-id
 volatile-path var/cache/ldconfig/aux-cache
 volatile-path var/log/dpkg.log
+mtime var/log/dpkg.log
+EOF
+
+# What two debootstrap runs a minute apart leave in volatile paths with the same bytes: a package
+# apt downloaded again (an ar archive, made with `ar rcD`), run/lock, the dpkg log. Only their mtimes
+# differ: mtime records, which the epoch alone removes; the debian profile is not needed.
+case_begin volatile-path-mtime
+printf '2.0\n' > "$work/$name/debian-binary"
+for side in a b; do
+  t=$work/$name/$side
+  mkdir -p "$t/var/cache/apt/archives" "$t/run/lock" "$t/var/log"
+  (cd "$work/$name" && ar rcD "$t/var/cache/apt/archives/tool_1.0_all.deb" debian-binary)
+  printf '2020-09-13 12:26:40 startup archives unpack\n' > "$t/var/log/dpkg.log"
+done
+stamp "$ta"
+stamp "$tb"
+touch -d "@$T1" "$tb/var/cache/apt/archives/tool_1.0_all.deb" "$tb/run/lock" "$tb/var/log/dpkg.log"
+gnutar "$ta" "$c/a.tar"
+gnutar "$tb" "$c/b.tar"
+expect equivalent "" "--source-date-epoch $T0" <<'EOF'
+mtime run/lock
+mtime var/cache/apt/archives/tool_1.0_all.deb
+mtime var/log/dpkg.log
+EOF
+
+# A log the profile empties, packed on two build hosts whose passwd and group files name the same
+# ids differently (GNU tar -r --owner/--group): an owner-name record, which normalize clears with no
+# option at all.
+case_begin volatile-path-owner-name
+mkdir -p "$ta/var/log/apt" "$tb/var/log/apt"
+printf 'Log started: 2020-09-13  12:26:40\n' > "$ta/var/log/apt/term.log"
+printf 'Log started: 2020-09-13  12:26:40\n' > "$tb/var/log/apt/term.log"
+stamp "$ta"
+stamp "$tb"
+skip=(var/log/apt/term.log)
+gnutar "$ta" "$c/a.tar"
+gnutar "$tb" "$c/b.tar"
+tar -C "$ta" --format=gnu --owner=root:0 --group=adm:4 -rf "$c/a.tar" var/log/apt/term.log
+tar -C "$tb" --format=gnu --owner=admin:0 --group=logs:4 -rf "$c/b.tar" var/log/apt/term.log
+expect equivalent "" "" <<'EOF'
+owner-name var/log/apt/term.log
+EOF
+
+# A log the debian profile does not cover (var/log/syslog): its contents are volatile-path, and the
+# report names --exclude for it, not the profile.
+case_begin volatile-path-not-in-profile
+mkdir -p "$ta/var/log" "$tb/var/log"
+printf 'Sep 13 12:26:40 corpus kernel: boot 1\n' > "$ta/var/log/syslog"
+printf 'Sep 14 12:26:40 corpus kernel: boot 2\n' > "$tb/var/log/syslog"
+stamp "$ta"
+stamp "$tb"
+gnutar "$ta" "$c/a.tar"
+gnutar "$tb" "$c/b.tar"
+expect equivalent "" "--exclude 'var/log/syslog'" <<'EOF'
+volatile-path var/log/syslog
 EOF
 
 # --- added and removed -------------------------------------------------------------------------------

@@ -131,86 +131,134 @@ Json xattr_value(const normalize::Xattrs& x, const std::string& name)
   return nullptr;
 }
 
-} // namespace
+// Where a record's path stands: volatile or not, and what the debian profile does to it.
+struct PathClass {
+  bool is_volatile = false;
+  ProfileAction profile = ProfileAction::none;
+};
 
-std::optional<std::string> profile_glob_for(const std::string& path)
+// normalize removes these without being asked: names cleared, atime/ctime and xattrs other than
+// security.capability dropped.
+bool removed_by_defaults(Cause cause, const Difference& d)
 {
-  const auto& p = debian_profile();
-  for (const auto* list : {&p.excludes, &p.truncates}) {
-    for (const auto& g : *list) {
-      if (normalize::glob_matches_path_or_parent(g, path)) {
-        return g;
-      }
-    }
+  switch (cause) {
+  case Cause::pax_time:
+  case Cause::owner_name: return true;
+  case Cause::xattr:
+    return std::none_of(d.attributes.begin(), d.attributes.end(),
+                        [](const auto& x) { return x.first == "xattr.security.capability"; });
+  default: return false;
   }
-  return std::nullopt;
 }
 
-bool is_volatile_path(const std::string& path, normalize::EntryType type)
+// The options that remove a record of cause at a path of class pc. emptying_removes_it: the record
+// is only the differing contents of two regular files, which the profile's emptying makes equal.
+Remedies remedies_for(Cause cause, const PathClass& pc, bool emptying_removes_it)
 {
-  if (profile_glob_for(path)) {
-    return true;
-  }
-  // A directory under var/log or var/cache differs in its mtime because its files changed: that
-  // is the files' volatility, the directory itself is an mtime difference.
-  return type != normalize::EntryType::directory && (path.rfind("var/log/", 0) == 0 || path.rfind("var/cache/", 0) == 0);
+  Remedies r;
+  r.epoch = cause == Cause::mtime;
+  r.debian_profile = pc.profile == ProfileAction::drops || (pc.profile == ProfileAction::empties && emptying_removes_it);
+  r.exclude = pc.is_volatile;
+  return r;
 }
 
-TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,
-                             std::vector<Difference>& out)
+// A volatile path's own differences (contents, type, presence) go with the path; its other
+// attributes are normalizable as anywhere else, or where the profile drops the path.
+bool is_normalizable(Cause cause, const Remedies& r)
 {
-  TreeComparison result;
-  const Links links_a(a);
-  const Links links_b(b);
-  std::vector<PendingContent> pending;
-  const size_t first_record = out.size();
+  return cause == Cause::volatile_path || r.epoch || r.debian_profile;
+}
 
-  auto record = [&](Cause cause, const std::string& path, bool normalizable) -> Difference& {
+// One tree comparison: the records go to out, the contents to explain are collected on the way.
+class TreeComparer {
+public:
+  TreeComparer(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,
+               std::vector<Difference>& out)
+      : m_a(a), m_b(b), m_links_a(a), m_links_b(b), m_layer(layer), m_options(options), m_out(out),
+        m_first_record(out.size())
+  {
+  }
+
+  TreeComparison run()
+  {
+    walk_paths();
+    explain_contents();
+    add_content_digests();
+    compare_order();
+    return m_result;
+  }
+
+private:
+  Difference& record(Cause cause, const std::string& path, bool normalizable)
+  {
     Difference d;
     d.cause = cause;
     d.path = path;
-    d.layer = layer;
+    d.layer = m_layer;
     d.normalizable = normalizable;
-    out.push_back(std::move(d));
-    return out.back();
+    m_out.push_back(std::move(d));
+    return m_out.back();
+  }
+
+  // Both indexes in path order, side by side.
+  void walk_paths()
+  {
+    auto ia = m_a.by_path.begin();
+    auto ib = m_b.by_path.begin();
+    while (ia != m_a.by_path.end() || ib != m_b.by_path.end()) {
+      const bool take_a = ib == m_b.by_path.end() || (ia != m_a.by_path.end() && ia->first <= ib->first);
+      const bool take_b = ia == m_a.by_path.end() || (ib != m_b.by_path.end() && ib->first <= ia->first);
+      const std::string& path = take_a ? ia->first : ib->first;
+      const FileRecord* ra = take_a ? ia->second : nullptr;
+      const FileRecord* rb = take_b ? ib->second : nullptr;
+      if (take_a) ++ia;
+      if (take_b) ++ib;
+      if (excluded(path, m_options)) {
+        ++m_result.excluded;
+      } else if (!ra || !rb) {
+        record_one_sided(path, ra, rb);
+      } else {
+        ++m_result.compared;
+        compare_entries(path, ra, rb);
+      }
+    }
+  }
+
+  // A path in one tree only: added or removed, or a volatile path (what --profile debian or
+  // --exclude leaves out).
+  void record_one_sided(const std::string& path, const FileRecord* ra, const FileRecord* rb)
+  {
+    const FileRecord* r = ra ? ra : rb;
+    const PathClass pc{is_volatile_path(path, r->type), debian_profile_rule(path).action};
+    const Cause cause = pc.is_volatile ? Cause::volatile_path : ra ? Cause::removed : Cause::added;
+    const Remedies remedies = remedies_for(cause, pc, false);
+    Difference& d = record(cause, path, is_normalizable(cause, remedies));
+    d.remedies = remedies;
+    d.add("type", ra ? Json(normalize::type_name(ra->type)) : Json(nullptr),
+          rb ? Json(normalize::type_name(rb->type)) : Json(nullptr));
+    if (r->type == EntryType::regular) {
+      d.add("size", ra ? Json(ra->size) : Json(nullptr), rb ? Json(rb->size) : Json(nullptr));
+    }
+    ++m_result.entry_differences;
+  }
+
+  // Every differing attribute of a path in both trees, grouped by the cause it belongs to.
+  struct Found {
+    std::map<Cause, Difference> by_cause;
+    bool regular_contents = false; // a content difference of two regular files (else a device's)
+    const FileRecord* data_a = nullptr; // the data-carrying records (hardlinks resolved)
+    const FileRecord* data_b = nullptr;
   };
 
-  auto ia = a.by_path.begin();
-  auto ib = b.by_path.begin();
-  while (ia != a.by_path.end() || ib != b.by_path.end()) {
-    const bool take_a = ib == b.by_path.end() || (ia != a.by_path.end() && ia->first <= ib->first);
-    const bool take_b = ia == a.by_path.end() || (ib != b.by_path.end() && ib->first <= ia->first);
-    const std::string& path = take_a ? ia->first : ib->first;
-    const FileRecord* ra = take_a ? ia->second : nullptr;
-    const FileRecord* rb = take_b ? ib->second : nullptr;
-    if (take_a) ++ia;
-    if (take_b) ++ib;
-    if (excluded(path, options)) {
-      ++result.excluded;
-      continue;
-    }
-    if (!ra || !rb) {
-      const bool vol = is_volatile_path(path, (ra ? ra : rb)->type);
-      const FileRecord* r = ra ? ra : rb;
-      Difference& d = record(vol ? Cause::volatile_path : ra ? Cause::removed : Cause::added, path, vol);
-      d.add("type", ra ? Json(normalize::type_name(ra->type)) : Json(nullptr),
-            rb ? Json(normalize::type_name(rb->type)) : Json(nullptr));
-      if (r->type == EntryType::regular) {
-        d.add("size", ra ? Json(ra->size) : Json(nullptr), rb ? Json(rb->size) : Json(nullptr));
-      }
-      ++result.entry_differences;
-      continue;
-    }
-    ++result.compared;
-
-    // Every attribute, grouped by cause.
-    const FileRecord* da = links_a.resolve(ra); // the data-carrying records
-    const FileRecord* db = links_b.resolve(rb);
-    const EntryType ta = da ? da->type : ra->type;
-    const EntryType tb = db ? db->type : rb->type;
-    std::map<Cause, Difference> found;
+  Found attribute_differences(const std::string& path, const FileRecord* ra, const FileRecord* rb) const
+  {
+    Found f;
+    f.data_a = m_links_a.resolve(ra);
+    f.data_b = m_links_b.resolve(rb);
+    const EntryType ta = f.data_a ? f.data_a->type : ra->type;
+    const EntryType tb = f.data_b ? f.data_b->type : rb->type;
     auto put = [&](Cause c, std::string name, Json x, Json y) {
-      auto& d = found[c];
+      auto& d = f.by_cause[c];
       d.cause = c;
       d.add(std::move(name), std::move(x), std::move(y));
     };
@@ -237,8 +285,8 @@ TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> la
         if (x != y) put(Cause::xattr, "xattr." + util::printable(n), x, y);
       }
     }
-    const auto peers_a = links_a.peers(path);
-    const auto peers_b = links_b.peers(path);
+    const auto peers_a = m_links_a.peers(path);
+    const auto peers_b = m_links_b.peers(path);
     if (peers_a != peers_b) {
       put(Cause::hardlink, "hardlinked_with", peers_a, peers_b);
     }
@@ -250,97 +298,106 @@ TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> la
       put(Cause::content, "device", std::to_string(ra->devmajor) + ":" + std::to_string(ra->devminor),
           std::to_string(rb->devmajor) + ":" + std::to_string(rb->devminor));
     }
-    bool content_pending = false;
-    if (ta == tb && ta == EntryType::regular && da && db) {
-      const ContentComparison c = compare_content(*da, *db);
-      if (!c.equal) {
-        put(Cause::content, "size", da->size, db->size);
-        content_pending = true;
-      }
+    if (ta == tb && ta == EntryType::regular && f.data_a && f.data_b && !compare_content(*f.data_a, *f.data_b).equal) {
+      put(Cause::content, "size", f.data_a->size, f.data_b->size);
+      f.regular_contents = true;
     }
-    if (found.empty()) {
-      continue;
-    }
-    ++result.entry_differences;
+    return f;
+  }
 
-    // One record for a volatile path or a type change; else one per cause.
-    const bool vol = is_volatile_path(path, ra->type);
-    if (vol || found.count(Cause::type)) {
-      Difference& d = record(vol ? Cause::volatile_path : Cause::type, path, vol);
-      if (vol && found.count(Cause::mtime)) {
-        d.earliest_time = std::min(ra->mtime, rb->mtime);
-      }
-      for (auto& [cause, f] : found) {
-        for (auto& attr : f.attributes) {
-          d.attributes.push_back(std::move(attr));
-        }
-      }
-      continue;
+  void compare_entries(const std::string& path, const FileRecord* ra, const FileRecord* rb)
+  {
+    Found f = attribute_differences(path, ra, rb);
+    if (f.by_cause.empty()) {
+      return;
     }
-    for (auto& [cause, f] : found) {
-      bool normalizable = false;
-      switch (cause) {
-      case Cause::mtime:
-      case Cause::pax_time:
-      case Cause::owner_name: normalizable = true; break;
-      case Cause::xattr:
-        normalizable = std::none_of(f.attributes.begin(), f.attributes.end(),
-                                    [](const auto& x) { return x.first == "xattr.security.capability"; });
-        break;
-      default: break;
-      }
-      Difference& d = record(cause, path, normalizable);
-      d.attributes = std::move(f.attributes);
+    ++m_result.entry_differences;
+    const PathClass pc{is_volatile_path(path, ra->type), debian_profile_rule(path).action};
+    if (f.by_cause.count(Cause::type)) {
+      record_type_change(path, pc, f);
+      return;
+    }
+    // One record per cause, as on any path; a volatile path's contents are its volatility.
+    for (auto& [found_cause, fd] : f.by_cause) {
+      const bool volatile_contents = found_cause == Cause::content && pc.is_volatile;
+      const Cause cause = volatile_contents ? Cause::volatile_path : found_cause;
+      const bool by_defaults = removed_by_defaults(cause, fd);
+      const Remedies remedies = by_defaults ? Remedies{} : remedies_for(cause, pc, volatile_contents && f.regular_contents);
+      Difference& d = record(cause, path, by_defaults || is_normalizable(cause, remedies));
+      d.remedies = remedies;
+      d.attributes = std::move(fd.attributes);
       if (cause == Cause::mtime) {
         d.earliest_time = std::min(ra->mtime, rb->mtime);
       }
-      if (cause == Cause::content && content_pending) {
-        pending.push_back({out.size() - 1, da, db});
+      if (cause == Cause::content && f.regular_contents) {
+        m_pending.push_back({m_out.size() - 1, f.data_a, f.data_b});
+      }
+    }
+  }
+
+  // A type change gets one record holding every attribute (the finer causes would mislead):
+  // `type`, or `volatile-path` on a volatile path.
+  void record_type_change(const std::string& path, const PathClass& pc, Found& f)
+  {
+    const Cause cause = pc.is_volatile ? Cause::volatile_path : Cause::type;
+    const Remedies remedies = remedies_for(cause, pc, false);
+    Difference& d = record(cause, path, is_normalizable(cause, remedies));
+    d.remedies = remedies;
+    for (auto& [c, fd] : f.by_cause) {
+      for (auto& attr : fd.attributes) {
+        d.attributes.push_back(std::move(attr));
       }
     }
   }
 
   // Contents: why do they differ? Read back (a batch per layer for hashed contents) only these.
-  if (pending.size() > options.max_explained_contents) {
-    pending.resize(options.max_explained_contents);
-  }
-  std::map<const LayerIndex*, std::vector<std::uint64_t>> batches;
-  for (const auto& p : pending) {
-    for (const FileRecord* r : {p.a, p.b}) {
-      if (r->content.kind == ContentRef::Kind::hashed && r->content.layer) {
-        batches[r->content.layer].push_back(r->content.ordinal);
+  void explain_contents()
+  {
+    if (m_pending.size() > m_options.max_explained_contents) {
+      m_pending.resize(m_options.max_explained_contents);
+    }
+    std::map<const LayerIndex*, std::vector<std::uint64_t>> batches;
+    for (const auto& p : m_pending) {
+      for (const FileRecord* r : {p.a, p.b}) {
+        if (r->content.kind == ContentRef::Kind::hashed && r->content.layer) {
+          batches[r->content.layer].push_back(r->content.ordinal);
+        }
       }
     }
-  }
-  for (const auto& [layer_index, ordinals] : batches) {
-    layer_index->fetch(ordinals, options.max_content_bytes);
-  }
-  for (const auto& p : pending) {
-    Difference& d = out[p.record];
-    const auto ca = read_content(*p.a, options.max_content_bytes);
-    const auto cb = read_content(*p.b, options.max_content_bytes);
-    if (!ca || !cb) {
-      continue;
+    for (const auto& [layer_index, ordinals] : batches) {
+      layer_index->fetch(ordinals, m_options.max_content_bytes);
     }
-    const bool truncated = p.a->size > options.max_content_bytes || p.b->size > options.max_content_bytes;
-    ContentExplanation e = explain_content(*ca, *cb, truncated, options.max_diff_lines, options.max_inflate);
-    if (e.only_embedded_timestamps) {
-      d.cause = Cause::embedded_timestamp;
+    for (const auto& p : m_pending) {
+      Difference& d = m_out[p.record];
+      const auto ca = read_content(*p.a, m_options.max_content_bytes);
+      const auto cb = read_content(*p.b, m_options.max_content_bytes);
+      if (!ca || !cb) {
+        continue;
+      }
+      const bool truncated = p.a->size > m_options.max_content_bytes || p.b->size > m_options.max_content_bytes;
+      ContentExplanation e =
+          explain_content(*ca, *cb, truncated, m_options.max_diff_lines, m_options.max_inflate);
+      if (e.only_embedded_timestamps) {
+        d.cause = Cause::embedded_timestamp;
+      }
+      d.add("format", e.format, e.format);
+      for (auto& attr : e.attributes) {
+        d.attributes.push_back(std::move(attr));
+      }
+      d.detail = std::move(e.detail);
     }
-    d.add("format", e.format, e.format);
-    for (auto& attr : e.attributes) {
-      d.attributes.push_back(std::move(attr));
-    }
-    d.detail = std::move(e.detail);
   }
-  for (size_t i = first_record; i < out.size(); ++i) {
-    Difference& d = out[i];
-    if (d.cause == Cause::content || d.cause == Cause::embedded_timestamp) {
-      // The identities, for whoever wants to check by hand (hashes only of what differs).
-      const FileRecord* ra = a.by_path.at(d.path);
-      const FileRecord* rb = b.by_path.at(d.path);
-      const FileRecord* xa = links_a.resolve(ra);
-      const FileRecord* xb = links_b.resolve(rb);
+
+  // The identities, for whoever wants to check by hand (hashes only of what differs).
+  void add_content_digests()
+  {
+    for (size_t i = m_first_record; i < m_out.size(); ++i) {
+      Difference& d = m_out[i];
+      if (d.cause != Cause::content && d.cause != Cause::embedded_timestamp) {
+        continue;
+      }
+      const FileRecord* xa = m_links_a.resolve(m_a.by_path.at(d.path));
+      const FileRecord* xb = m_links_b.resolve(m_b.by_path.at(d.path));
       if (xa && xb && xa->type == EntryType::regular && xb->type == EntryType::regular) {
         d.add("sha256", content_digest(*xa), content_digest(*xb));
       }
@@ -348,18 +405,22 @@ TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> la
   }
 
   // Order: the common paths, in each side's stored order.
-  if (a.ordered && b.ordered) {
+  void compare_order()
+  {
+    if (!m_a.ordered || !m_b.ordered) {
+      return;
+    }
     std::vector<const std::string*> sa;
     std::vector<const std::string*> sb;
-    for (const FileRecord* r : a.records) {
-      if (b.by_path.count(r->path) && !excluded(r->path, options)) sa.push_back(&r->path);
+    for (const FileRecord* r : m_a.records) {
+      if (m_b.by_path.count(r->path) && !excluded(r->path, m_options)) sa.push_back(&r->path);
     }
-    for (const FileRecord* r : b.records) {
-      if (a.by_path.count(r->path) && !excluded(r->path, options)) sb.push_back(&r->path);
+    for (const FileRecord* r : m_b.records) {
+      if (m_a.by_path.count(r->path) && !excluded(r->path, m_options)) sb.push_back(&r->path);
     }
     for (size_t i = 0; i < sa.size() && i < sb.size(); ++i) {
       if (*sa[i] != *sb[i]) {
-        result.order_differs = true;
+        m_result.order_differs = true;
         Difference& d = record(Cause::order, "", true);
         d.add("position", i, i);
         d.add("entry", printable(*sa[i]), printable(*sb[i]));
@@ -367,7 +428,52 @@ TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> la
       }
     }
   }
-  return result;
+
+  const Tree& m_a;
+  const Tree& m_b;
+  const Links m_links_a;
+  const Links m_links_b;
+  const std::optional<int> m_layer;
+  const CompareOptions& m_options;
+  std::vector<Difference>& m_out;
+  const size_t m_first_record;
+  std::vector<PendingContent> m_pending;
+  TreeComparison m_result;
+};
+
+} // namespace
+
+ProfileRule debian_profile_rule(const std::string& path)
+{
+  // Excludes first: a path both lists match is dropped, as normalize drops it.
+  const auto& p = debian_profile();
+  for (const auto& g : p.excludes) {
+    if (normalize::glob_matches_path_or_parent(g, path)) {
+      return {ProfileAction::drops, g};
+    }
+  }
+  for (const auto& g : p.truncates) {
+    if (normalize::glob_matches_path_or_parent(g, path)) {
+      return {ProfileAction::empties, g};
+    }
+  }
+  return {};
+}
+
+bool is_volatile_path(const std::string& path, normalize::EntryType type)
+{
+  if (debian_profile_rule(path).action != ProfileAction::none) {
+    return true;
+  }
+  // A directory under var/log or var/cache differs in its mtime because its files changed: that
+  // is the files' volatility, the directory itself is an mtime difference.
+  return type != normalize::EntryType::directory && (path.rfind("var/log/", 0) == 0 || path.rfind("var/cache/", 0) == 0);
+}
+
+TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,
+                             std::vector<Difference>& out)
+{
+  return TreeComparer(a, b, layer, options, out).run();
 }
 
 } // namespace reproimg::diff

@@ -19,10 +19,17 @@ struct CompareOptions {
   std::uint64_t max_inflate = 64u << 20;       // a nested gzip payload larger than this is not looked into
 };
 
+// What `--profile debian` does to a path: nothing, drop it (with what is below it), or empty it (a
+// regular file: it stays, with size 0).
+enum class ProfileAction { none, drops, empties };
+struct ProfileRule {
+  ProfileAction action = ProfileAction::none;
+  std::string glob; // the profile's glob that matches the path or a parent
+};
+ProfileRule debian_profile_rule(const std::string& path);
+
 // Is path one of the known volatile paths (logs, caches, machine-id, ssh host keys, ...)?
 bool is_volatile_path(const std::string& path, normalize::EntryType type);
-// The --profile debian glob that matches path, if any (for the hint).
-std::optional<std::string> profile_glob_for(const std::string& path);
 
 struct TreeComparison {
   std::size_t compared = 0;       // paths in both trees

@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <set>
 #include <sys/stat.h>
+#include <tuple>
 
 namespace reproimg::diff {
 
@@ -453,9 +455,17 @@ void diff_image_with_tree(Context& ctx, const Side& img, const Side& other, bool
 
 std::string count_text(size_t n, const char* one, const char* many)
 {
-  std::string digits = std::to_string(n);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
-  return digits + " " + (n == 1 ? one : many);
+  // Thousands separated by commas, built forward (GCC 12 warns, wrongly, of an overlap in the
+  // insert() form once this is inlined into the hints).
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  out += ' ';
+  out += n == 1 ? one : many;
+  return out;
 }
 
 std::string examples(const std::vector<const Difference*>& ds, size_t max = 2)
@@ -468,17 +478,239 @@ std::string examples(const std::vector<const Difference*>& ds, size_t max = 2)
   return out;
 }
 
-// Does a record differ only in times (which the epoch and dropping atime/ctime take care of)?
-bool only_times(const Difference& d)
+// "a, b, ..." of a sorted set of names.
+std::string listing(const std::set<std::string>& names, size_t max = 3)
 {
-  return std::all_of(d.attributes.begin(), d.attributes.end(), [](const auto& a) {
-    return a.first == "mtime" || a.first == "atime" || a.first == "ctime";
-  });
+  std::string out;
+  size_t i = 0;
+  for (const auto& n : names) {
+    if (i == max) {
+      return out + ", ...";
+    }
+    out += (i++ ? ", " : "") + n;
+  }
+  return out;
+}
+
+// The options the report names: the fewest that remove every normalizable record.
+struct OptionChoice {
+  bool epoch = false;
+  bool debian_profile = false;
+  std::set<std::string> excludes; // paths
+
+  // Fewest options; then fewest --exclude (they name single paths), then no profile (it drops or
+  // empties files), then no epoch.
+  std::tuple<size_t, size_t, bool, bool> cost() const
+  {
+    return {excludes.size() + (epoch ? 1 : 0) + (debian_profile ? 1 : 0), excludes.size(), debian_profile, epoch};
+  }
+};
+
+// With or without the epoch and the profile: the --exclude options the records then still need,
+// or none if a record is left that no option removes.
+std::optional<OptionChoice> cover_with(bool epoch, bool debian_profile, const std::vector<Difference>& ds)
+{
+  OptionChoice choice{epoch, debian_profile, {}};
+  for (const auto& d : ds) {
+    if (!d.normalizable || !d.remedies.any()) {
+      continue; // normalize's defaults remove it, or nothing does
+    }
+    if ((epoch && d.remedies.epoch) || (debian_profile && d.remedies.debian_profile)) {
+      continue;
+    }
+    if (!d.remedies.exclude) {
+      return std::nullopt;
+    }
+    choice.excludes.insert(d.path);
+  }
+  return choice;
+}
+
+OptionChoice smallest_option_set(const std::vector<Difference>& ds)
+{
+  // Epoch and profile together leave only records that --exclude alone removes: always a cover.
+  OptionChoice best = *cover_with(true, true, ds);
+  for (const bool epoch : {false, true}) {
+    for (const bool profile : {false, true}) {
+      const auto c = cover_with(epoch, profile, ds);
+      if (c && c->cost() < best.cost()) {
+        best = *c;
+      }
+    }
+  }
+  return best;
+}
+
+// A path as one --exclude GLOB word for a POSIX shell: glob characters escaped, single-quoted.
+std::string exclude_option(const std::string& path)
+{
+  std::string glob;
+  for (const char c : util::printable(path)) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') glob += '\\';
+    glob += c;
+  }
+  std::string quoted;
+  for (const char c : glob) {
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return "--exclude '" + quoted + "'";
+}
+
+std::vector<std::string> option_words(const OptionChoice& c, std::int64_t epoch)
+{
+  std::vector<std::string> out;
+  if (c.epoch) out.push_back("--source-date-epoch " + std::to_string(epoch));
+  if (c.debian_profile) out.push_back("--profile debian");
+  for (const auto& p : c.excludes) out.push_back(exclude_option(p));
+  return out;
+}
+
+std::string mtime_hint(const std::vector<const Difference*>& ds, std::int64_t epoch)
+{
+  std::string lo;
+  std::string hi;
+  for (const Difference* d : ds) {
+    for (const auto& [name, v] : d->attributes) {
+      if (name != "mtime") continue;
+      for (const Json* j : {&v.first, &v.second}) {
+        const std::string t = j->get<std::string>();
+        if (lo.empty() || t < lo) lo = t;
+        if (hi.empty() || t > hi) hi = t;
+      }
+    }
+  }
+  return count_text(ds.size(), "entry carries", "entries carry") + " different modification times (" + lo + " .. " +
+         hi + ", build times); set SOURCE_DATE_EPOCH in the build, or `reproimg normalize --source-date-epoch " +
+         std::to_string(epoch) + "` (or earlier)";
+}
+
+// What --profile debian does to the volatile-path records, in the profile's own globs, and which
+// ones it leaves (not covered, or only emptied while the difference is the file's presence or type).
+std::string volatile_hint(const std::vector<const Difference*>& ds)
+{
+  std::set<std::string> dropped;
+  std::set<std::string> emptied;
+  std::vector<const Difference*> uncovered;
+  std::vector<const Difference*> kept;
+  size_t n_dropped = 0;
+  size_t n_emptied = 0;
+  for (const Difference* d : ds) {
+    const ProfileRule rule = debian_profile_rule(d->path);
+    if (d->remedies.debian_profile) {
+      (rule.action == ProfileAction::drops ? dropped : emptied).insert(rule.glob);
+      ++(rule.action == ProfileAction::drops ? n_dropped : n_emptied);
+    } else {
+      (rule.action == ProfileAction::none ? uncovered : kept).push_back(d);
+    }
+  }
+  std::string h = count_text(ds.size(), "log, cache or host-specific file varies", "logs, caches and host-specific files vary") +
+                  " per build (" + examples(ds) + ")";
+  if (n_dropped + n_emptied > 0) {
+    h += "; `reproimg normalize --profile debian`";
+    if (n_dropped) h += " drops " + count_text(n_dropped, "of them", "of them") + " (" + listing(dropped) + ")";
+    if (n_dropped && n_emptied) h += " and";
+    if (n_emptied) h += " empties " + count_text(n_emptied, "of them", "of them") + " (" + listing(emptied) + ")";
+  }
+  if (!uncovered.empty() || !kept.empty()) {
+    std::vector<std::string> parts;
+    if (!uncovered.empty()) {
+      parts.push_back(count_text(uncovered.size(), "path", "paths") + " the debian profile does not cover (" +
+                      examples(uncovered) + ")");
+    }
+    if (!kept.empty()) {
+      parts.push_back(count_text(kept.size(), "file", "files") +
+                      " the debian profile only empties, on one side only or of another type (" + examples(kept) + ")");
+    }
+    h += "; " + parts[0] + (parts.size() > 1 ? " and " + parts[1] : "") + ": `reproimg normalize --exclude PATH` leaves " +
+         (uncovered.size() + kept.size() == 1 ? "it" : "them") + " out";
+  }
+  return h;
+}
+
+// For causes normalize keeps (mode, owner-id, ...): the records on paths the debian profile drops.
+std::string profile_drop_note(const std::vector<const Difference*>& ds)
+{
+  std::set<std::string> globs;
+  size_t n = 0;
+  for (const Difference* d : ds) {
+    const ProfileRule rule = debian_profile_rule(d->path);
+    if (d->remedies.debian_profile && rule.action == ProfileAction::drops) {
+      globs.insert(rule.glob);
+      ++n;
+    }
+  }
+  if (n == 0) return "";
+  return "; `reproimg normalize --profile debian` drops " + count_text(n, "of them", "of them") + " (" + listing(globs) + ")";
+}
+
+std::string cause_hint(Cause cause, const std::vector<const Difference*>& ds, bool all_normalizable, std::int64_t epoch)
+{
+  // "1 entry carries" / "2 entries carry"
+  auto n_entries_do = [&](const char* one, const char* many) {
+    return count_text(ds.size(), "entry", "entries") + " " + (ds.size() == 1 ? one : many);
+  };
+  switch (cause) {
+  case Cause::mtime: return mtime_hint(ds, epoch);
+  case Cause::volatile_path: return volatile_hint(ds);
+  case Cause::pax_time:
+    return n_entries_do("carries", "carry") + " atime/ctime records (GNU tar --format=posix); `reproimg normalize` drops them, or "
+           "pack with --pax-option=delete=atime,delete=ctime";
+  case Cause::owner_name:
+    return n_entries_do("carries", "carry") + " the build host's user/group names; `reproimg normalize` clears them (or tar "
+           "--numeric-owner)";
+  case Cause::owner_id:
+    return n_entries_do("is", "are") + " owned by other uids/gids (" + examples(ds) +
+           "): real content; fix the build, or map ids with `reproimg normalize --owner-map OLD=NEW`" + profile_drop_note(ds);
+  case Cause::mode:
+    return n_entries_do("has", "have") + " other permission bits (" + examples(ds) + "): fix the umask or chmod of the build" +
+           profile_drop_note(ds);
+  case Cause::xattr:
+    return n_entries_do("has", "have") + " other extended attributes (" + examples(ds) + "); `reproimg normalize` keeps only "
+           "security.capability (--xattrs)" + profile_drop_note(ds);
+  case Cause::order:
+    return "entries are stored in another order (directory-listing order); `reproimg normalize` sorts them (or "
+           "tar --sort=name)";
+  case Cause::tar_encoding:
+    return "same entries, other tar encoding (dialect, pax records, padding); `reproimg normalize` writes one "
+           "canonical encoding";
+  case Cause::compression:
+    return "same uncompressed layer, other compressed bytes (compressor, level, gzip header); `reproimg "
+           "normalize --compress gzip|zstd` compresses deterministically (or gzip -n)";
+  case Cause::hardlink:
+    return n_entries_do("is", "are") + " hardlinked differently (" + examples(ds) + "): the install step differs (ln vs cp)" +
+           profile_drop_note(ds);
+  case Cause::type: return n_entries_do("changed", "changed") + " type (" + examples(ds) + "): real content differs";
+  case Cause::link_target:
+    return n_entries_do("is a symlink", "are symlinks") + " pointing elsewhere (" + examples(ds) + "): real content differs" +
+           profile_drop_note(ds);
+  case Cause::content:
+    return count_text(ds.size(), "file differs", "files differ") + " in content (" + examples(ds) +
+           "): the build is not deterministic there";
+  case Cause::embedded_timestamp:
+    return count_text(ds.size(), "file embeds", "files embed") + " build times (" + examples(ds) +
+           "): set SOURCE_DATE_EPOCH, use gzip -n, ar D, or run strip-nondeterminism in the build";
+  case Cause::added: return count_text(ds.size(), "path is", "paths are") + " only in B (" + examples(ds) + ")";
+  case Cause::removed: return count_text(ds.size(), "path is", "paths are") + " only in A (" + examples(ds) + ")";
+  case Cause::config_created:
+    return "the config's `created` is the build time; `reproimg normalize` (or --source-date-epoch at import/build) "
+           "sets it to SOURCE_DATE_EPOCH";
+  case Cause::config_history:
+    return count_text(ds.size(), "history entry differs", "history entries differ") +
+           (all_normalizable ? " only in `created`; `reproimg normalize` sets them to SOURCE_DATE_EPOCH"
+                             : " in more than `created` (created_by, comment): the build steps differ");
+  case Cause::config_field:
+    return count_text(ds.size(), "config field differs", "config fields differ") + " (" + examples(ds, 3) +
+           "): the image settings differ";
+  case Cause::manifest:
+    return count_text(ds.size(), "manifest field differs", "manifest fields differ") + " (" + examples(ds, 3) + ")";
+  case Cause::layer_split:
+    return "the images split their files into different layers; compared their flattened filesystems";
+  }
+  return "";
 }
 
 void finish(DiffResult& r, const DiffOptions& options)
 {
-  // Filter.
   std::vector<Difference> kept;
   for (auto& d : r.differences) {
     if (options.ignore.count(d.cause) || (options.semantic && d.normalizable)) continue;
@@ -487,159 +719,34 @@ void finish(DiffResult& r, const DiffOptions& options)
   r.differences = std::move(kept);
   sort_differences(r.differences);
 
+  // normalize clamps every mtime to E: an E at or before the earliest differing time makes them equal.
+  std::optional<std::int64_t> earliest;
+  for (const auto& d : r.differences) {
+    if (d.earliest_time) earliest = std::min(earliest.value_or(*d.earliest_time), *d.earliest_time);
+  }
+  const std::int64_t epoch = earliest.value_or(0);
+
   std::map<Cause, std::vector<const Difference*>> by_cause;
   for (const auto& d : r.differences) by_cause[d.cause].push_back(&d);
-
-  std::set<std::string> normalize_options;
-  // normalize clamps every mtime to E: an E at or before the earliest differing time makes them equal.
-  std::optional<std::int64_t> mtime_epoch;
-  for (const auto& d : r.differences) {
-    if (d.earliest_time) mtime_epoch = std::min(mtime_epoch.value_or(*d.earliest_time), *d.earliest_time);
-  }
-  for (auto& group : by_cause) {
-    const Cause cause = group.first;
-    const auto& ds = group.second; // (not a structured binding: lambdas below capture it)
+  for (const auto& [cause, ds] : by_cause) {
     CauseSummary& s = r.summary[cause];
     s.count = ds.size();
     s.normalizable = std::all_of(ds.begin(), ds.end(), [](const Difference* d) { return d->normalizable; });
-    // "1 entry carries" / "2 entries carry"
-    auto n_entries_do = [&](const char* one, const char* many) {
-      return count_text(ds.size(), "entry", "entries") + " " + (ds.size() == 1 ? one : many);
-    };
-    switch (cause) {
-    case Cause::mtime: {
-      std::string lo;
-      std::string hi;
-      for (const Difference* d : ds) {
-        for (const auto& [name, v] : d->attributes) {
-          if (name != "mtime") continue;
-          for (const Json* j : {&v.first, &v.second}) {
-            const std::string t = j->get<std::string>();
-            if (lo.empty() || t < lo) lo = t;
-            if (hi.empty() || t > hi) hi = t;
-          }
-        }
-      }
-      const std::string e = std::to_string(mtime_epoch.value_or(0));
-      s.hint = n_entries_do("carries", "carry") + " different modification times (" + lo + " .. " + hi +
-               ", build times); set SOURCE_DATE_EPOCH in the build, or `reproimg normalize --source-date-epoch " + e +
-               "` (or earlier)";
-      normalize_options.insert("--source-date-epoch " + e);
-      break;
-    }
-    case Cause::pax_time:
-      s.hint = n_entries_do("carries", "carry") + " atime/ctime records (GNU tar --format=posix); `reproimg normalize` drops them, or "
-               "pack with --pax-option=delete=atime,delete=ctime";
-      break;
-    case Cause::owner_name:
-      s.hint = n_entries_do("carries", "carry") + " the build host's user/group names; `reproimg normalize` clears them (or tar "
-               "--numeric-owner)";
-      break;
-    case Cause::owner_id:
-      s.hint = n_entries_do("is", "are") + " owned by other uids/gids (" + examples(ds) +
-               "): real content; fix the build, or map ids with `reproimg normalize --owner-map OLD=NEW`";
-      break;
-    case Cause::mode:
-      s.hint = n_entries_do("has", "have") + " other permission bits (" + examples(ds) + "): fix the umask or chmod of the build";
-      break;
-    case Cause::xattr:
-      s.hint = n_entries_do("has", "have") + " other extended attributes (" + examples(ds) + "); `reproimg normalize` keeps only "
-               "security.capability (--xattrs)";
-      break;
-    case Cause::order:
-      s.hint = "entries are stored in another order (directory-listing order); `reproimg normalize` sorts them (or "
-               "tar --sort=name)";
-      break;
-    case Cause::tar_encoding:
-      s.hint = "same entries, other tar encoding (dialect, pax records, padding); `reproimg normalize` writes one "
-               "canonical encoding";
-      break;
-    case Cause::compression:
-      s.hint = "same uncompressed layer, other compressed bytes (compressor, level, gzip header); `reproimg "
-               "normalize --compress gzip|zstd` compresses deterministically (or gzip -n)";
-      break;
-    case Cause::hardlink:
-      s.hint = n_entries_do("is", "are") + " hardlinked differently (" + examples(ds) + "): the install step differs (ln vs cp)";
-      break;
-    case Cause::type:
-      s.hint = n_entries_do("changed", "changed") + " type (" + examples(ds) + "): real content differs";
-      break;
-    case Cause::link_target:
-      s.hint = n_entries_do("is a symlink", "are symlinks") + " pointing elsewhere (" + examples(ds) + "): real content differs";
-      break;
-    case Cause::content:
-      s.hint = count_text(ds.size(), "file differs", "files differ") + " in content (" + examples(ds) +
-               "): the build is not deterministic there";
-      break;
-    case Cause::embedded_timestamp:
-      s.hint = count_text(ds.size(), "file embeds", "files embed") + " build times (" + examples(ds) +
-               "): set SOURCE_DATE_EPOCH, use gzip -n, ar D, or run strip-nondeterminism in the build";
-      break;
-    case Cause::volatile_path: {
-      // The profile handles its paths; for the others, an mtime is handled by the epoch and
-      // anything else needs the path excluded.
-      bool all_in_profile = true;
-      for (const Difference* d : ds) {
-        if (profile_glob_for(d->path)) {
-          continue;
-        }
-        if (!only_times(*d)) {
-          all_in_profile = false;
-          normalize_options.insert("--exclude '" + d->path + "'");
-        } else {
-          normalize_options.insert("--source-date-epoch " + std::to_string(mtime_epoch.value_or(0)));
-        }
-      }
-      // Name first the ones whose contents differ: they say more than a directory's mtime.
-      std::vector<const Difference*> telling;
-      for (const Difference* d : ds) {
-        if (!only_times(*d)) telling.push_back(d);
-      }
-      for (const Difference* d : ds) {
-        if (std::find(telling.begin(), telling.end(), d) == telling.end()) telling.push_back(d);
-      }
-      s.hint = count_text(ds.size(), "log, cache or host-specific file varies", "logs, caches and host-specific files vary") +
-               " per build (" + examples(telling) + "); `reproimg normalize --profile debian` removes or empties them" +
-               (all_in_profile ? "" : " (and --exclude for the rest)");
-      normalize_options.insert("--profile debian");
-      break;
-    }
-    case Cause::added:
-      s.hint = count_text(ds.size(), "path is", "paths are") + " only in B (" + examples(ds) + ")";
-      break;
-    case Cause::removed:
-      s.hint = count_text(ds.size(), "path is", "paths are") + " only in A (" + examples(ds) + ")";
-      break;
-    case Cause::config_created:
-      s.hint = "the config's `created` is the build time; `reproimg normalize` (or --source-date-epoch at import/build) "
-               "sets it to SOURCE_DATE_EPOCH";
-      break;
-    case Cause::config_history:
-      s.hint = count_text(ds.size(), "history entry differs", "history entries differ") +
-               (s.normalizable ? " only in `created`; `reproimg normalize` sets them to SOURCE_DATE_EPOCH"
-                               : " in more than `created` (created_by, comment): the build steps differ");
-      break;
-    case Cause::config_field:
-      s.hint = count_text(ds.size(), "config field differs", "config fields differ") + " (" + examples(ds, 3) +
-               "): the image settings differ";
-      break;
-    case Cause::manifest:
-      s.hint = count_text(ds.size(), "manifest field differs", "manifest fields differ") + " (" + examples(ds, 3) + ")";
-      break;
-    case Cause::layer_split:
-      s.hint = "the images split their files into different layers; compared their flattened filesystems";
-      break;
-    }
+    s.hint = cause_hint(cause, ds, s.normalizable, epoch);
   }
   for (auto& d : r.differences) d.hint = r.summary[d.cause].hint;
 
+  const bool any_normalizable = std::any_of(r.differences.begin(), r.differences.end(),
+                                            [](const Difference& d) { return d.normalizable; });
   if (r.differences.empty()) {
     r.verdict = Verdict::identical;
   } else if (std::all_of(r.differences.begin(), r.differences.end(), [](const Difference& d) { return d.normalizable; })) {
     r.verdict = Verdict::equivalent;
-    r.normalize_options.assign(normalize_options.begin(), normalize_options.end());
   } else {
     r.verdict = Verdict::different;
+  }
+  if (any_normalizable) {
+    r.normalize_options = option_words(smallest_option_set(r.differences), epoch);
   }
 }
 

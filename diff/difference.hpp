@@ -46,6 +46,16 @@ const std::vector<Cause>& all_causes();
 // One line: what the cause means.
 const char* cause_description(Cause cause);
 
+// The options of `reproimg normalize` that remove an entry record, each on its own. All false: its
+// defaults remove it (owner names, pax times, ...), or nothing does (`normalizable` says which).
+struct Remedies {
+  bool epoch = false;          // --source-date-epoch E, E at or before earliest_time (an mtime)
+  bool debian_profile = false; // --profile debian drops the path, or empties the file
+  bool exclude = false;        // --exclude PATH: a volatile path, left out of the layer
+
+  bool any() const { return epoch || debian_profile || exclude; }
+};
+
 struct Difference {
   Cause cause = Cause::content;
   std::string path;             // entry path, "" (layer-wide), or "config:/..." / "manifest:/..."
@@ -55,6 +65,7 @@ struct Difference {
   std::vector<std::string> detail; // content detail: unified diff, hex context, nested-archive fields
   std::string hint;             // set when the report is finished (per cause)
   std::optional<std::int64_t> earliest_time; // mtime records: the earlier of the two (for the epoch hint)
+  Remedies remedies;            // entry records: the options that remove it (see docs/diff-causes.md)
 
   void add(std::string name, Json a, Json b) { attributes.emplace_back(std::move(name), std::make_pair(std::move(a), std::move(b))); }
 };
@@ -74,7 +85,7 @@ struct DiffResult {
   Verdict verdict = Verdict::identical;
   std::vector<Difference> differences; // sorted (see sort_differences)
   std::map<Cause, CauseSummary> summary;
-  std::vector<std::string> normalize_options; // for `equivalent`: what normalize needs
+  std::vector<std::string> normalize_options; // the fewest options that remove every normalizable record
   std::vector<std::string> notes;             // what was compared, how (one line each)
 };
 

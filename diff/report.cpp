@@ -60,8 +60,15 @@ std::string verdict_sentence(const DiffResult& r)
   case Verdict::different: {
     std::size_t real = 0;
     for (const auto& d : r.differences) real += d.normalizable ? 0 : 1;
-    return "different: " + with_commas(real) + (real == 1 ? " difference" : " differences") +
-           " that normalize does not remove (real content or settings)";
+    std::string s = "different: " + with_commas(real) + (real == 1 ? " difference" : " differences") +
+                    " that normalize does not remove (real content or settings)";
+    const std::size_t rest = r.differences.size() - real;
+    if (rest > 0) {
+      std::string opts;
+      for (const auto& o : r.normalize_options) opts += " " + o;
+      s += "; `reproimg normalize" + opts + "` removes the other " + with_commas(rest);
+    }
+    return s;
   }
   }
   return "";

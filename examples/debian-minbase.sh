@@ -78,39 +78,11 @@ mkdir -p "$store"
 tar_a="$store/debian-$suite-minbase-$builder-a.tar"
 tar_b="$store/debian-$suite-minbase-$builder-b.tar"
 
-build_rootfs() { # build_rootfs OUT
-  local target=$1 tmp="$1.tmp.$$.tar" log="$1.log"
-  echo "   building $(basename "$target") with $builder ($(date -u +%H:%M:%SZ)) ..."
-  case "$builder" in
-    mmdebstrap)
-      env -u SOURCE_DATE_EPOCH mmdebstrap --variant=minbase "$suite" "$tmp" ${MIRROR:+"$MIRROR"} </dev/null >"$log" 2>&1 ||
-        { echo "debian-minbase.sh: mmdebstrap failed; the end of $log:" >&2; tail -5 "$log" >&2; rm -f "$tmp"; exit 1; }
-      ;;
-    debootstrap)
-      local dir="$target.rootfs.tmp.$$"
-      env -u SOURCE_DATE_EPOCH debootstrap --variant=minbase "$suite" "$dir" ${MIRROR:+"$MIRROR"} </dev/null >"$log" 2>&1 ||
-        { echo "debian-minbase.sh: debootstrap failed; the end of $log:" >&2; tail -5 "$log" >&2; rm -rf "$dir"; exit 1; }
-      tar --numeric-owner --xattrs -C "$dir" -cf "$tmp" . 2>>"$log"
-      rm -rf "$dir"
-      ;;
-  esac
-  mv "$tmp" "$target"
-  printf 'built %s by %s, SOURCE_DATE_EPOCH unset\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$builder" >"$target.info"
-}
-
 echo "== 1. two $suite minbase rootfs tars ($builder, SOURCE_DATE_EPOCH unset)"
 if [ -f "$tar_a" ] && [ -f "$tar_b" ]; then
   echo "   reusing $tar_a and $tar_b"
 else
-  [ "$(id -u)" -eq 0 ] || { echo "debian-minbase.sh: building needs root" >&2; exit 2; }
-  command -v "$builder" >/dev/null || { echo "debian-minbase.sh: missing: $builder (scripts/install-deps.sh --bench installs it)" >&2; exit 2; }
-  if [ ! -f "$tar_a" ]; then
-    start=$(date +%s)
-    build_rootfs "$tar_a"
-    wait=$((start + 60 - $(date +%s)))
-    if [ "$wait" -gt 0 ]; then echo "   waiting $wait s, so that the builds are a minute apart"; sleep "$wait"; fi
-  fi
-  [ -f "$tar_b" ] || build_rootfs "$tar_b"
+  "$repo/bench/minbase_pair" --builder "$builder" --suite "$suite" --gap 60 "$store"
 fi
 for f in "$tar_a" "$tar_b"; do
   printf '   %s  %s bytes, %s entries%s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(tar -tf "$f" | wc -l)" \

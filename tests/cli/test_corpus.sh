@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# reproimg diff against corpus/cases: for every pair, the exit code, the verdict and exactly the
-# expected (cause, path) records; and the JSON report is the same bytes under LC_ALL=C and C.UTF-8.
+# reproimg diff against corpus/cases: for every pair, the exit code, the verdict, exactly the
+# expected (cause, path) records and, where the case names them, the suggested normalize options;
+# and the JSON report is the same bytes under LC_ALL=C and C.UTF-8.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -32,8 +33,11 @@ expected_path, report_path = sys.argv[1], sys.argv[2]
 lines = open(expected_path, encoding="utf-8").read().splitlines()
 verdict = lines[0].split(":", 1)[1].strip()
 want = set()
+options = None  # the normalize options the report must suggest, when the case says
 for line in lines[1:]:
-    if line.startswith("args:") or not line.strip():
+    if line.startswith("options:"):
+        options = line.split(":", 1)[1].strip()
+    if line.startswith(("args:", "options:")) or not line.strip():
         continue
     cause, _, path = line.partition("\t")
     want.add((cause, path))
@@ -47,6 +51,8 @@ if report.get("schema") != "reproimg-diff/1":
     problems.append(f"schema {report.get('schema')!r}")
 if report.get("verdict") != verdict:
     problems.append(f"verdict {report.get('verdict')!r}, expected {verdict!r}")
+if options is not None and " ".join(report.get("normalize_options", [])) != options:
+    problems.append(f"normalize options {' '.join(report.get('normalize_options', []))!r}, expected {options!r}")
 records = report.get("differences", [])
 got = collections.Counter((d.get("cause"), d.get("path")) for d in records)
 for key in sorted(want - set(got)):

@@ -100,6 +100,42 @@ std::set<std::pair<std::string, std::string>> causes(const diff::DiffResult& r)
 }
 
 using Set = std::set<std::pair<std::string, std::string>>;
+using Options = std::vector<std::string>;
+
+// Diffs the tars written from a and b.
+diff::DiffResult diff_entries(const std::vector<TestEntry>& a, const std::vector<TestEntry>& b)
+{
+  test::TempDir dir;
+  write_tar(dir.file("a.tar"), a);
+  write_tar(dir.file("b.tar"), b);
+  return diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), {});
+}
+
+const diff::Difference& record_of(const diff::DiffResult& r, diff::Cause cause, const std::string& path)
+{
+  for (const auto& d : r.differences) {
+    if (d.cause == cause && d.path == path) return d;
+  }
+  throw std::runtime_error(std::string("no ") + diff::cause_name(cause) + " record for " + path);
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+  return text.find(part) != std::string::npos;
+}
+
+// A small Debian-like tree: two volatile paths the debian profile handles (run/lock dropped,
+// var/log/dpkg.log emptied), one it does not cover (var/log/syslog), one ordinary file.
+std::vector<TestEntry> debian_like_tree()
+{
+  return {
+      {"etc/hostname", "box\n"},
+      {"run/lock", "", 01777, 1000, "root", 0, '5'},
+      {"var/cache/apt/archives/dash_0.5_amd64.deb", "!<arch>\n"},
+      {"var/log/dpkg.log", "install dash\n", 0644, 1000},
+      {"var/log/syslog", "boot\n", 0640, 1000, "syslog", 104},
+  };
+}
 
 } // namespace
 
@@ -176,8 +212,8 @@ BOOST_AUTO_TEST_CASE(every_attribute_gets_its_cause)
   b[3].uid = 1000;                      // owner-id
   b[4].mode = 0775;                     // mode
   b[5].link = "other";                  // link-target
-  b[6].content = "one\ntwo\n";          // volatile-path (one record, whatever differs)
-  b[6].mtime = 5000;
+  b[6].content = "one\ntwo\n";          // volatile-path (a volatile file's contents)
+  b[6].mtime = 5000;                    // and mtime, as on any path
   b.erase(b.begin() + 7);               // removed
   b.push_back({"new", "y"});            // added
   write_tar(dir.file("a.tar"), a);
@@ -185,7 +221,8 @@ BOOST_AUTO_TEST_CASE(every_attribute_gets_its_cause)
   const auto r = diff::run_diff(dir.file("a.tar"), dir.file("b.tar"), {});
   const Set want = {{"content", "etc/hostname"}, {"mtime", "etc/motd"}, {"owner-name", "etc/passwd"},
                     {"owner-id", "etc/passwd"},  {"mode", "usr/bin/tool"}, {"link-target", "usr/bin/link"},
-                    {"volatile-path", "var/log/dpkg.log"}, {"removed", "gone"}, {"added", "new"}};
+                    {"volatile-path", "var/log/dpkg.log"}, {"mtime", "var/log/dpkg.log"},
+                    {"removed", "gone"}, {"added", "new"}};
   BOOST_TEST((causes(r) == want));
   BOOST_TEST(r.verdict == diff::Verdict::different);
   // The text report leads with the verdict and one summary line per cause.
@@ -255,6 +292,146 @@ BOOST_AUTO_TEST_CASE(reports_escape_what_they_show)
   BOOST_TEST(html.find("<b>&") == std::string::npos);
   BOOST_TEST(html.find("&lt;b&gt;&amp;.txt") != std::string::npos);
   BOOST_TEST(diff::report_markdown(r).find("| `content` | 1 | no |") != std::string::npos);
+}
+
+// Issue 11, item 5: on a volatile path, what differs is the cause, as on any other path; only its
+// contents, type or presence are `volatile-path`.
+BOOST_AUTO_TEST_CASE(volatile_path_differing_in_mtime_only_is_an_mtime_the_epoch_removes)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[1].mtime = 2000; // run/lock: the profile drops it, but the epoch alone suffices
+  b[2].mtime = 3000; // a downloaded .deb
+  b[3].mtime = 4000; // var/log/dpkg.log
+  const auto r = diff_entries(a, b);
+  const Set want = {{"mtime", "run/lock"}, {"mtime", "var/cache/apt/archives/dash_0.5_amd64.deb"},
+                    {"mtime", "var/log/dpkg.log"}};
+  BOOST_TEST((causes(r) == want), diff::report_text(r, {}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST((r.normalize_options == Options{"--source-date-epoch 1000"}));
+  BOOST_TEST(!contains(diff::report_text(r, {}), "--profile debian"));
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_differing_in_owner_name_only_is_an_owner_name)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[4].uname = "adm"; // var/log/syslog: the same uid, another name
+  b[3].uname = "builder";
+  const auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"owner-name", "var/log/dpkg.log"}, {"owner-name", "var/log/syslog"}}),
+             diff::report_text(r, {}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST(r.normalize_options.empty()); // names are cleared by default
+  BOOST_TEST(diff::report_text(r, {}).rfind("verdict: equivalent: every difference is one `reproimg normalize` removes", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_differing_in_content_is_a_volatile_path_the_profile_empties)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[3].content = "install dash\nremove dash\n"; // var/log/dpkg.log: emptied by the profile
+  const auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"volatile-path", "var/log/dpkg.log"}}), diff::report_text(r, {}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST((r.normalize_options == Options{"--profile debian"}));
+  const std::string hint = r.summary.at(diff::Cause::volatile_path).hint;
+  BOOST_TEST(contains(hint, "`reproimg normalize --profile debian` empties 1 of them (var/log/dpkg.log)"), hint);
+  BOOST_TEST(!contains(hint, "drops"), hint);
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_differing_in_mtime_and_content_gets_a_record_per_cause)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[0].mtime = 1500;                            // etc/hostname: needs the epoch anyway
+  b[3].content = "install dash\nremove dash\n"; // var/log/dpkg.log: contents and mtime
+  b[3].mtime = 4000;
+  auto r = diff_entries(a, b);
+  const Set want = {{"mtime", "etc/hostname"}, {"mtime", "var/log/dpkg.log"}, {"volatile-path", "var/log/dpkg.log"}};
+  BOOST_TEST((causes(r) == want), diff::report_text(r, {}));
+  const auto& content = record_of(r, diff::Cause::volatile_path, "var/log/dpkg.log");
+  BOOST_REQUIRE(content.attributes.size() == 1u);
+  BOOST_TEST(content.attributes[0].first == "size");
+  BOOST_TEST(record_of(r, diff::Cause::mtime, "var/log/dpkg.log").attributes[0].first == "mtime");
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST((r.normalize_options == Options{"--source-date-epoch 1000", "--profile debian"}));
+
+  // Alone, the log's two records go with one option: leaving the file out removes both.
+  b[0].mtime = 1000;
+  r = diff_entries(a, b);
+  BOOST_TEST((r.normalize_options == Options{"--exclude 'var/log/dpkg.log'"}), diff::report_text(r, {}));
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_the_profile_does_not_cover_is_named_for_exclude_not_the_profile)
+{
+  auto a = debian_like_tree();
+  a.push_back({"var/log/it's [1].log", "one\n"});
+  auto b = a;
+  b[4].content = "boot\nagain\n"; // var/log/syslog: not in the debian profile
+  b[5].content = "two\n";
+  const auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"volatile-path", "var/log/it's [1].log"}, {"volatile-path", "var/log/syslog"}}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  // Quoted for a shell, the glob characters escaped: each --exclude names exactly its path.
+  BOOST_TEST((r.normalize_options == Options{"--exclude 'var/log/it'\\''s \\[1].log'", "--exclude 'var/log/syslog'"}),
+             diff::report_text(r, {}));
+  const std::string hint = r.summary.at(diff::Cause::volatile_path).hint;
+  BOOST_TEST(!contains(hint, "--profile debian"), hint);
+  BOOST_TEST(contains(hint, "2 paths the debian profile does not cover"), hint);
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_on_one_side_only)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b.push_back({"run/motd.dynamic", "hi\n"}); // dropped by the profile (run/*)
+  auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"volatile-path", "run/motd.dynamic"}}));
+  BOOST_TEST((r.normalize_options == Options{"--profile debian"}));
+  BOOST_TEST(contains(r.summary.at(diff::Cause::volatile_path).hint, "drops 1 of them (run/*)"));
+
+  // The profile empties var/log/dpkg.log but keeps it: a log only in B needs --exclude.
+  auto c = a;
+  c.erase(c.begin() + 3);
+  r = diff_entries(c, a);
+  BOOST_TEST((causes(r) == Set{{"volatile-path", "var/log/dpkg.log"}}));
+  BOOST_TEST((r.normalize_options == Options{"--exclude 'var/log/dpkg.log'"}));
+  const std::string hint = r.summary.at(diff::Cause::volatile_path).hint;
+  BOOST_TEST(contains(hint, "1 file the debian profile only empties, on one side only"), hint);
+  BOOST_TEST(!contains(hint, "`reproimg normalize --profile debian`"), hint);
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_attributes_normalize_keeps_are_real_unless_the_profile_drops_the_path)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[1].mode = 0755; // run/lock: dropped by the profile
+  auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"mode", "run/lock"}}));
+  BOOST_TEST(r.verdict == diff::Verdict::equivalent);
+  BOOST_TEST((r.normalize_options == Options{"--profile debian"}));
+  BOOST_TEST(contains(r.summary.at(diff::Cause::mode).hint, "--profile debian` drops 1 of them (run/*)"));
+
+  b = a;
+  b[4].uid = 0; // var/log/syslog: another owner is a real difference of the build
+  b[4].mtime = 2000;
+  r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"owner-id", "var/log/syslog"}, {"mtime", "var/log/syslog"}}));
+  BOOST_TEST(r.verdict == diff::Verdict::different);
+  BOOST_TEST((r.normalize_options == Options{"--source-date-epoch 1000"}));
+  BOOST_TEST(contains(diff::report_text(r, {}), "`reproimg normalize --source-date-epoch 1000` removes the other 1"));
+}
+
+BOOST_AUTO_TEST_CASE(volatile_path_that_changed_type_is_one_volatile_path_record)
+{
+  const auto a = debian_like_tree();
+  auto b = a;
+  b[3] = {"var/log/dpkg.log", "", 0777, 2000, "root", 0, '2', "/dev/null"};
+  const auto r = diff_entries(a, b);
+  BOOST_TEST((causes(r) == Set{{"volatile-path", "var/log/dpkg.log"}}), diff::report_text(r, {}));
+  // Emptying does not make a symlink of a file: leaving it out does.
+  BOOST_TEST((r.normalize_options == Options{"--exclude 'var/log/dpkg.log'"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
 
+#include <cerrno>
 #include <clocale>
 #include <csignal>
 #include <cstdio>
@@ -76,7 +77,15 @@ int main(int argc, char** argv)
   for (const auto& c : k_commands) {
     if (std::strcmp(argv[1], c.name) == 0) {
       try {
-        return c.run(argc - 1, argv + 1);
+        const int rc = c.run(argc - 1, argv + 1);
+        // What was printed must have reached its destination (a full disk, a closed pipe): a
+        // digest that was never written is not a success.
+        if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+          const int err = errno;
+          std::fprintf(stderr, "reproimg: error: cannot write to standard output: %s\n", std::strerror(err));
+          return static_cast<int>(reproimg::util::ExitCode::bad_input);
+        }
+        return rc;
       } catch (const reproimg::util::Error& e) {
         std::fprintf(stderr, "reproimg: error: %s\n", e.what());
         return static_cast<int>(e.code());

@@ -27,8 +27,8 @@ Sha256::Sha256(Sha256&& other) noexcept : m_ctx(other.m_ctx)
 
 void Sha256::update(const void* data, size_t size)
 {
-  if (size > 0) {
-    EVP_DigestUpdate(m_ctx, data, size);
+  if (size > 0 && EVP_DigestUpdate(m_ctx, data, size) != 1) {
+    throw util::Error("OpenSSL: SHA-256 update failed");
   }
 }
 
@@ -36,8 +36,10 @@ Sha256Bytes Sha256::finish()
 {
   Sha256Bytes out{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(m_ctx, out.data(), &len);
-  EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr);
+  if (EVP_DigestFinal_ex(m_ctx, out.data(), &len) != 1 || len != out.size() ||
+      EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr) != 1) {
+    throw util::Error("OpenSSL: SHA-256 finish failed");
+  }
   return out;
 }
 

@@ -129,13 +129,23 @@ std::vector<std::string> sorted_names(const std::string& dir)
     util::throw_errno("cannot open directory", dir);
   }
   std::vector<std::string> names;
-  while (dirent* de = ::readdir(d)) {
+  for (;;) {
+    errno = 0;
+    const dirent* de = ::readdir(d);
+    if (!de) {
+      break;
+    }
     const std::string n = de->d_name;
     if (n != "." && n != "..") {
       names.push_back(n);
     }
   }
+  const int read_errno = errno;
   ::closedir(d);
+  if (read_errno != 0) {
+    errno = read_errno;
+    util::throw_errno("cannot list directory", dir); // a listing cut short would lose files
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -561,6 +571,8 @@ bool is_tar_archive(const std::string& path, const std::string& name)
     normalize::read_tar(input, probe, progress);
   } catch (const FirstEntry&) {
     return true;
+  } catch (const util::IoError&) {
+    throw; // the archive could not be read: never copied as a plain file instead
   } catch (const util::Error&) {
     return false;
   }

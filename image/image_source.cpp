@@ -651,6 +651,8 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
     }
   } catch (const ImageArchiveProbe::NotAnImage&) {
     // A member no image archive has.
+  } catch (const util::IoError&) {
+    throw; // unreadable is not "a layer"
   } catch (const util::Error&) {
     // Compressed or not a tar: a layer, as far as detection goes.
   }

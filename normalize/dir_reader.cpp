@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <dirent.h>
 #include <map>
 #include <sys/stat.h>
@@ -17,29 +18,50 @@ namespace reproimg::normalize {
 
 namespace {
 
+// Every extended attribute of path (not followed). A file system without xattrs has none; any
+// other failure is an error: a rootfs read without the right to its xattrs must not silently lose
+// security.capability.
 Xattrs read_xattrs(const std::string& path)
 {
   Xattrs out;
+  auto failed = [&](const char* what, const std::string& name) {
+    const int err = errno;
+    throw util::Error(util::Location{path, std::nullopt, std::nullopt},
+                      std::string("cannot ") + what + (name.empty() ? "" : " '" + util::printable(name) + "'") + ": " +
+                          std::strerror(err));
+  };
   ssize_t len = ::llistxattr(path.c_str(), nullptr, 0);
-  if (len <= 0) {
+  if (len < 0 && (errno == ENOTSUP || errno == ENOSYS)) {
+    return out;
+  }
+  if (len < 0) {
+    failed("list the extended attributes", "");
+  }
+  if (len == 0) {
     return out;
   }
   std::vector<char> names(static_cast<size_t>(len));
   len = ::llistxattr(path.c_str(), names.data(), names.size());
-  if (len <= 0) {
-    return out;
+  if (len < 0) {
+    failed("list the extended attributes", "");
   }
   for (size_t i = 0; i < static_cast<size_t>(len);) {
     const std::string name(names.data() + i);
     i += name.size() + 1;
     const ssize_t vlen = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (vlen < 0 && errno == ENODATA) {
+      continue; // removed since it was listed
+    }
     if (vlen < 0) {
-      continue;
+      failed("read the extended attribute", name);
     }
     std::string value(static_cast<size_t>(vlen), '\0');
     const ssize_t got = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
-    if (got < 0) {
+    if (got < 0 && errno == ENODATA) {
       continue;
+    }
+    if (got < 0) {
+      failed("read the extended attribute", name);
     }
     value.resize(static_cast<size_t>(got));
     out.emplace_back(name, value);
@@ -65,14 +87,23 @@ struct Walker {
       util::throw_errno("cannot open directory", dir_path);
     }
     std::vector<std::string> names;
-    errno = 0;
-    while (dirent* de = ::readdir(d)) {
+    for (;;) {
+      errno = 0;
+      const dirent* de = ::readdir(d);
+      if (!de) {
+        break;
+      }
       const std::string name = de->d_name;
       if (name != "." && name != "..") {
         names.push_back(name);
       }
     }
+    const int read_errno = errno;
     ::closedir(d);
+    if (read_errno != 0) {
+      errno = read_errno;
+      util::throw_errno("cannot list directory", dir_path); // a listing cut short would lose files
+    }
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
       const std::string child_rel = rel.empty() ? name : rel + "/" + name;

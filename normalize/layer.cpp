@@ -55,9 +55,8 @@ void ContentStore::copy(const Entry& e, util::ByteSink& sink)
         room = m_buffer;
       }
       const size_t n = left < room.size() ? static_cast<size_t>(left) : room.size();
-      try {
-        util::pread_exact(m_source_fd, room.data(), n, offset, m_source_name);
-      } catch (const util::Error&) {
+      // A read error is reported as itself (IoError); only the end of the file means truncated.
+      if (util::pread_until_end(m_source_fd, room.data(), n, offset, m_source_name) < n) {
         throw util::Error(util::Location{m_source_name, e.path, static_cast<std::int64_t>(offset)},
                           "unexpected end of file inside the entry's data (truncated archive)");
       }

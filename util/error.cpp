@@ -105,7 +105,7 @@ std::string printable(std::string_view bytes)
 void throw_errno(const std::string& what, const std::string& file)
 {
   const int e = errno;
-  throw Error(Location{file, std::nullopt, std::nullopt}, what + ": " + std::strerror(e));
+  throw IoError(Location{file, std::nullopt, std::nullopt}, what + ": " + std::strerror(e));
 }
 
 } // namespace reproimg::util

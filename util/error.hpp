@@ -42,10 +42,18 @@ private:
   ExitCode m_code;
 };
 
+// An error of the system while reading or writing (EIO, EACCES, ENOSPC, ...), as opposed to bad
+// content: callers that try an input one way and fall back on another on bad content (is it an
+// archive? an image?) must not fall back on this one.
+class IoError : public Error {
+public:
+  using Error::Error;
+};
+
 // Makes a byte string printable on one line: control bytes and invalid UTF-8 become \xNN.
 std::string printable(std::string_view bytes);
 
-// strerror(errno) prefixed by what was being done.
+// strerror(errno) prefixed by what was being done, as an IoError.
 [[noreturn]] void throw_errno(const std::string& what, const std::string& file);
 
 } // namespace reproimg::util

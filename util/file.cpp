@@ -117,6 +117,26 @@ void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const st
   }
 }
 
+size_t pread_until_end(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name)
+{
+  auto* p = static_cast<unsigned char*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw_errno("cannot read", name);
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
 std::string read_file(const std::string& path)
 {
   Fd fd = open_read(path);

@@ -39,6 +39,8 @@ void write_all(int fd, const void* data, size_t size, const std::string& name);
 size_t read_full(int fd, void* data, size_t size, const std::string& name);
 // Reads exactly size bytes at offset or throws (unexpected end of file).
 void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name);
+// Like pread_exact, but the end of the file is not an error: returns how many bytes there were.
+[[nodiscard]] size_t pread_until_end(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name);
 
 std::string read_file(const std::string& path);
 

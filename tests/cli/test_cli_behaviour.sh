@@ -181,6 +181,12 @@ run_rc rc "$REPROIMG" digest "$t"
 equal "digest of the padding cut: exit code" 0 "$rc"
 if grep -q 'not padded to 512 bytes' "$work/stdout"; then pass; else fail "digest does not say the padding is missing: $(cat "$work/stdout")"; fi
 rm -f "$out"/*
+# Output that never reached its destination is a failure: digest to a full disk exits 2.
+if [ -w /dev/full ]; then
+  run_rc rc sh -c '"$1" digest "$2" > /dev/full' sh "$REPROIMG" "$good"
+  equal "digest > /dev/full: exit code" 2 "$rc"
+  if grep -q "cannot write to standard output" "$work/stderr"; then pass; else fail "digest > /dev/full: $(cat "$work/stderr")"; fi
+fi
 # A failed run leaves an existing output as it was.
 printf 'previous\n' > "$work/existing.tar"
 run_rc rc "$REPROIMG" normalize "$work/trunc-$cut_data.tar" -o "$work/existing.tar"

@@ -3,6 +3,7 @@
 
 #include "digest/sha256.hpp"
 #include "image/media_types.hpp"
+#include "normalize/compress.hpp"
 #include "normalize/path.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
@@ -311,12 +312,15 @@ std::uint64_t get_size(const Json& j, const std::string& what)
   return j["size"].get<std::uint64_t>();
 }
 
+// The compression an OCI layer media type promises ("" for none promised: the bytes decide). Docker's
+// types promise nothing: Docker reads a layer by its magic number whatever its type says, and
+// `podman save --format docker-dir` stores uncompressed layers as "...diff.tar.gzip" (podman issue 2013).
 std::string compression_of(const std::string& media_type)
 {
+  if (media_type.rfind("application/vnd.docker.", 0) == 0) return "";
   if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+gzip") == 0) return "gzip";
   if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+zstd") == 0) return "zstd";
-  if (media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip") return "gzip";
-  if (media_type == media::oci_layer || media_type == "application/vnd.docker.image.rootfs.diff.tar") return "none";
+  if (media_type == media::oci_layer) return "none";
   return "";
 }
 
@@ -552,12 +556,57 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
     }
     LayerRef l;
     l.path = lp.get<std::string>();
-    l.media_type = "application/vnd.docker.image.rootfs.diff.tar";
     l.size = store.size_of(l.path);
-    // The blob digest is known only once the layer is read (a path names it, not a digest).
+    // The media type and blob digest come from the bytes (identify_archive_layer): a path names
+    // the layer, not a descriptor.
     img.layers.push_back(l);
   }
   return img;
+}
+
+// How a stored blob is compressed, by its first bytes.
+std::string stored_compression_of(const ImageStore& store, const std::string& path)
+{
+  const normalize::LayerSource src = store.layer_source(path);
+  util::Fd fd = util::open_read(src.path);
+  unsigned char head[8] = {};
+  const std::uint64_t size = src.length ? *src.length : store.size_of(path);
+  const size_t n = static_cast<size_t>(std::min<std::uint64_t>(sizeof head, size));
+  util::pread_exact(fd.get(), head, n, src.offset, store.describe(path));
+  return normalize::compression_by_magic(head, n);
+}
+
+// The sha256 of a stored blob's bytes.
+std::string stored_sha256(const ImageStore& store, const std::string& path)
+{
+  const normalize::LayerSource src = store.layer_source(path);
+  util::Fd fd = util::open_read(src.path);
+  const std::uint64_t size = src.length ? *src.length : store.size_of(path);
+  digest::Sha256 hash;
+  std::vector<unsigned char> buffer(1 << 20);
+  for (std::uint64_t done = 0; done < size;) {
+    const size_t n = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), size - done));
+    util::pread_exact(fd.get(), buffer.data(), n, src.offset + done, store.describe(path));
+    hash.update(buffer.data(), n);
+    done += n;
+  }
+  return hash.finish_digest();
+}
+
+// A docker-archive names layer i by a path: its blob digest is computed from the stored bytes (so
+// that reports never lack one) and its media type is Docker's for them. An uncompressed layer is
+// its own tar: its digest must be the config's diff_id (a compressed one is checked when read).
+void identify_archive_layer(const ImageStore& store, LayerRef& l, const std::string& diff_id, size_t i)
+{
+  l.media_type = l.stored_compression == "gzip"   ? media::docker_layer_gzip
+                 : l.stored_compression == "zstd" ? media::docker_layer_zstd
+                                                  : media::docker_layer;
+  l.digest = stored_sha256(store, l.path);
+  if (l.stored_compression == "none" && l.digest != diff_id) {
+    throw util::Error(util::Location{store.describe(l.path), std::nullopt, std::nullopt},
+                      "the uncompressed layer's sha256 " + l.digest + " differs from the config's rootfs.diff_ids[" +
+                          std::to_string(i) + "] " + diff_id);
+  }
 }
 
 } // namespace
@@ -662,6 +711,13 @@ Image load_image(const ImageStore& store, const ImageRef& ref, const std::option
     throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
                       "the manifest lists " + std::to_string(img.layers.size()) + " layers but the config " +
                           std::to_string(img.diff_ids.size()) + " diff_ids");
+  }
+  for (size_t i = 0; i < img.layers.size(); ++i) {
+    LayerRef& l = img.layers[i];
+    l.stored_compression = stored_compression_of(store, l.path);
+    if (l.digest.empty()) {
+      identify_archive_layer(store, l, img.diff_ids[i], i);
+    }
   }
   return img;
 }

@@ -44,17 +44,18 @@ public:
 };
 
 struct LayerRef {
-  std::string media_type;
-  std::string digest;   // the blob digest (descriptor, or computed for a legacy docker-archive)
+  std::string media_type; // the descriptor's; for a docker-archive (no descriptor), Docker's type for the bytes
+  std::string digest;   // the blob digest (descriptor's, or for a docker-archive the sha256 of the stored bytes)
   std::uint64_t size = 0;
   std::string path;     // where the blob is in the store
-  std::string compression; // "none", "gzip", "zstd" from the media type ("" unknown: sniffed)
+  std::string compression; // "none", "gzip", "zstd" from an OCI media type ("" unknown: sniffed)
+  std::string stored_compression; // what the blob's first bytes say: "none", "gzip", "zstd", "bzip2", "xz"
 };
 
 struct Image {
   ImageRef ref;
-  std::string manifest_media_type;
-  std::string manifest_bytes;  // empty for a legacy docker-archive (no manifest blob)
+  std::string manifest_media_type; // empty for a docker-archive (manifest.json is no registry manifest)
+  std::string manifest_bytes;  // empty for a docker-archive
   std::string manifest_digest;
   std::string config_bytes;
   std::string config_digest;   // the image ID
@@ -65,7 +66,9 @@ struct Image {
 };
 
 // Loads the image the reference names; with several candidates, platform picks one (or an error
-// lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read.
+// lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read,
+// except a docker-archive's, which have no descriptor: their sha256 is computed here (the blob
+// digest) and, for an uncompressed layer, checked against its diff_id.
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
 
 // Is a blob's content what its digest says? Throws util::Error naming the blob.

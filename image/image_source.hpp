@@ -1,5 +1,5 @@
-// Reading images: OCI layouts, oci-archives and `docker save` archives, every blob checked against
-// its descriptor's digest and size.
+// Reading images: OCI layouts, oci-archives, `docker save` archives and skopeo's directory transport,
+// every blob checked against its descriptor's digest and size.
 #pragma once
 
 #include "image/json.hpp"
@@ -16,16 +16,21 @@
 namespace reproimg::image {
 
 // A reference as skopeo spells it: oci:DIR[:tag], oci-archive:FILE[:tag],
-// docker-archive:FILE[:name:tag]; without a prefix the kind is detected.
+// docker-archive:FILE[:name:tag], dir:DIR (when DIR holds the directory transport, not a rootfs);
+// without a prefix the kind is detected.
 struct ImageRef {
-  enum class Kind { oci, oci_archive, docker_archive };
+  enum class Kind { oci, oci_archive, docker_archive, dir_transport };
   Kind kind = Kind::oci;
   std::string path;
   std::string reference; // tag (OCI) or name:tag (docker-archive); empty: the only image
 };
 
-// nullopt when spec names no image (a layer tar or a directory that is not an OCI layout).
+// nullopt when spec names no image (a layer tar, or a directory that is neither an OCI layout nor
+// the directory transport: a rootfs).
 std::optional<ImageRef> parse_image_ref(const std::string& spec);
+
+// How a kind is named in references and reports: "oci", "oci-archive", "docker-archive", "dir".
+const char* kind_name(ImageRef::Kind kind);
 
 // Where blobs and files of an image live: a directory, or the members of an uncompressed tar.
 class ImageStore {
@@ -41,6 +46,11 @@ public:
   virtual std::uint64_t size_of(const std::string& path) const = 0;
   // For messages: "FILE" or "ARCHIVE:MEMBER".
   virtual std::string describe(const std::string& path) const = 0;
+  // Where the blob a sha256 digest names is: blobs/sha256/HEX (OCI layouts), HEX (the directory
+  // transport). Throws util::Error naming what for a digest that is not sha256:<64 hex>.
+  virtual std::string blob_path(const std::string& digest, const std::string& what) const;
+  // Where a manifest (or index) an index lists is: a blob, or HEX.manifest.json (directory transport).
+  virtual std::string manifest_path(const std::string& digest, const std::string& what) const;
 };
 
 struct LayerRef {

@@ -38,9 +38,9 @@ int cmd_build(int argc, char** argv)
 {
   cxxopts::Options options("reproimg build",
                            "Build a Dockerfile over a context directory, reproducibly and without a daemon.\n"
-                           "FROM scratch or a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]),\n"
-                           "whose layers are kept as they are; each ADD and COPY is one canonical layer on top; every\n"
-                           "new time is E; RUN is refused.");
+                           "FROM scratch or a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
+                           "dir:DIR holding skopeo's directory transport), whose layers are kept as they are; each ADD and\n"
+                           "COPY is one canonical layer on top; every new time is E; RUN is refused.");
   options.positional_help("CONTEXT -o OUT");
   options.add_options()
     ("context", "the build context directory", cxxopts::value<std::string>(), "CONTEXT")

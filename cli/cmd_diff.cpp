@@ -15,7 +15,7 @@ namespace {
 
 const char* const k_examples = R"(  # Two rebuilds of a rootfs tarball: what differs, and why (exit 1 if anything does):
   reproimg diff build1/rootfs.tar.gz build2/rootfs.tar.gz
-  # Two images (any mix of OCI layout, oci-archive, docker-archive), as JSON for a machine:
+  # Two images (any mix of OCI layout, oci-archive, docker-archive, dir:), as JSON for a machine:
   reproimg diff oci:./out1:latest docker-archive:out2.tar --format json --output diff.json
   # In CI: pass when the only differences are ones `reproimg normalize` removes:
   reproimg diff --accept-normalizable a.tar b.tar
@@ -41,8 +41,9 @@ int cmd_diff(int argc, char** argv)
   cxxopts::Options options("reproimg diff",
                            "Compare A and B file by file and say why they differ, cause by cause.\n"
                            "A, B: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar\n"
-                           "(any compression), dir:PATH, or - (stdin, one side). Exit 0 identical, 1 different\n"
-                           "(or equivalent without --accept-normalizable), 2 error.");
+                           "(any compression), dir:PATH (skopeo's directory transport, or a rootfs), or - (stdin, one\n"
+                           "side). Exit 0 identical, 1 different (or equivalent without --accept-normalizable), 2 error.\n"
+                           "One image in two transports (OCI layout, docker-archive, dir:, ...) is equivalent: `format`.");
   options.positional_help("A B");
   options.add_options()
     ("a", "first input", cxxopts::value<std::string>(), "A")

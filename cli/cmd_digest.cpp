@@ -98,7 +98,7 @@ int cmd_digest(int argc, char** argv)
                            "of the uncompressed tar) and, with --canonical, the diff_id after normalize.");
   options.positional_help("LAYER");
   options.add_options()
-    ("input", "tar file (any compression), - for stdin, dir:PATH, or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::string>(), "LAYER")
+    ("input", "tar file (any compression), - for stdin, dir:PATH (a rootfs), or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], dir:PATH holding skopeo's directory transport)", cxxopts::value<std::string>(), "LAYER")
     ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("canonical", "also compute the canonical diff_id (the policy options below apply)")
     ("json", "print JSON instead of text");

@@ -1,6 +1,7 @@
 // reproimg import: the reproducible `docker import` (rootfs -> one-layer OCI image).
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "image/dir_transport.hpp"
 #include "image/import.hpp"
 #include "util/error.hpp"
 
@@ -30,7 +31,8 @@ int cmd_import(int argc, char** argv)
                            "The layer is normalised; the config's created time is E; the output is byte-deterministic.");
   options.positional_help("ROOTFS -o OUT");
   options.add_options()
-    ("input", "rootfs: tar file, - for stdin, or dir:PATH", cxxopts::value<std::string>(), "ROOTFS")
+    ("input", "rootfs: tar file, - for stdin, or dir:PATH (a directory; one holding skopeo's directory transport "
+              "is an image, refused)", cxxopts::value<std::string>(), "ROOTFS")
     ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
      cxxopts::value<std::string>(), "OUT")
     ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
@@ -62,9 +64,14 @@ int cmd_import(int argc, char** argv)
     opts.message = r["message"].as<std::string>();
   }
   const Verbosity verbosity = verbosity_from(r);
+  const normalize::LayerSource rootfs = normalize::parse_layer_source(r["input"].as<std::string>());
+  if (rootfs.kind == normalize::LayerSource::Kind::directory && image::holds_dir_transport(rootfs.path)) {
+    throw util::Error(util::Location{rootfs.path, std::nullopt, std::nullopt},
+                      "an image in skopeo's directory transport, not a rootfs: import packs a rootfs "
+                      "(normalize, digest, diff and build FROM read images)");
+  }
   normalize::Report report;
-  const auto result = image::import_rootfs(normalize::parse_layer_source(r["input"].as<std::string>()), opts,
-                                           r["output"].as<std::string>(), report);
+  const auto result = image::import_rootfs(rootfs, opts, r["output"].as<std::string>(), report);
   print_warnings(report, verbosity);
   if (r.count("json")) {
     // A docker-archive holds no registry manifest: its manifest_digest is null.

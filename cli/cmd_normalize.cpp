@@ -77,7 +77,7 @@ int cmd_normalize(int argc, char** argv)
                            "Two inputs holding the same files give byte-identical outputs.");
   options.positional_help("IN -o OUT");
   options.add_options()
-    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, dir:PATH, or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::string>(), "IN")
+    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, dir:PATH (a rootfs), or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], dir:PATH holding skopeo's directory transport)", cxxopts::value<std::string>(), "IN")
     ("o,output", "output file, or - for stdout", cxxopts::value<std::string>(), "OUT")
     ("compress", "output compression (default: none for a layer, gzip for an image's layers)", cxxopts::value<std::string>(), "none|gzip|zstd")
     ("format", "for an image: the output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")

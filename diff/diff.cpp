@@ -1,6 +1,7 @@
 // The top of `reproimg diff`: what to compare with what, then the verdict and the hints.
 #include "diff/diff.hpp"
 
+#include "diff/image_documents.hpp"
 #include "image/image_source.hpp"
 #include "image/json.hpp"
 #include "normalize/raw_stream.hpp"
@@ -172,22 +173,6 @@ void explain_stream_difference(const normalize::LayerSource& sa, const normalize
 
 // --- images -----------------------------------------------------------------------------------
 
-std::string pointer_escape(const std::string& key)
-{
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
-Json member_or_null(const Json& j, const std::string& key)
-{
-  return j.is_object() && j.contains(key) ? j.at(key) : Json(nullptr);
-}
-
 void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out)
 {
   auto rec = [&](Cause c, std::string path, Json x, Json y, bool normalizable, const std::string& attr = "value") {
@@ -250,36 +235,6 @@ void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out)
     } else {
       rec(Cause::config_field, "config:/" + pointer_escape(key), x, y, false);
     }
-  }
-}
-
-void compare_manifests(const Json& a, const Json& b, std::vector<Difference>& out)
-{
-  std::set<std::string> keys;
-  for (const Json* j : {&a, &b}) {
-    if (j->is_object()) for (auto it = j->begin(); it != j->end(); ++it) keys.insert(it.key());
-  }
-  for (const auto& key : keys) {
-    if (key == "config" || key == "layers") continue; // they speak for themselves
-    const Json x = member_or_null(a, key);
-    const Json y = member_or_null(b, key);
-    if (x != y) {
-      Difference d;
-      d.cause = Cause::manifest;
-      d.path = "manifest:/" + pointer_escape(key);
-      d.add("value", x, y);
-      out.push_back(std::move(d));
-    }
-  }
-}
-
-Json parse_or_null(const std::string& bytes)
-{
-  if (bytes.empty()) return Json(nullptr);
-  try {
-    return Json::parse(bytes);
-  } catch (const std::exception&) {
-    return Json(nullptr);
   }
 }
 
@@ -384,10 +339,11 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
     // Equal digests say the blobs are meant to be equal, not that they are: each is read and
     // checked (digest, size, diff_id) before the answer.
     check_all_layers(a, b);
-    ctx.result.notes.push_back("same manifest digest " + ia.manifest_digest + "; every blob checked");
+    ctx.result.notes.push_back("same manifest digest " + ia.manifest_digest + container_note(ia, ib) +
+                               "; every blob checked");
     return;
   }
-  compare_manifests(parse_or_null(ia.manifest_bytes), parse_or_null(ib.manifest_bytes), ctx.result.differences);
+  compare_image_documents(ia, ib, ctx.result.differences);
   if (ia.config_digest != ib.config_digest) {
     compare_configs(ia.config, ib.config, ctx.result.differences);
   }
@@ -401,15 +357,8 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
         // The config's word is taken only once both blobs are checked against it.
         util::run_both([&] { normalize::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
                        [&] { normalize::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
-        if (la.digest != lb.digest) {
-          Difference d;
-          d.cause = Cause::compression;
-          d.layer = n;
-          d.normalizable = true;
-          d.add("media_type", la.media_type, lb.media_type);
-          d.add("blob_size", la.size, lb.size);
-          d.add("blob_digest", la.digest, lb.digest);
-          ctx.result.differences.push_back(std::move(d));
+        if (auto d = compare_stored_layers(la, lb, n)) {
+          ctx.result.differences.push_back(std::move(*d));
         }
         ctx.result.notes.push_back("layer " + std::to_string(i) + ": same diff_id " + ia.diff_ids[i]);
         continue;
@@ -701,6 +650,8 @@ std::string cause_hint(Cause cause, const std::vector<const Difference*>& ds, bo
   case Cause::config_field:
     return count_text(ds.size(), "config field differs", "config fields differ") + " (" + examples(ds, 3) +
            "): the image settings differ";
+  case Cause::format:
+    return format_hint(ds);
   case Cause::manifest:
     return count_text(ds.size(), "manifest field differs", "manifest fields differ") + " (" + examples(ds, 3) + ")";
   case Cause::layer_split:

@@ -20,7 +20,8 @@ struct DiffOptions {
 };
 
 // spec: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar (any
-// compression), dir:PATH, or - (a tar on stdin, for one side only).
+// compression), dir:PATH (skopeo's directory transport, else a rootfs), or - (a tar on stdin, for
+// one side only).
 DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const DiffOptions& options);
 
 } // namespace reproimg::diff

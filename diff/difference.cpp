@@ -15,6 +15,9 @@ struct CauseInfo {
 };
 
 const CauseInfo k_causes[] = {
+    {Cause::format, "format",
+     "the same image in another container format: manifest schema, media types, layers stored compressed or not, "
+     "the config's JSON encoding"},
     {Cause::manifest, "manifest", "manifest fields other than the config and layer descriptors"},
     {Cause::config_created, "config-created", "the config's creation time"},
     {Cause::config_history, "config-history", "history entries of the config"},

@@ -16,6 +16,7 @@ using Json = nlohmann::json;
 
 // The cause list of DESIGN.md ("Causes (diff)"); the order is the order of reports.
 enum class Cause {
+  format,
   manifest,
   config_created,
   config_history,

@@ -916,8 +916,9 @@ Json load_base_image(BaseImage& base, const std::string& name, const Platform& p
   const auto ref = parse_image_ref(name);
   if (!ref) {
     throw util::Error("'" + util::printable(name) +
-                      "' is not a local image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG] and "
-                      "docker-archive:FILE[:NAME:TAG] (or a path to one), and pulls nothing from a registry; "
+                      "' is not a local image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                      "docker-archive:FILE[:NAME:TAG] and dir:DIR (skopeo's directory transport), or a path to one, "
+                      "and pulls nothing from a registry; "
                       "copy the image first, e.g. skopeo copy docker://IMAGE oci:DIR:TAG");
   }
   try {

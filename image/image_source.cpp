@@ -2,7 +2,9 @@
 #include "image/image_source.hpp"
 
 #include "digest/sha256.hpp"
+#include "image/dir_transport.hpp"
 #include "image/media_types.hpp"
+#include "normalize/compress.hpp"
 #include "normalize/path.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
@@ -275,7 +277,8 @@ private:
   std::map<std::string, IndexedMember> m_members;
 };
 
-std::string blob_path(const std::string& digest, const std::string& what)
+// The hex part of a sha256 digest: what blob files are named by.
+std::string sha256_hex(const std::string& digest, const std::string& what)
 {
   if (digest.rfind("sha256:", 0) == 0 && !digest::is_sha256_digest(digest)) {
     throw util::Error(what + ": malformed digest '" + util::printable(digest) + "'");
@@ -283,8 +286,26 @@ std::string blob_path(const std::string& digest, const std::string& what)
   if (!digest::is_sha256_digest(digest)) {
     throw util::Error(what + ": unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
   }
-  return "blobs/sha256/" + digest.substr(7);
+  return digest.substr(7);
 }
+
+// skopeo's directory transport: files named by the hex of their digest (HEX.tar in version 1.0),
+// the manifests an index lists as HEX.manifest.json.
+class DirTransportStore : public DirStore {
+public:
+  DirTransportStore(std::string root, unsigned minor_version) : DirStore(std::move(root)), m_minor(minor_version) {}
+  std::string blob_path(const std::string& digest, const std::string& what) const override
+  {
+    return sha256_hex(digest, what) + (m_minor == 0 ? ".tar" : "");
+  }
+  std::string manifest_path(const std::string& digest, const std::string& what) const override
+  {
+    return sha256_hex(digest, what) + ".manifest.json";
+  }
+
+private:
+  unsigned m_minor;
+};
 
 Json parse_json(const std::string& bytes, const std::string& what)
 {
@@ -311,23 +332,26 @@ std::uint64_t get_size(const Json& j, const std::string& what)
   return j["size"].get<std::uint64_t>();
 }
 
+// The compression an OCI layer media type promises ("" for none promised: the bytes decide). Docker's
+// types promise nothing: Docker reads a layer by its magic number whatever its type says, and
+// `podman save --format docker-dir` stores uncompressed layers as "...diff.tar.gzip" (podman issue 2013).
 std::string compression_of(const std::string& media_type)
 {
+  if (media_type.rfind("application/vnd.docker.", 0) == 0) return "";
   if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+gzip") == 0) return "gzip";
   if (media_type.size() >= 5 && media_type.compare(media_type.size() - 5, 5, "+zstd") == 0) return "zstd";
-  if (media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip") return "gzip";
-  if (media_type == media::oci_layer || media_type == "application/vnd.docker.image.rootfs.diff.tar") return "none";
+  if (media_type == media::oci_layer) return "none";
   return "";
 }
 
 bool is_index(const std::string& mt)
 {
-  return mt == media::oci_index || mt == "application/vnd.docker.distribution.manifest.list.v2+json";
+  return mt == media::oci_index || mt == media::docker_manifest_list;
 }
 
 bool is_image_manifest(const std::string& mt)
 {
-  return mt == media::oci_manifest || mt == "application/vnd.docker.distribution.manifest.v2+json";
+  return mt == media::oci_manifest || mt == media::docker_manifest;
 }
 
 // j[key] when it is a string, else fallback (Json::value throws on a value of another type).
@@ -384,7 +408,7 @@ void collect(const ImageStore& store, const Json& index, const std::string& wher
     const std::string tag = own.empty() ? inherited_tag : own;
     if (is_index(mt)) {
       const std::string digest = get_string(d, "digest", where);
-      const std::string path = blob_path(digest, where);
+      const std::string path = store.manifest_path(digest, where);
       const std::string bytes = store.read_small(path, k_max_document);
       verify_blob(bytes, digest, get_size(d, where), store.describe(path));
       collect(store, parse_json(bytes, store.describe(path)), store.describe(path), depth + 1, tag, out);
@@ -394,30 +418,25 @@ void collect(const ImageStore& store, const Json& index, const std::string& wher
   }
 }
 
-Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
+// The one candidate that the reference's tag and the platform leave; an error lists them otherwise.
+const Candidate& choose_candidate(const std::vector<Candidate>& all, const ImageRef& ref,
+                                  const std::optional<Platform>& platform, const std::string& where)
 {
-  if (!store.exists("index.json")) {
-    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
-                      "missing: not an OCI image layout");
-  }
-  const Json index = parse_json(store.read_small("index.json", k_max_document), store.describe("index.json"));
-  std::vector<Candidate> all;
-  collect(store, index, store.describe("index.json"), 0, "", all);
-  std::vector<Candidate> named;
+  std::vector<const Candidate*> named;
   for (const auto& c : all) {
     if (ref.reference.empty() || c.tag == ref.reference) {
-      named.push_back(c);
+      named.push_back(&c);
     }
   }
   if (named.empty()) {
-    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+    throw util::Error(util::Location{where, std::nullopt, std::nullopt},
                       ref.reference.empty() ? "no image manifest in the layout"
                                             : "no image tagged '" + util::printable(ref.reference) + "'");
   }
-  std::vector<Candidate> chosen;
+  std::vector<const Candidate*> chosen;
   const Platform want = platform.value_or(Platform{});
-  for (const auto& c : named) {
-    const Json p = c.descriptor.contains("platform") ? c.descriptor["platform"] : Json();
+  for (const Candidate* c : named) {
+    const Json p = c->descriptor.contains("platform") ? c->descriptor["platform"] : Json();
     if (named.size() == 1 ||
         (p.is_object() && string_or(p, "os", "") == want.os && string_or(p, "architecture", "") == want.architecture &&
          (want.variant.empty() || string_or(p, "variant", "") == want.variant))) {
@@ -428,38 +447,49 @@ Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional
     std::string list;
     const size_t shown = std::min<size_t>(named.size(), 8);
     for (size_t i = 0; i < shown; ++i) {
-      const Json& d = named[i].descriptor;
-      const std::string& tag = named[i].tag;
+      const Json& d = named[i]->descriptor;
+      const std::string& tag = named[i]->tag;
       list += (list.empty() ? "" : ", ") + (tag.empty() ? std::string("untagged") : "tag " + util::printable(tag)) +
               " " + platform_text(d.contains("platform") ? d["platform"] : Json());
     }
     if (shown < named.size()) {
       list += ", ...";
     }
-    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+    throw util::Error(util::Location{where, std::nullopt, std::nullopt},
                       std::to_string(named.size()) + " image manifests (" + list +
                           "); choose one with oci:DIR:TAG or --platform");
   }
-  const Json& md = chosen[0].descriptor;
+  return *chosen[0];
+}
+
+// The image a manifest describes (its bytes and digest already known): the config read and
+// verified, the layer descriptors checked against the blobs' sizes.
+Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std::string& media_type,
+                        const std::string& digest, std::string bytes, const std::string& mwhat)
+{
+  if (media_type == media::docker_manifest_v1 || media_type == media::docker_manifest_v1_signed) {
+    throw util::Error(mwhat + ": a Docker schema 1 manifest, which reproimg does not read (skopeo copy --format v2s2 "
+                              "converts it)");
+  }
+  if (!is_image_manifest(media_type)) {
+    throw util::Error(mwhat + ": not an image manifest (media type '" + util::printable(media_type) + "')");
+  }
   Image img;
   img.ref = ref;
-  img.manifest_media_type = get_string(md, "mediaType", "manifest descriptor");
-  img.manifest_digest = get_string(md, "digest", "manifest descriptor");
-  const std::string mpath = blob_path(img.manifest_digest, "manifest descriptor");
-  img.manifest_bytes = store.read_small(mpath, k_max_document);
-  verify_blob(img.manifest_bytes, img.manifest_digest, get_size(md, "manifest descriptor"), store.describe(mpath));
-  const Json manifest = parse_json(img.manifest_bytes, store.describe(mpath));
-  const std::string mwhat = store.describe(mpath);
+  img.manifest_media_type = media_type;
+  img.manifest_digest = digest;
+  img.manifest_bytes = std::move(bytes);
+  const Json manifest = parse_json(img.manifest_bytes, mwhat);
   if (!manifest.contains("config") || !manifest["config"].is_object()) {
     throw util::Error(mwhat + ": no \"config\" descriptor");
   }
   const Json& cd = manifest["config"];
   const std::string config_mt = get_string(cd, "mediaType", mwhat);
-  if (config_mt != media::oci_config && config_mt != "application/vnd.docker.container.image.v1+json") {
+  if (config_mt != media::oci_config && config_mt != media::docker_config) {
     throw util::Error(mwhat + ": not a container image (config media type " + util::printable(config_mt) + ")");
   }
   img.config_digest = get_string(cd, "digest", mwhat);
-  const std::string cpath = blob_path(img.config_digest, mwhat);
+  const std::string cpath = store.blob_path(img.config_digest, mwhat);
   img.config_bytes = store.read_small(cpath, k_max_document);
   verify_blob(img.config_bytes, img.config_digest, get_size(cd, mwhat), store.describe(cpath));
   img.config = parse_json(img.config_bytes, store.describe(cpath));
@@ -471,7 +501,7 @@ Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional
     l.media_type = get_string(ld, "mediaType", mwhat);
     l.digest = get_string(ld, "digest", mwhat);
     l.size = get_size(ld, mwhat);
-    l.path = blob_path(l.digest, mwhat);
+    l.path = store.blob_path(l.digest, mwhat);
     l.compression = compression_of(l.media_type);
     if (store.size_of(l.path) != l.size) {
       throw util::Error(util::Location{store.describe(l.path), std::nullopt, std::nullopt},
@@ -497,6 +527,49 @@ std::optional<std::string> digest_in_name(const std::string& path)
   }
   const std::string digest = "sha256:" + name;
   return digest::is_sha256_digest(digest) ? std::optional<std::string>(digest) : std::nullopt;
+}
+
+// The image a manifest descriptor (from an index) names, the manifest verified against it.
+Image image_of_descriptor(const ImageStore& store, const ImageRef& ref, const Json& md)
+{
+  const std::string media_type = get_string(md, "mediaType", "manifest descriptor");
+  const std::string digest = get_string(md, "digest", "manifest descriptor");
+  const std::string path = store.manifest_path(digest, "manifest descriptor");
+  std::string bytes = store.read_small(path, k_max_document);
+  verify_blob(bytes, digest, get_size(md, "manifest descriptor"), store.describe(path));
+  return image_of_manifest(store, ref, media_type, digest, std::move(bytes), store.describe(path));
+}
+
+Image load_oci(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
+{
+  if (!store.exists("index.json")) {
+    throw util::Error(util::Location{store.describe("index.json"), std::nullopt, std::nullopt},
+                      "missing: not an OCI image layout");
+  }
+  const Json index = parse_json(store.read_small("index.json", k_max_document), store.describe("index.json"));
+  std::vector<Candidate> all;
+  collect(store, index, store.describe("index.json"), 0, "", all);
+  return image_of_descriptor(store, ref, choose_candidate(all, ref, platform, store.describe("index.json")).descriptor);
+}
+
+// skopeo's directory transport: manifest.json is the manifest itself (its digest that of its bytes)
+// or, for `skopeo copy --multi-arch`, an index whose manifests are HEX.manifest.json.
+Image load_dir_transport(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
+{
+  const std::string what = store.describe("manifest.json");
+  if (!store.exists("manifest.json")) {
+    throw util::Error(util::Location{what, std::nullopt, std::nullopt}, "missing: the directory transport's manifest");
+  }
+  std::string bytes = store.read_small("manifest.json", k_max_document);
+  const Json manifest = parse_json(bytes, what);
+  const std::string media_type = manifest_media_type_of(manifest);
+  if (is_index(media_type)) {
+    std::vector<Candidate> all;
+    collect(store, manifest, what, 0, "", all);
+    return image_of_descriptor(store, ref, choose_candidate(all, ref, platform, what).descriptor);
+  }
+  const std::string digest = digest::sha256_digest(bytes);
+  return image_of_manifest(store, ref, media_type, digest, std::move(bytes), what);
 }
 
 Image load_docker(const ImageStore& store, const ImageRef& ref)
@@ -574,12 +647,57 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
     }
     LayerRef l;
     l.path = lp.get<std::string>();
-    l.media_type = "application/vnd.docker.image.rootfs.diff.tar";
     l.size = store.size_of(l.path);
-    // The blob digest is known only once the layer is read (a path names it, not a digest).
+    // The media type and blob digest come from the bytes (identify_archive_layer): a path names
+    // the layer, not a descriptor.
     img.layers.push_back(l);
   }
   return img;
+}
+
+// How a stored blob is compressed, by its first bytes.
+std::string stored_compression_of(const ImageStore& store, const std::string& path)
+{
+  const normalize::LayerSource src = store.layer_source(path);
+  util::Fd fd = util::open_read(src.path);
+  unsigned char head[8] = {};
+  const std::uint64_t size = src.length ? *src.length : store.size_of(path);
+  const size_t n = static_cast<size_t>(std::min<std::uint64_t>(sizeof head, size));
+  util::pread_exact(fd.get(), head, n, src.offset, store.describe(path));
+  return normalize::compression_by_magic(head, n);
+}
+
+// The sha256 of a stored blob's bytes.
+std::string stored_sha256(const ImageStore& store, const std::string& path)
+{
+  const normalize::LayerSource src = store.layer_source(path);
+  util::Fd fd = util::open_read(src.path);
+  const std::uint64_t size = src.length ? *src.length : store.size_of(path);
+  digest::Sha256 hash;
+  std::vector<unsigned char> buffer(1 << 20);
+  for (std::uint64_t done = 0; done < size;) {
+    const size_t n = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), size - done));
+    util::pread_exact(fd.get(), buffer.data(), n, src.offset + done, store.describe(path));
+    hash.update(buffer.data(), n);
+    done += n;
+  }
+  return hash.finish_digest();
+}
+
+// A docker-archive names layer i by a path: its blob digest is computed from the stored bytes (so
+// that reports never lack one) and its media type is Docker's for them. An uncompressed layer is
+// its own tar: its digest must be the config's diff_id (a compressed one is checked when read).
+void identify_archive_layer(const ImageStore& store, LayerRef& l, const std::string& diff_id, size_t i)
+{
+  l.media_type = l.stored_compression == "gzip"   ? media::docker_layer_gzip
+                 : l.stored_compression == "zstd" ? media::docker_layer_zstd
+                                                  : media::docker_layer;
+  l.digest = stored_sha256(store, l.path);
+  if (l.stored_compression == "none" && l.digest != diff_id) {
+    throw util::Error(util::Location{store.describe(l.path), std::nullopt, std::nullopt},
+                      "the uncompressed layer's sha256 " + l.digest + " differs from the config's rootfs.diff_ids[" +
+                          std::to_string(i) + "] " + diff_id);
+  }
 }
 
 } // namespace
@@ -598,6 +716,16 @@ normalize::LayerSource checked_layer_source(const ImageStore& store, const Image
   }
   source.expect = expect;
   return source;
+}
+
+std::string ImageStore::blob_path(const std::string& digest, const std::string& what) const
+{
+  return "blobs/sha256/" + sha256_hex(digest, what);
+}
+
+std::string ImageStore::manifest_path(const std::string& digest, const std::string& what) const
+{
+  return blob_path(digest, what);
 }
 
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)
@@ -625,12 +753,23 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
   if (auto r = with_prefix("oci:", ImageRef::Kind::oci)) return r;
   if (auto r = with_prefix("oci-archive:", ImageRef::Kind::oci_archive)) return r;
   if (auto r = with_prefix("docker-archive:", ImageRef::Kind::docker_archive)) return r;
-  if (spec.rfind("tar:", 0) == 0 || spec.rfind("dir:", 0) == 0 || spec == "-") {
+  // dir:PATH is skopeo's directory transport when PATH holds one, else a rootfs.
+  if (spec.rfind("dir:", 0) == 0) {
+    const std::string path = spec.substr(4);
+    if (util::is_directory(path) && holds_dir_transport(path)) {
+      return ImageRef{ImageRef::Kind::dir_transport, path, ""};
+    }
+    return std::nullopt;
+  }
+  if (spec.rfind("tar:", 0) == 0 || spec == "-") {
     return std::nullopt;
   }
   if (util::is_directory(spec)) {
     if (util::is_regular_file(spec + "/oci-layout") || util::is_regular_file(spec + "/index.json")) {
       return ImageRef{ImageRef::Kind::oci, spec, ""};
+    }
+    if (holds_dir_transport(spec)) {
+      return ImageRef{ImageRef::Kind::dir_transport, spec, ""};
     }
     return std::nullopt;
   }
@@ -667,13 +806,35 @@ std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
     }
     return std::make_unique<DirStore>(ref.path);
   }
+  if (ref.kind == ImageRef::Kind::dir_transport) {
+    if (!util::is_directory(ref.path)) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
+                        "not a directory (skopeo's directory transport)");
+    }
+    const std::string version = ref.path + "/version";
+    return std::make_unique<DirTransportStore>(ref.path,
+                                               check_dir_transport_version(read_dir_transport_version(version), version));
+  }
   return std::make_unique<ArchiveStore>(ref.path);
+}
+
+const char* kind_name(ImageRef::Kind kind)
+{
+  switch (kind) {
+  case ImageRef::Kind::oci: return "oci";
+  case ImageRef::Kind::oci_archive: return "oci-archive";
+  case ImageRef::Kind::docker_archive: return "docker-archive";
+  case ImageRef::Kind::dir_transport: return "dir";
+  }
+  return "?";
 }
 
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
 {
   Image img;
-  if (ref.kind == ImageRef::Kind::docker_archive && !store.exists("index.json")) {
+  if (ref.kind == ImageRef::Kind::dir_transport) {
+    img = load_dir_transport(store, ref, platform);
+  } else if (ref.kind == ImageRef::Kind::docker_archive && !store.exists("index.json")) {
     img = load_docker(store, ref);
   } else if (ref.kind == ImageRef::Kind::docker_archive && store.exists("manifest.json")) {
     // Docker 25+: an OCI layout with manifest.json beside it; the manifest.json names the image.
@@ -702,6 +863,13 @@ Image load_image(const ImageStore& store, const ImageRef& ref, const std::option
     throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
                       "the manifest lists " + std::to_string(img.layers.size()) + " layers but the config " +
                           std::to_string(img.diff_ids.size()) + " diff_ids");
+  }
+  for (size_t i = 0; i < img.layers.size(); ++i) {
+    LayerRef& l = img.layers[i];
+    l.stored_compression = stored_compression_of(store, l.path);
+    if (l.digest.empty()) {
+      identify_archive_layer(store, l, img.diff_ids[i], i);
+    }
   }
   return img;
 }

@@ -1,5 +1,5 @@
-// Reading images: OCI layouts, oci-archives and `docker save` archives, every blob checked against
-// its descriptor's digest and size.
+// Reading images: OCI layouts, oci-archives, `docker save` archives and skopeo's directory transport,
+// every blob checked against its descriptor's digest and size.
 #pragma once
 
 #include "image/json.hpp"
@@ -16,16 +16,21 @@
 namespace reproimg::image {
 
 // A reference as skopeo spells it: oci:DIR[:tag], oci-archive:FILE[:tag],
-// docker-archive:FILE[:name:tag]; without a prefix the kind is detected.
+// docker-archive:FILE[:name:tag], dir:DIR (when DIR holds the directory transport, not a rootfs);
+// without a prefix the kind is detected.
 struct ImageRef {
-  enum class Kind { oci, oci_archive, docker_archive };
+  enum class Kind { oci, oci_archive, docker_archive, dir_transport };
   Kind kind = Kind::oci;
   std::string path;
   std::string reference; // tag (OCI) or name:tag (docker-archive); empty: the only image
 };
 
-// nullopt when spec names no image (a layer tar or a directory that is not an OCI layout).
+// nullopt when spec names no image (a layer tar, or a directory that is neither an OCI layout nor
+// the directory transport: a rootfs).
 std::optional<ImageRef> parse_image_ref(const std::string& spec);
+
+// How a kind is named in references and reports: "oci", "oci-archive", "docker-archive", "dir".
+const char* kind_name(ImageRef::Kind kind);
 
 // Where blobs and files of an image live: a directory, or the members of an uncompressed tar.
 class ImageStore {
@@ -41,20 +46,26 @@ public:
   virtual std::uint64_t size_of(const std::string& path) const = 0;
   // For messages: "FILE" or "ARCHIVE:MEMBER".
   virtual std::string describe(const std::string& path) const = 0;
+  // Where the blob a sha256 digest names is: blobs/sha256/HEX (OCI layouts), HEX (the directory
+  // transport). Throws util::Error naming what for a digest that is not sha256:<64 hex>.
+  virtual std::string blob_path(const std::string& digest, const std::string& what) const;
+  // Where a manifest (or index) an index lists is: a blob, or HEX.manifest.json (directory transport).
+  virtual std::string manifest_path(const std::string& digest, const std::string& what) const;
 };
 
 struct LayerRef {
-  std::string media_type;
-  std::string digest;   // the blob digest (descriptor, or computed for a legacy docker-archive)
+  std::string media_type; // the descriptor's; for a docker-archive (no descriptor), Docker's type for the bytes
+  std::string digest;   // the blob digest (descriptor's, or for a docker-archive the sha256 of the stored bytes)
   std::uint64_t size = 0;
   std::string path;     // where the blob is in the store
-  std::string compression; // "none", "gzip", "zstd" from the media type ("" unknown: sniffed)
+  std::string compression; // "none", "gzip", "zstd" from an OCI media type ("" unknown: sniffed)
+  std::string stored_compression; // what the blob's first bytes say: "none", "gzip", "zstd", "bzip2", "xz"
 };
 
 struct Image {
   ImageRef ref;
-  std::string manifest_media_type;
-  std::string manifest_bytes;  // empty for a legacy docker-archive (no manifest blob)
+  std::string manifest_media_type; // empty for a docker-archive (manifest.json is no registry manifest)
+  std::string manifest_bytes;  // empty for a docker-archive
   std::string manifest_digest;
   std::string config_bytes;
   std::string config_digest;   // the image ID
@@ -65,7 +76,9 @@ struct Image {
 };
 
 // Loads the image the reference names; with several candidates, platform picks one (or an error
-// lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read.
+// lists them). Blobs read here (index, manifest, config) are verified; layers are verified when read,
+// except a docker-archive's, which have no descriptor: their sha256 is computed here (the blob
+// digest) and, for an uncompressed layer, checked against its diff_id.
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
 
 // Layer i of image as a source whose every read checks it: the descriptor's digest and size, and

@@ -16,6 +16,8 @@ packages=(
   clang libfuzzer-14-dev
   # peers the tests and benchmarks run: tar programs, compressors, python
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
+  # tests/cli/test_transports.sh validates diff reports against docs/diff-report.schema.json
+  python3-jsonschema
   # corpus/generate.sh: zip and ar (binutils) make archives with embedded timestamps
   zip binutils
   # clients that judge our images

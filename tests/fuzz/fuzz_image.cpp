@@ -3,7 +3,9 @@
 // separated by "\n%%\n" that are written out as a directory: the first is index.json (or
 // manifest.json when it is a JSON list), the others blobs/sha256/<their digest>. In a document,
 // @Dn, @Sn and @Pn stand for the digest, size and blob path of document n (n > its own number), so
-// that mutated JSON still passes the digest checks and reaches the code behind them.
+// that mutated JSON still passes the digest checks and reaches the code behind them. The same
+// documents are also written as skopeo's directory transport (version, manifest.json = the first,
+// the others named by their hex digest and as HEX.manifest.json) and read as dir:.
 // For each image found: load_image, the stored identities of every layer (digest_image), every
 // layer through normalize_layer with no sink, and the canonical config. Only util::Error may leave.
 #include "digest/sha256.hpp"
@@ -90,8 +92,23 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   }
 }
 
-// Writes the documents as a layout in dir; true when the first is a manifest.json.
-bool write_layout(std::string_view text, const std::string& dir)
+// The documents as skopeo's directory transport in dir.
+void write_dir_transport(const std::vector<std::string>& docs, const std::vector<std::string>& hex,
+                         const std::string& dir)
+{
+  util::remove_tree(dir);
+  ::mkdir(dir.c_str(), 0700);
+  util::write_file_atomic(dir + "/version", "Directory Transport Version: 1.1\n");
+  util::write_file_atomic(dir + "/manifest.json", docs[0]);
+  for (size_t k = 1; k < docs.size(); ++k) {
+    util::write_file_atomic(dir + "/" + hex[k], docs[k]);
+    util::write_file_atomic(dir + "/" + hex[k] + ".manifest.json", docs[k]);
+  }
+}
+
+// Writes the documents as a layout in dir (and as a directory transport in dir_transport); true
+// when the first is a manifest.json.
+bool write_layout(std::string_view text, const std::string& dir, const std::string& dir_transport)
 {
   std::vector<std::string> docs = split_documents(text);
   std::vector<std::string> hex(docs.size());
@@ -119,6 +136,7 @@ bool write_layout(std::string_view text, const std::string& dir)
   for (size_t k = 1; k < docs.size(); ++k) {
     util::write_file_atomic(dir + "/blobs/sha256/" + hex[k], docs[k]);
   }
+  write_dir_transport(docs, hex, dir_transport);
   return docker;
 }
 
@@ -135,9 +153,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (bytes.substr(0, k_layout_marker.size()) == k_layout_marker) {
     const std::string dir = work_dir() + "/layout";
-    const bool docker = write_layout(bytes.substr(k_layout_marker.size()), dir);
+    const std::string transport = work_dir() + "/dir-transport";
+    const bool docker = write_layout(bytes.substr(k_layout_marker.size()), dir, transport);
     const auto store = image::ImageStore::open(image::ImageRef{image::ImageRef::Kind::oci, dir, ""});
     read_any(*store, image::ImageRef{docker ? image::ImageRef::Kind::docker_archive : image::ImageRef::Kind::oci, dir, ""});
+    const image::ImageRef transport_ref{image::ImageRef::Kind::dir_transport, transport, ""};
+    read_any(*image::ImageStore::open(transport_ref), transport_ref);
     return 0;
   }
   const fuzz::MemFile input(bytes);

@@ -1,5 +1,8 @@
-// Unit tests for the docker-archive writer and RepoTags references.
+// Unit tests for the docker-archive writer, RepoTags references, and the identities the layers of
+// a docker-archive get when it is read (a path names them, not a digest).
 #include "image/docker_archive.hpp"
+#include "image/image_source.hpp"
+#include "image/media_types.hpp"
 
 #include "digest/layer_ids.hpp"
 #include "digest/sha256.hpp"
@@ -118,6 +121,35 @@ struct TwoLayers {
   DockerArchiveImage image;
 };
 
+// A `docker save` archive written member by member: config.json, l/layer.tar, manifest.json.
+void write_saved_archive(const std::string& path, const std::string& config, const std::string& layer)
+{
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  BOOST_REQUIRE_EQUAL(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+  const std::string manifest = R"([{"Config":"config.json","RepoTags":null,"Layers":["l/layer.tar"]}])";
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"config.json", config}, {"l/layer.tar", layer}, {"manifest.json", manifest}}) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
+    BOOST_REQUIRE_EQUAL(archive_write_header(a, e), ARCHIVE_OK);
+    BOOST_REQUIRE_EQUAL(archive_write_data(a, bytes.data(), bytes.size()), static_cast<la_ssize_t>(bytes.size()));
+    archive_entry_free(e);
+  }
+  BOOST_REQUIRE_EQUAL(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+Image read_archive(const std::string& path)
+{
+  const ImageRef ref{ImageRef::Kind::docker_archive, path, ""};
+  const auto store = ImageStore::open(ref);
+  return load_image(*store, ref, std::nullopt);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(docker_archive)
@@ -209,6 +241,41 @@ BOOST_AUTO_TEST_CASE(layers_must_be_the_configs_diff_ids)
   std::swap(two.image.layers[0], two.image.layers[1]);
   BOOST_CHECK_THROW(write_docker_archive(two.image, dir.file("out.tar")), util::Error);
   BOOST_TEST(!test::exists(dir.file("out.tar")));
+}
+
+BOOST_AUTO_TEST_CASE(a_layer_read_from_an_archive_gets_the_digest_and_type_of_its_bytes)
+{
+  test::TempDir dir;
+  TwoLayers two(dir);
+  write_docker_archive(two.image, dir.file("out.tar"));
+  const Image img = read_archive(dir.file("out.tar"));
+  BOOST_REQUIRE_EQUAL(img.layers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(img.layers[i].digest == two.diff_ids[i]); // stored uncompressed: the blob is the tar
+    BOOST_TEST(img.layers[i].media_type == media::docker_layer);
+    BOOST_TEST(img.layers[i].stored_compression == "none");
+  }
+  // Some writers store compressed layers: the type says so; the diff_id is checked when it is read.
+  const std::string gz = gzip(two.tars[0]);
+  write_saved_archive(dir.file("gzip.tar"), config_for({two.diff_ids[0]}), gz);
+  const Image compressed = read_archive(dir.file("gzip.tar"));
+  BOOST_TEST(compressed.layers[0].digest == digest::sha256_digest(gz));
+  BOOST_TEST(compressed.layers[0].media_type == media::docker_layer_gzip);
+  BOOST_TEST(compressed.layers[0].stored_compression == "gzip");
+}
+
+BOOST_AUTO_TEST_CASE(an_uncompressed_layer_that_is_not_its_diff_id_is_refused_when_read)
+{
+  test::TempDir dir;
+  const std::string tar = layer_tar("etc/a", "lower\n");
+  const std::string other = digest::sha256_digest("other");
+  write_saved_archive(dir.file("bad.tar"), config_for({other}), tar);
+  const auto names_layer_and_ids = [&](const util::Error& e) {
+    return std::string(e.what()) == dir.file("bad.tar") + ":l/layer.tar: the uncompressed layer's sha256 " +
+                                        digest::sha256_digest(tar) + " differs from the config's rootfs.diff_ids[0] " +
+                                        other;
+  };
+  BOOST_CHECK_EXCEPTION(read_archive(dir.file("bad.tar")), util::Error, names_layer_and_ids);
 }
 
 BOOST_AUTO_TEST_CASE(repo_tags_follow_the_reference_grammar_docker_load_applies)

@@ -4,7 +4,7 @@
 
 #include "digest/background_sha256.hpp"
 #include "digest/sha256.hpp"
-#include "normalize/pipeline.hpp"
+#include "normalize/layer_options.hpp"
 #include "util/file.hpp"
 
 #include <memory>

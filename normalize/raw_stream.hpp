@@ -3,7 +3,7 @@
 // short (tar or compressed) has no identities, it is an error.
 #pragma once
 
-#include "normalize/pipeline.hpp"
+#include "normalize/layer_source.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/file.hpp"
 

@@ -28,7 +28,7 @@ std::uint64_t Report::count(const std::string& rule) const
 
 } // namespace reproimg::normalize
 
-#include "normalize/pipeline.hpp"
+#include "normalize/layer_options.hpp"
 #include "normalize/policy.hpp"
 
 #include <nlohmann/json.hpp>

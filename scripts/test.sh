@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 start=$SECONDS
-scripts/build.sh
+scripts/build.sh -DREPROIMG_WERROR=ON
 echo "== unit and end-to-end suites (build/)"
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 600)
 echo "== took $((SECONDS - start)) s"

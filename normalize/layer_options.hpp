@@ -1,0 +1,38 @@
+// What normalising one layer is asked to do, and what it gives back.
+#pragma once
+
+#include "normalize/policy.hpp"
+#include "normalize/tar_reader.hpp"
+#include "util/progress.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace reproimg::normalize {
+
+struct NormalizeOptions {
+  Policy policy;
+  Compression compression = Compression::none;
+  size_t memory_limit = 32u << 20; // contents held in RAM before spooling to a temp file
+  util::ProgressMode progress = util::ProgressMode::auto_tty;
+  bool compute_digests = true;
+  // For a digest alone (no output) of an uncompressed tar file: while the canonical stream repeats
+  // the input byte for byte, compare it with the input instead of hashing it (a memcmp is much
+  // cheaper than SHA-256). If the input turns out canonical, LayerResult::same_as_input is set and
+  // diff_id is left empty: it is the input's own sha256, which the caller computes anyway. On the
+  // first difference the common prefix is hashed from the input, so any other input costs at most
+  // that prefix's comparison.
+  bool compare_with_input = false;
+};
+
+struct LayerResult {
+  std::string input_compression; // "none", "gzip", ... ("directory" for a rootfs)
+  std::string diff_id;           // sha256 of the canonical tar (when digests are computed)
+  std::string blob_digest;       // sha256 of the compressed output
+  std::uint64_t tar_size = 0;
+  std::uint64_t blob_size = 0;
+  bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
+  TarEnding input_ending = TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
+};
+
+} // namespace reproimg::normalize

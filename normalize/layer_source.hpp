@@ -1,0 +1,37 @@
+// Where a layer is read from: a tar file, standard input, a byte range of an image archive, or a
+// rootfs directory; and, for a blob of an image, what it must be.
+#pragma once
+
+#include "normalize/blob_check.hpp"
+#include "normalize/tar_reader.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace reproimg::normalize {
+
+struct LayerSource {
+  enum class Kind { tar, directory };
+  LayerSource() = default;
+  LayerSource(Kind k, std::string p) : kind(k), path(std::move(p)) {}
+
+  Kind kind = Kind::tar;
+  std::string path; // "-" is standard input
+  // A layer stored inside a file (a member of an image archive): bytes [offset, offset + *length).
+  std::uint64_t offset = 0;
+  std::optional<std::uint64_t> length;
+  // A blob of an image: what it must be, checked by every read of it (see TarInput::expect).
+  std::optional<BlobExpectation> expect;
+  // For messages: the blob as its image names it ("FILE" or "ARCHIVE:MEMBER"); empty: the path.
+  std::string label;
+  std::string display_name() const { return !label.empty() ? label : path == "-" ? "<stdin>" : path; }
+};
+
+// The tar input of a tar source opened as fd: its byte range and its expectation.
+TarInput tar_input_of(const LayerSource& source, int fd);
+
+// "dir:PATH", "tar:FILE", "-", or a plain path (a directory is read as a rootfs).
+LayerSource parse_layer_source(const std::string& spec);
+
+} // namespace reproimg::normalize

@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -128,17 +129,13 @@ std::uint32_t LayerBuilder::group_of(size_t slot_index)
   return s.group;
 }
 
-void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
+std::optional<std::string> LayerBuilder::kept_path(const SourceEntry& src, const util::Location& where)
 {
-  ++m_report.entries_in;
-  const std::uint64_t seq = m_seq++;
-  const util::Location where{m_input_name, src.path, std::nullopt};
-
   const CanonicalPath cp = canonical_path(src.path);
   switch (cp.status) {
   case PathStatus::root:
     m_report.note("root-entry-dropped", src.path);
-    return;
+    return std::nullopt;
   case PathStatus::empty:
     throw util::Error(where, "empty path");
   case PathStatus::unsafe:
@@ -156,26 +153,24 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
       if (src.type != EntryType::directory) {
         m_excluded.insert(path);
       }
-      return;
+      return std::nullopt;
     }
   }
   if (src.type == EntryType::socket) {
     m_report.note("socket-dropped", path);
     m_report.warn(util::Error::format(where, "socket dropped (a layer cannot carry one)"));
-    return;
+    return std::nullopt;
   }
+  return path;
+}
 
-  Slot slot;
-  slot.seq = seq;
-  Entry& e = slot.entry;
-  e.path = path;
-  e.type = src.type;
-  e.mode = src.mode & 07777;
+void LayerBuilder::set_owner(const SourceEntry& src, Entry& e)
+{
   e.uid = src.uid;
   e.gid = src.gid;
   if (m_policy.owner) {
     if (e.uid != m_policy.owner->first || e.gid != m_policy.owner->second) {
-      m_report.note("owner-forced", path);
+      m_report.note("owner-forced", e.path);
     }
     e.uid = m_policy.owner->first;
     e.gid = m_policy.owner->second;
@@ -183,7 +178,7 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     const auto u = m_policy.uid_map.find(e.uid);
     const auto g = m_policy.gid_map.find(e.gid);
     if (u != m_policy.uid_map.end() || g != m_policy.gid_map.end()) {
-      m_report.note("owner-mapped", path);
+      m_report.note("owner-mapped", e.path);
     }
     if (u != m_policy.uid_map.end()) e.uid = u->second;
     if (g != m_policy.gid_map.end()) e.gid = g->second;
@@ -192,27 +187,33 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     e.uname = src.uname;
     e.gname = src.gname;
   } else if (!src.uname.empty() || !src.gname.empty()) {
-    m_report.note("owner-name", path);
+    m_report.note("owner-name", e.path);
   }
+}
 
+void LayerBuilder::set_times(const SourceEntry& src, Entry& e)
+{
   const std::int64_t mtime =
       m_policy.mtime == MtimePolicy::set ? m_policy.epoch : std::min(src.mtime, m_policy.epoch);
   if (mtime != src.mtime) {
-    m_report.note("mtime", path);
+    m_report.note("mtime", e.path);
   } else if (src.mtime_nsec != 0) {
-    m_report.note("mtime-subsecond", path);
+    m_report.note("mtime-subsecond", e.path);
   }
   e.mtime = mtime;
   if (src.has_atime || src.has_ctime || src.has_birthtime) {
-    m_report.note("pax-time", path);
+    m_report.note("pax-time", e.path);
   }
   if (src.has_acl) {
-    m_report.note("acl", path);
+    m_report.note("acl", e.path);
   }
   if (src.has_fflags) {
-    m_report.note("fflags", path);
+    m_report.note("fflags", e.path);
   }
+}
 
+void LayerBuilder::set_xattrs(SourceEntry& src, Entry& e)
+{
   // Noted once per entry, like every other rule: bsdtar's pax writes each xattr twice
   // (LIBARCHIVE.xattr.* and SCHILY.xattr.*), and libarchive reads back both.
   bool xattr_dropped = false;
@@ -226,7 +227,7 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
     }
   }
   if (xattr_dropped) {
-    m_report.note("xattr", path);
+    m_report.note("xattr", e.path);
   }
   // Sorted by name; of a name given twice the last value wins, as with every other attribute.
   std::reverse(e.xattrs.begin(), e.xattrs.end());
@@ -234,86 +235,110 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
   e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end(),
                              [](const auto& a, const auto& b) { return a.first == b.first; }),
                  e.xattrs.end());
+}
 
-  switch (e.type) {
-  case EntryType::hardlink: {
-    const CanonicalPath target = canonical_path(src.link_target);
-    if (target.status == PathStatus::unsafe) {
-      throw util::Error(where, "hardlink target has a '..' component (unsafe layer)");
-    }
-    if (target.status != PathStatus::ok) {
-      throw util::Error(where, "hardlink to an empty or root path");
-    }
-    e.link_target = target.path;
-    const auto it = m_by_path.find(target.path);
-    if (it == m_by_path.end() && m_excluded.count(target.path)) {
-      // The data would be gone and the link left dangling: the user must decide.
-      throw util::Error(where, "hardlink to '" + target.path + "', which --exclude removes; exclude the link too");
-    }
-    if (it == m_by_path.end()) {
-      m_report.note("hardlink-dangling", path);
-      m_report.warn(util::Error::format(where, "hardlink target '" + target.path + "' is not in the layer; kept as is"));
-    } else if (m_slots[it->second].entry.type == EntryType::directory) {
-      throw util::Error(where, "hardlink to a directory");
-    } else {
-      slot.group = group_of(it->second);
-    }
-    break;
+void LayerBuilder::link_hardlink(const SourceEntry& src, Slot& slot, const util::Location& where)
+{
+  Entry& e = slot.entry;
+  const CanonicalPath target = canonical_path(src.link_target);
+  if (target.status == PathStatus::unsafe) {
+    throw util::Error(where, "hardlink target has a '..' component (unsafe layer)");
   }
-  case EntryType::symlink:
-    e.link_target = src.link_target;
-    break;
+  if (target.status != PathStatus::ok) {
+    throw util::Error(where, "hardlink to an empty or root path");
+  }
+  e.link_target = target.path;
+  const auto it = m_by_path.find(target.path);
+  if (it == m_by_path.end() && m_excluded.count(target.path)) {
+    // The data would be gone and the link left dangling: the user must decide.
+    throw util::Error(where, "hardlink to '" + target.path + "', which --exclude removes; exclude the link too");
+  }
+  if (it == m_by_path.end()) {
+    m_report.note("hardlink-dangling", e.path);
+    m_report.warn(util::Error::format(where, "hardlink target '" + target.path + "' is not in the layer; kept as is"));
+  } else if (m_slots[it->second].entry.type == EntryType::directory) {
+    throw util::Error(where, "hardlink to a directory");
+  } else {
+    slot.group = group_of(it->second);
+  }
+}
+
+void LayerBuilder::take_contents(const SourceEntry& src, EntryData& data, Entry& e, const util::Location& where)
+{
+  const std::string& path = e.path;
+  bool empty = false;
+  if (src.size > 0 && is_whiteout(path)) {
+    m_report.note("whiteout-emptied", path);
+    empty = true;
+  }
+  for (const auto& glob : m_policy.truncates) {
+    if (!empty && src.size > 0 && glob_matches_path_or_parent(glob, path)) {
+      m_report.note("truncate", path);
+      empty = true;
+    }
+  }
+  if (src.sparse) {
+    m_report.note("sparse-expanded", path);
+  }
+  if (empty || src.size == 0) {
+    e.size = 0;
+    return;
+  }
+  e.size = src.size;
+  if (const auto off = data.source_offset()) {
+    e.content = {ContentRef::Where::source, *off};
+  } else if (const auto disk = data.disk_path()) {
+    e.content = {ContentRef::Where::disk, m_store.add_disk_path(*disk)};
+  } else {
+    util::Spool& spool = m_store.spool();
+    const std::uint64_t start = spool.begin();
+    util::SpoolSink sink(spool);
+    data.read(sink, m_policy.max_sparse_fill);
+    if (sink.bytes() != e.size) {
+      throw util::Error(where, "content size differs from the header's size");
+    }
+    e.content = {ContentRef::Where::spool, start};
+  }
+}
+
+void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
+{
+  ++m_report.entries_in;
+  const std::uint64_t seq = m_seq++;
+  const util::Location where{m_input_name, src.path, std::nullopt};
+  const std::optional<std::string> path = kept_path(src, where);
+  if (!path) {
+    return;
+  }
+
+  Slot slot;
+  slot.seq = seq;
+  Entry& e = slot.entry;
+  e.path = *path;
+  e.type = src.type;
+  e.mode = src.mode & 07777;
+  set_owner(src, e);
+  set_times(src, e);
+  set_xattrs(src, e);
+  switch (e.type) {
+  case EntryType::hardlink: link_hardlink(src, slot, where); break;
+  case EntryType::symlink: e.link_target = src.link_target; break;
   case EntryType::chardev:
   case EntryType::blockdev:
     e.devmajor = src.devmajor;
     e.devminor = src.devminor;
     break;
-  case EntryType::regular: {
-    bool empty = false;
-    if (src.size > 0 && is_whiteout(path)) {
-      m_report.note("whiteout-emptied", path);
-      empty = true;
-    }
-    for (const auto& glob : m_policy.truncates) {
-      if (!empty && src.size > 0 && glob_matches_path_or_parent(glob, path)) {
-        m_report.note("truncate", path);
-        empty = true;
-      }
-    }
-    if (src.sparse) {
-      m_report.note("sparse-expanded", path);
-    }
-    if (empty || src.size == 0) {
-      e.size = 0;
-      break;
-    }
-    e.size = src.size;
-    if (const auto off = data.source_offset()) {
-      e.content = {ContentRef::Where::source, *off};
-    } else if (const auto disk = data.disk_path()) {
-      e.content = {ContentRef::Where::disk, m_store.add_disk_path(*disk)};
-    } else {
-      util::Spool& spool = m_store.spool();
-      const std::uint64_t start = spool.begin();
-      util::SpoolSink sink(spool);
-      data.read(sink, m_policy.max_sparse_fill);
-      if (sink.bytes() != e.size) {
-        throw util::Error(where, "content size differs from the header's size");
-      }
-      e.content = {ContentRef::Where::spool, start};
-    }
-    break;
-  }
+  case EntryType::regular: take_contents(src, data, e, where); break;
   case EntryType::directory:
   case EntryType::fifo:
-  case EntryType::socket:
-    break;
+  case EntryType::socket: break;
   }
 
-  const auto [it, inserted] = m_by_path.try_emplace(path, m_slots.size());
+  // A path seen again replaces the earlier entry (what extraction would leave).
+  const auto [it, inserted] = m_by_path.try_emplace(*path, m_slots.size());
   if (!inserted) {
     m_slots[it->second].dead = true;
-    m_report.note("duplicate-replaced", path);
+    m_report.note("duplicate-replaced", *path);
     it->second = m_slots.size();
   }
   m_slots.push_back(std::move(slot));

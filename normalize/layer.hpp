@@ -6,9 +6,11 @@
 #include "normalize/policy.hpp"
 #include "normalize/report.hpp"
 #include "normalize/source.hpp"
+#include "util/error.hpp"
 #include "util/progress.hpp"
 #include "util/spool.hpp"
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -62,6 +64,14 @@ private:
     bool dead = false;       // replaced by a later entry with the same path
   };
 
+  // The steps of on_entry: the canonical path (none: the entry is dropped, and the rule noted),
+  // then each attribute by the policy, then the links or the contents.
+  std::optional<std::string> kept_path(const SourceEntry& src, const util::Location& where);
+  void set_owner(const SourceEntry& src, Entry& e);
+  void set_times(const SourceEntry& src, Entry& e);
+  void set_xattrs(SourceEntry& src, Entry& e);
+  void link_hardlink(const SourceEntry& src, Slot& slot, const util::Location& where);
+  void take_contents(const SourceEntry& src, EntryData& data, Entry& e, const util::Location& where);
   std::uint32_t group_of(size_t slot_index);
   // Does --truncate or the whiteout rule empty a regular file at path?
   bool empties(const std::string& path) const;

@@ -310,6 +310,9 @@ void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const norma
   ctx.result.notes.push_back("layer " + std::to_string(layer) + ": " + std::to_string(ia->records.size()) + " vs " +
                              std::to_string(ib->records.size()) + " entries, " + std::to_string(c.compared) +
                              " compared");
+  for (const LayerIndex* index : {ia.get(), ib.get()}) {
+    for (const auto& w : index->warnings) ctx.result.notes.push_back("warning: " + w);
+  }
   ctx.keep.push_back(std::move(ia));
   ctx.keep.push_back(std::move(ib));
 }

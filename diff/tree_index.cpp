@@ -92,7 +92,7 @@ public:
     m_index.records.back().position = ordinal;
   }
 
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { m_index.warnings.push_back(message); }
 
 private:
   LayerIndex& m_index;

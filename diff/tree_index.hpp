@@ -74,6 +74,7 @@ public:
   // Records in stored order; a path stored twice keeps its last occurrence (what extraction does).
   std::vector<FileRecord> records;
   std::uint64_t duplicates = 0;
+  std::vector<std::string> warnings; // what the reader warned about (kept for the report's notes)
 
 private:
   normalize::LayerSource m_source;

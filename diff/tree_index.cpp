@@ -2,6 +2,7 @@
 #include "diff/tree_index.hpp"
 
 #include "digest/sha256.hpp"
+#include "image/overlay.hpp"
 #include "normalize/dir_reader.hpp"
 #include "normalize/path.hpp"
 #include "normalize/tar_reader.hpp"
@@ -207,67 +208,62 @@ Tree tree_of_layer(const LayerIndex& layer, const std::string& label)
 
 namespace {
 
-std::string parent_of(const std::string& path)
-{
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
+// How the overlay sees records: a hardlink keeps naming the record with its data; one whose
+// data's path went away becomes a copy of that record at its own path (owned by the tree).
+class FlattenNodes {
+public:
+  explicit FlattenNodes(std::vector<std::unique_ptr<FileRecord>>& owned) : m_owned(&owned) {}
 
-std::string base_of(const std::string& path)
-{
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+  bool is_directory(const FileRecord* r) const { return r->type == normalize::EntryType::directory; }
+  const std::string* hardlink_target(const FileRecord* r) const
+  {
+    return r->type == normalize::EntryType::hardlink ? &r->link_target : nullptr;
+  }
+  const FileRecord* linked(const FileRecord* link, const std::string& data_path, const FileRecord*)
+  {
+    if (link->link_target == data_path) {
+      return link;
+    }
+    auto copy = std::make_unique<FileRecord>(*link);
+    copy->link_target = data_path;
+    return keep(std::move(copy));
+  }
+  const FileRecord* detached(const FileRecord* link, const std::string& path, const FileRecord* data)
+  {
+    auto copy = std::make_unique<FileRecord>(*data);
+    copy->path = path;
+    copy->position = link->position;
+    copy->layer_number = link->layer_number;
+    return keep(std::move(copy));
+  }
 
-void erase_below(std::map<std::string, const FileRecord*>& m, const std::string& dir)
-{
-  // Everything strictly below dir: keys starting with "dir/" ("" is the root: everything).
-  if (dir.empty()) {
-    m.clear();
-    return;
+private:
+  const FileRecord* keep(std::unique_ptr<FileRecord> r)
+  {
+    m_owned->push_back(std::move(r));
+    return m_owned->back().get();
   }
-  const std::string prefix = dir + "/";
-  auto it = m.lower_bound(prefix);
-  while (it != m.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
-    it = m.erase(it);
-  }
-}
+
+  std::vector<std::unique_ptr<FileRecord>>* m_owned;
+};
 
 } // namespace
 
 Tree flatten(const std::vector<std::unique_ptr<LayerIndex>>& layers, const std::string& label)
 {
-  std::map<std::string, const FileRecord*> fs;
-  for (const auto& layer : layers) {
-    // Opaque markers and whiteouts act on the lower layers only, so apply them first.
-    for (const auto& r : layer->records) {
-      const std::string base = base_of(r.path);
-      if (base == ".wh..wh..opq") {
-        erase_below(fs, parent_of(r.path));
-      } else if (base.rfind(".wh.", 0) == 0) {
-        const std::string parent = parent_of(r.path);
-        const std::string victim = (parent.empty() ? "" : parent + "/") + base.substr(4);
-        fs.erase(victim);
-        erase_below(fs, victim);
-      }
-    }
-    for (const auto& r : layer->records) {
-      const std::string base = base_of(r.path);
-      if (base.rfind(".wh.", 0) == 0) {
-        continue;
-      }
-      const auto it = fs.find(r.path);
-      if (it != fs.end() && it->second->type == normalize::EntryType::directory &&
-          r.type != normalize::EntryType::directory) {
-        erase_below(fs, r.path); // a file replacing a directory replaces its contents too
-      }
-      fs[r.path] = &r;
-    }
-  }
   Tree t;
   t.label = label;
   t.ordered = false;
-  t.by_path = std::move(fs);
+  image::Overlay<const FileRecord*, FlattenNodes> overlay{FlattenNodes(t.owned)};
+  for (const auto& layer : layers) {
+    image::Overlay<const FileRecord*, FlattenNodes>::Layer entries;
+    entries.reserve(layer->records.size());
+    for (const auto& r : layer->records) {
+      entries.emplace_back(r.path, &r);
+    }
+    overlay.apply(std::move(entries));
+  }
+  t.by_path = std::move(overlay).take();
   t.records.reserve(t.by_path.size());
   for (const auto& [path, r] : t.by_path) {
     t.records.push_back(r);

@@ -91,11 +91,12 @@ struct Tree {
   bool ordered = false;   // records are in stored order (a layer), so order can be compared
   std::vector<const FileRecord*> records;       // stored order, or path order when flattened
   std::map<std::string, const FileRecord*> by_path;
+  std::vector<std::unique_ptr<FileRecord>> owned; // records flattening made (hardlinks given their data)
 };
 
 Tree tree_of_layer(const LayerIndex& layer, const std::string& label);
-// Applies layers bottom up: whiteouts (.wh.NAME) remove NAME and what is below it, an opaque
-// marker (.wh..wh..opq) hides everything below its directory from lower layers.
+// Applies layers bottom up through the image overlay (image/overlay.hpp): whiteouts, opaque
+// markers, replaced directories, hardlinks whose data's path went away.
 Tree flatten(const std::vector<std::unique_ptr<LayerIndex>>& layers, const std::string& label);
 
 // Contents: compare without hashing where both sides can be read again; bytes for reports.

@@ -8,6 +8,7 @@
 #include "image/dockerignore.hpp"
 #include "image/image_source.hpp"
 #include "image/image_writer.hpp"
+#include "image/overlay.hpp"
 #include "normalize/entries_pipeline.hpp"
 #include "normalize/path.hpp"
 #include "normalize/tar_reader.hpp"
@@ -195,8 +196,9 @@ struct Node {
   std::int64_t uid = 0;
   std::int64_t gid = 0;
   std::string link_target;
+  std::string hardlink; // a hardlink's target until the overlay gives it the data it names
 
-  // What the tree keeps of an entry, normalised or as read (a hardlink is a file there).
+  // What the tree keeps of an entry, normalised or as read (a hardlink is a file until then).
   template <typename AnyEntry>
   static Node of(const AnyEntry& e)
   {
@@ -206,37 +208,31 @@ struct Node {
     n.uid = e.uid;
     n.gid = e.gid;
     n.link_target = e.link_target;
+    if (e.type == EntryType::hardlink) {
+      const auto target = normalize::canonical_path(e.link_target);
+      n.hardlink = target.status == normalize::PathStatus::ok ? target.path : e.link_target;
+      n.link_target.clear();
+    }
     return n;
   }
 };
 
+// How the overlay sees a Node: a hardlink takes the metadata of the file it names.
+struct BuildNodes {
+  bool is_directory(const Node& n) const { return n.type == EntryType::directory; }
+  const std::string* hardlink_target(const Node& n) const { return n.hardlink.empty() ? nullptr : &n.hardlink; }
+  Node linked(const Node&, const std::string&, const Node& data) const { return data; }
+  Node detached(const Node&, const std::string&, const Node& data) const { return data; }
+};
+
+using TreeLayer = Overlay<Node, BuildNodes>::Layer;
+
 class ImageTree {
 public:
-  void add(const normalize::Entry& e)
-  {
-    m_nodes[e.path] = Node::of(e);
-  }
+  // One layer's entries, whiteouts and opaque markers among them (image/overlay.hpp).
+  void apply(TreeLayer layer) { m_overlay.apply(std::move(layer)); }
 
-  void add(const std::string& path, Node n) { m_nodes[path] = std::move(n); }
-
-  // Removes path and everything under it ("" : everything), as a whiteout does.
-  void remove(const std::string& path, bool keep_path)
-  {
-    if (!keep_path) {
-      m_nodes.erase(path);
-    }
-    const std::string prefix = path.empty() ? std::string() : path + "/";
-    auto it = m_nodes.lower_bound(prefix);
-    while (it != m_nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
-      it = m_nodes.erase(it);
-    }
-  }
-
-  const Node* find(const std::string& path) const
-  {
-    const auto it = m_nodes.find(path);
-    return it == m_nodes.end() ? nullptr : &it->second;
-  }
+  const Node* find(const std::string& path) const { return m_overlay.find(path); }
 
   bool is_dir(const std::string& path) const
   {
@@ -259,50 +255,25 @@ public:
   }
 
 private:
-  std::map<std::string, Node> m_nodes;
+  Overlay<Node, BuildNodes> m_overlay;
 };
 
-// The entries of a base image's layer, applied to the tree as an overlay file system would:
-// whiteouts (.wh.NAME) remove what lower layers had, an opaque marker (.wh..wh..opq) a
-// directory's lower content; then the layer's own entries are added.
+// The entries of a base image's layer, for the tree's overlay.
 class BaseLayerReader : public EntryVisitor {
 public:
   void on_entry(SourceEntry& e, EntryData&) override
   {
     const auto cp = normalize::canonical_path(e.path);
-    if (cp.status != normalize::PathStatus::ok) {
-      return;
-    }
-    const auto slash = cp.path.rfind('/');
-    const std::string dir = slash == std::string::npos ? std::string() : cp.path.substr(0, slash);
-    const std::string name = base_name(cp.path);
-    if (name == ".wh..wh..opq") {
-      m_opaque.push_back(dir);
-    } else if (name.rfind(".wh.", 0) == 0) {
-      m_whiteouts.push_back(join(dir, name.substr(4)));
-    } else {
-      m_entries.emplace_back(cp.path, Node::of(e));
+    if (cp.status == normalize::PathStatus::ok) {
+      m_layer.emplace_back(cp.path, Node::of(e));
     }
   }
   void on_warning(const std::string&) override {}
 
-  void apply(ImageTree& tree)
-  {
-    for (const auto& d : m_opaque) {
-      tree.remove(d, true);
-    }
-    for (const auto& w : m_whiteouts) {
-      tree.remove(w, false);
-    }
-    for (auto& [path, node] : m_entries) {
-      tree.add(path, std::move(node));
-    }
-  }
+  void apply(ImageTree& tree) { tree.apply(std::move(m_layer)); }
 
 private:
-  std::vector<std::string> m_opaque;
-  std::vector<std::string> m_whiteouts;
-  std::vector<std::pair<std::string, Node>> m_entries;
+  TreeLayer m_layer;
 };
 
 // The build context: a directory, seen through .dockerignore; symlinks followed inside it only.
@@ -1139,9 +1110,11 @@ private:
         },
         m_options.layer, m_report, &written);
     img.layer_info.push_back({r.diff_id, r.blob_digest, r.blob_size, ""});
+    TreeLayer layer;
     for (const auto& e : written) {
-      m_tree.add(e);
+      layer.emplace_back(e.path, Node::of(e));
     }
+    m_tree.apply(std::move(layer));
     return r;
   }
 

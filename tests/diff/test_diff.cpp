@@ -2,6 +2,7 @@
 #include "diff/content_detail.hpp"
 #include "diff/diff.hpp"
 #include "diff/report.hpp"
+#include "diff/tree_index.hpp"
 #include "tests/support.hpp"
 
 #include <archive.h>
@@ -280,6 +281,34 @@ BOOST_AUTO_TEST_CASE(encoding_and_hardlinks)
   r = diff::run_diff(dir.file("pax.tar"), dir.file("pax.tar"), {});
   BOOST_TEST(r.verdict == diff::Verdict::identical);
   BOOST_TEST(diff::report_json(r).find("\"verdict\": \"identical\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(flattening_gives_hardlinks_the_data_of_a_whited_out_path)
+{
+  // Layer 1: data with two links to it, a directory; layer 2 whites data out and puts a file
+  // where the directory was.
+  test::TempDir dir;
+  write_tar(dir.file("1.tar"), {{"data", "old"},
+                                {"l1", "", 0644, 1000, "root", 0, '1', "data"},
+                                {"l2", "", 0644, 1000, "root", 0, '1', "data"},
+                                {"d", "", 0755, 1000, "root", 0, '5'},
+                                {"d/x", "x"}});
+  write_tar(dir.file("2.tar"), {{".wh.data", ""}, {"d", "now a file"}});
+  std::vector<std::unique_ptr<diff::LayerIndex>> layers;
+  layers.push_back(diff::LayerIndex::read({normalize::LayerSource::Kind::tar, dir.file("1.tar")}, 0));
+  layers.push_back(diff::LayerIndex::read({normalize::LayerSource::Kind::tar, dir.file("2.tar")}, 1));
+  const diff::Tree t = diff::flatten(layers, "image");
+  std::vector<std::string> paths;
+  for (const auto* r : t.records) paths.push_back(r->path);
+  BOOST_TEST((paths == std::vector<std::string>{"d", "l1", "l2"}));
+  const diff::FileRecord& l1 = *t.by_path.at("l1");
+  BOOST_TEST((l1.type == normalize::EntryType::regular));
+  BOOST_TEST(l1.size == 3u);
+  BOOST_TEST(diff::read_content(l1, 100).value_or("?") == "old");
+  const diff::FileRecord& l2 = *t.by_path.at("l2");
+  BOOST_TEST((l2.type == normalize::EntryType::hardlink));
+  BOOST_TEST(l2.link_target == "l1");
+  BOOST_TEST((t.by_path.at("d")->type == normalize::EntryType::regular));
 }
 
 BOOST_AUTO_TEST_CASE(reports_escape_what_they_show)

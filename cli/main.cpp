@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 
 #include <clocale>
 #include <csignal>
@@ -9,7 +10,6 @@
 #include <cstring>
 #include <cxxopts.hpp>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -39,14 +39,6 @@ void usage(FILE* out)
                     "exit codes: 0 ok/identical, 1 differs, 2 usage error or bad input, 130 interrupted\n");
 }
 
-extern "C" void on_signal(int sig)
-{
-  reproimg::util::remove_temp_files_in_flight();
-  const char msg[] = "\nreproimg: interrupted\n";
-  (void)!::write(2, msg, sizeof msg - 1);
-  ::_exit(sig == SIGINT ? 130 : 128 + sig);
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -56,12 +48,8 @@ int main(int argc, char** argv)
   if (!std::setlocale(LC_CTYPE, "C.UTF-8")) {
     std::setlocale(LC_CTYPE, "C.utf8");
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
+  // Before any other thread: they all inherit the blocked interrupt signals.
+  reproimg::util::start_interrupt_handler();
   std::signal(SIGPIPE, SIG_IGN);
 
   if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0 ||

@@ -7,6 +7,7 @@
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 #include "util/spool.hpp"
 
 #include <algorithm>
@@ -270,6 +271,7 @@ WrittenImage ImageWriter::finish(Json config)
 
   const std::string& out = m_target.out;
   if (m_target.format == ImageFormat::oci) {
+    const util::InterruptDeferral defer; // moved into place whole, or not at all
     if (m_out_exists) {
       ::rmdir(out.c_str()); // the empty directory that was there
     }

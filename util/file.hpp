@@ -104,7 +104,8 @@ private:
 };
 
 // An output file that appears under its name only when commit() succeeds: it is written to a
-// temporary file in the same directory and renamed. Destroyed without commit, the temp is removed.
+// temporary file in the same directory and renamed. Destroyed without commit, or on an interrupt
+// before it (util/interrupt.hpp), the temp is removed.
 // An existing device or fifo (/dev/null, a named pipe) is written in place instead.
 class AtomicFile {
 public:
@@ -124,13 +125,11 @@ private:
   Fd m_fd;
   bool m_committed = false;
   bool m_direct = false; // an existing device or fifo, written in place
+  int m_registration = -1; // for removal on an interrupt (util/interrupt.hpp)
 };
 
 // Writes a whole file atomically.
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
-
-// Removes every AtomicFile's temp file still in flight; safe to call from a signal handler.
-void remove_temp_files_in_flight();
 
 bool is_terminal(int fd);
 
@@ -149,7 +148,9 @@ bool same_file(const std::string& a, const std::string& b);
 // Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
 void remove_tree(const std::string& path);
 
-// A temporary directory that is removed with everything in it unless release() is called.
+// A temporary directory that is removed with everything in it unless release() is called, and
+// on an interrupt until then (util/interrupt.hpp). A caller that renames it into place does the
+// rename and release() under one util::InterruptDeferral.
 class TempDir {
 public:
   // Created as TEMPLATE_PREFIX + random suffix.
@@ -158,11 +159,12 @@ public:
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir();
   const std::string& path() const { return m_path; }
-  void release() { m_released = true; }
+  void release();
 
 private:
   std::string m_path;
   bool m_released = false;
+  int m_registration = -1;
 };
 
 } // namespace reproimg::util

@@ -61,7 +61,7 @@ int cmd_build(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"context"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }

@@ -46,7 +46,7 @@ int cmd_import(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"input"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }

@@ -23,10 +23,22 @@ enum class Verbosity { quiet, normal, verbose };
 void add_policy_options(cxxopts::Options& options);
 normalize::Policy policy_from(const cxxopts::ParseResult& r);
 
-// Adds --quiet, --verbose, --progress, --no-progress.
+// Adds the output options every command has: --quiet, --verbose, --progress, --no-progress,
+// --color and --help.
 void add_output_options(cxxopts::Options& options);
 Verbosity verbosity_from(const cxxopts::ParseResult& r);
 util::ProgressMode progress_from(const cxxopts::ParseResult& r);
+// --color auto|always|never for what goes to fd: auto colours a terminal unless NO_COLOR is set.
+// Throws util::Error for another value.
+bool color_from(const cxxopts::ParseResult& r, int fd);
+
+// Parses a command's arguments and applies the output options that act everywhere (--color of
+// messages on stderr). An operand beyond those the command takes is a usage error naming it, as
+// is an empty one (a variable that expanded to nothing).
+cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char** argv);
+
+// "reproimg: error: " or "reproimg: warning: ", coloured when messages on stderr are.
+std::string message_prefix(const char* kind);
 
 // Where output goes: "-" is stdout (refused on a terminal for binary output), anything else
 // an AtomicFile that appears only on commit().

@@ -56,6 +56,9 @@ ImageWriter::ImageWriter(ImageTarget target) : m_target(std::move(target))
     throw util::Error(util::Location{out, std::nullopt, std::nullopt},
                       "already exists; an OCI layout is written to a new or empty directory");
   }
+  if (m_target.format != ImageFormat::oci) {
+    util::check_output_file(out); // said now, not after the layers are written
+  }
   // Staged beside its final place (same file system: the rename is atomic), or in the temp
   // directory for an archive.
   m_staging = std::make_unique<TempDirHolder>(m_target.format == ImageFormat::oci

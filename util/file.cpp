@@ -184,6 +184,7 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
     m_direct = true;
     return;
   }
+  check_output_file(m_path);
   std::string templ = m_path + ".tmp.XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
@@ -232,6 +233,22 @@ void AtomicFile::commit()
   }
   m_committed = true;
   unregister_temp_path(m_registration);
+}
+
+void check_output_file(const std::string& path)
+{
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "is a directory; name a file to write");
+  }
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "cannot create: the directory " + dir + " does not exist");
+  }
+  if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "cannot create: " + dir + " is not a directory");
+  }
 }
 
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode)
@@ -296,6 +313,15 @@ bool is_empty_dir(const std::string& path)
   }
   ::closedir(d);
   return empty;
+}
+
+bool is_new_or_empty_dir(const std::string& path)
+{
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT;
+  }
+  return S_ISDIR(st.st_mode) && is_empty_dir(path);
 }
 
 void remove_tree(const std::string& path)

@@ -128,6 +128,10 @@ private:
   int m_registration = -1; // for removal on an interrupt (util/interrupt.hpp)
 };
 
+// Throws, before any work is done, what creating the output file path would meet at the end:
+// path is a directory, or the directory it would be in does not exist.
+void check_output_file(const std::string& path);
+
 // Writes a whole file atomically.
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
@@ -139,6 +143,8 @@ namespace reproimg::util {
 
 // Is path a directory with nothing in it?
 bool is_empty_dir(const std::string& path);
+// Does path not exist yet, or is it an empty directory (where a new directory may be put)?
+bool is_new_or_empty_dir(const std::string& path);
 // Does path name a regular file / a directory (symlinks followed)?
 bool is_regular_file(const std::string& path);
 bool is_directory(const std::string& path);

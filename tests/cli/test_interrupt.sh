@@ -96,4 +96,9 @@ interrupted INT 1 "normalize of an image to an OCI layout" \
 interrupted TERM temp "normalize of an image to an oci-archive" \
   "$REPROIMG" normalize "docker-archive:$big/image.tar" --format oci-archive -o "$out/image.tar"
 
+interrupted INT temp "diff --output" \
+  "$REPROIMG" diff "$big/rootfs.tar.zst" "dir:$big/rootfs" --output "$out/report.txt"
+interrupted TERM 0.5 "diff --output" \
+  "$REPROIMG" diff "$big/rootfs.tar.zst" "docker-archive:$big/image.tar" --format html --output "$out/report.html"
+
 finish

@@ -46,7 +46,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
     if (target.format == image::ImageFormat::docker_archive) {
       target.repo_tags.push_back(image::parse_repo_tag(tag));
     } else {
-      target.tag = oci_tag(tag);
+      target.tag = image::parse_oci_ref_name(tag);
     }
   } else if (target.format == image::ImageFormat::docker_archive) {
     target.repo_tags = img.repo_tags;
@@ -82,7 +82,7 @@ int cmd_normalize(int argc, char** argv)
     ("o,output", "output file, or - for stdout", cxxopts::value<std::string>(), "OUT")
     ("compress", "output compression (default: none for a layer, gzip for an image's layers)", cxxopts::value<std::string>(), "none|gzip|zstd")
     ("format", "for an image: the output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
-    ("tag", "for an image: the tag of the output (oci) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
+    ("tag", "for an image: the reference of the output as given (oci: --tag hello:1 is read as oci:OUT:hello:1) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
     ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("report", "write a JSON report of what each rule changed", cxxopts::value<std::string>(), "FILE")
     ("memory-limit", "bytes of entry contents held in memory before spooling to $TMPDIR", cxxopts::value<std::uint64_t>()->default_value("33554432"), "BYTES");

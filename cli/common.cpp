@@ -194,15 +194,6 @@ normalize::Compression compression_from(const cxxopts::ParseResult& r, const std
   return *c;
 }
 
-std::string oci_tag(const std::string& tag)
-{
-  const auto colon = tag.rfind(':');
-  if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
-    return tag.substr(colon + 1);
-  }
-  return tag;
-}
-
 void print_warnings(const normalize::Report& report, Verbosity v)
 {
   if (v == Verbosity::quiet) {

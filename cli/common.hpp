@@ -56,13 +56,11 @@ private:
 // --compress, or fallback when it is not given; throws util::Error for an unknown name.
 normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback);
 
-// The OCI ref name for --tag: "name:tag" -> "tag" (an OCI layout names a manifest by its tag alone).
-std::string oci_tag(const std::string& tag);
-
 // What the commands that write an image (import, build) read alike into their options (an
 // image::ImportOptions or image::BuildOptions): the policy and progress options, --compress
 // (default gzip), --platform, --format, --tag (a RepoTags entry for a docker-archive, else the
-// OCI ref name).
+// OCI ref name, as given: --tag hello:1 is read back as oci:DIR:hello:1, as skopeo and podman
+// record it).
 template <typename ImageOptions>
 void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
 {
@@ -79,7 +77,7 @@ void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
   if (r.count("tag") && docker) {
     opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
   } else if (r.count("tag")) {
-    opts.tag = oci_tag(r["tag"].as<std::string>());
+    opts.tag = image::parse_oci_ref_name(r["tag"].as<std::string>());
   }
 }
 

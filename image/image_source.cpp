@@ -17,18 +17,19 @@ namespace {
 
 constexpr std::uint64_t k_max_document = 8u << 20; // index, manifest, config: JSON, never large
 
-// "PATH:REF" -> {PATH, REF} where PATH exists; the longest existing prefix wins.
+// "PATH:REF" -> {PATH, REF} where PATH exists: the whole when it exists, else up to the first ':'
+// whose prefix does.
 std::pair<std::string, std::string> split_existing(const std::string& spec, bool docker)
 {
   if (util::is_directory(spec) || util::is_regular_file(spec)) {
     return {spec, ""};
   }
-  // docker-archive:FILE:name:tag -> the first ':' whose prefix exists.
-  if (docker) {
-    for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
-      if (util::is_regular_file(spec.substr(0, pos))) {
-        return {spec.substr(0, pos), spec.substr(pos + 1)};
-      }
+  // docker-archive:FILE:name:tag, oci:DIR:name:tag -> the first ':' whose prefix exists (skopeo
+  // splits at the first ':'; a reference may hold more).
+  for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
+    const std::string path = spec.substr(0, pos);
+    if (docker ? util::is_regular_file(path) : (util::is_regular_file(path) || util::is_directory(path))) {
+      return {path, spec.substr(pos + 1)};
     }
   }
   const auto pos = spec.rfind(':');

@@ -149,4 +149,14 @@ run timeout 10 "$REPROIMG" diff never.fifo a.tar.gz --output existing-folder
 says_error "diff --output FOLDER" 2 "existing-folder: is a directory"
 equal "no temp file left beside the folder" "" "$(ls -d existing-folder.tmp.* x.tar.tmp.* 2> /dev/null || true)"
 
+# --- --tag NAME:TAG is recorded as given, and read back as skopeo reads it
+"$REPROIMG" build -q -f ctx/Dockerfile ctx --tag hello:1 -o hello-oci
+equal "--tag hello:1: the index records hello:1" "hello:1" \
+  "$("$PY" -c 'import json; print(json.load(open("hello-oci/index.json"))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])')"
+check "skopeo inspect oci:hello-oci:hello:1" skopeo inspect oci:hello-oci:hello:1 > /dev/null
+run "$REPROIMG" digest oci:hello-oci:hello:1
+equal "digest oci:hello-oci:hello:1: exit code" 0 "$rc"
+run "$REPROIMG" import -q dir:rootfs --tag 'bad tag' -o bad-tag-oci
+says_error "--tag with a space" 2 "invalid --tag 'bad tag'"
+
 finish

@@ -615,6 +615,7 @@ void verify_blob(const std::string& bytes, const std::string& digest, std::uint6
 
 std::optional<ImageRef> parse_image_ref(const std::string& spec)
 {
+  normalize::refuse_unread_transport(spec);
   auto with_prefix = [&](const char* prefix, ImageRef::Kind kind) -> std::optional<ImageRef> {
     const std::string p = prefix;
     if (spec.rfind(p, 0) != 0) {
@@ -660,6 +661,10 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
 
 std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
 {
+  struct stat st {};
+  if (::stat(ref.path.c_str(), &st) != 0 && errno == ENOENT) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "does not exist");
+  }
   if (ref.kind == ImageRef::Kind::oci) {
     if (!util::is_directory(ref.path)) {
       throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "not a directory (an OCI layout)");

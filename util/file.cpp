@@ -53,6 +53,9 @@ void Fd::close(const std::string& name)
 Fd open_read(const std::string& path)
 {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "does not exist");
+  }
   if (fd < 0) {
     throw_errno("cannot open", path);
   }

@@ -74,7 +74,7 @@ equal "digest --json A B: an array of two" "a.tar.gz b.tar.zst" \
 run "$REPROIMG" digest a.tar.gz no-such.tar b.tar.zst
 equal "digest A MISSING B: exit code" 2 "$rc"
 equal "digest A MISSING B: A and B still read" 2 "$(grep -c '^diff_id' "$work/stdout")"
-check "digest A MISSING B: the missing one said" grep -q "reproimg: error: no-such.tar: " "$work/stderr"
+check "digest A MISSING B: the missing one said" grep -q "reproimg: error: no-such.tar: does not exist" "$work/stderr"
 
 # --- the output options work on every command
 printf 'FROM scratch\nCOPY hello /hello\n' > ctx/Dockerfile.q
@@ -158,5 +158,34 @@ run "$REPROIMG" digest oci:hello-oci:hello:1
 equal "digest oci:hello-oci:hello:1: exit code" 0 "$rc"
 run "$REPROIMG" import -q dir:rootfs --tag 'bad tag' -o bad-tag-oci
 says_error "--tag with a space" 2 "invalid --tag 'bad tag'"
+
+# --- messages name what was typed, and say what is wrong with it
+run "$REPROIMG" digest oci:nosuchdir
+says_error "digest oci:MISSING" 2 "nosuchdir: does not exist"
+run "$REPROIMG" diff oci:./build1 oci:./build2
+says_error "diff oci:MISSING oci:MISSING" 2 "./build1: does not exist"
+run "$REPROIMG" digest oci-archive:no-such.tar
+says_error "digest oci-archive:MISSING" 2 "no-such.tar: does not exist"
+run "$REPROIMG" normalize no-such.tar -o x.tar
+says_error "normalize MISSING" 2 "no-such.tar: does not exist"
+run "$REPROIMG" digest dir:no-such-dir
+says_error "digest dir:MISSING" 2 "no-such-dir: does not exist"
+touch plain-file
+run "$REPROIMG" digest oci:plain-file
+says_error "digest oci:FILE" 2 "plain-file: not a directory (an OCI layout)"
+run "$REPROIMG" digest docker://alpine
+says_error "digest docker://alpine" 2 "docker://alpine: registry references" "skopeo copy docker://alpine oci:"
+run "$REPROIMG" diff docker://alpine:3.19 a.tar.gz
+says_error "diff docker://alpine:3.19" 2 "registry references" "oci:image:3.19"
+run "$REPROIMG" import docker-daemon:alpine:3.19 -o o
+says_error "import docker-daemon:" 2 "docker save alpine:3.19"
+run "$REPROIMG" build -f ctx/nosuch ctx -o o
+says_error "build -f MISSING" 2 "cannot open ctx/nosuch"
+run "$REPROIMG" build -f ctx ctx -o o
+says_error "build -f FOLDER" 2 "cannot open ctx" "a directory"
+mkdir -p empty-ctx
+run "$REPROIMG" build empty-ctx -o o
+says_error "build CTX without a Dockerfile" 2 "empty-ctx/Dockerfile" "-f FILE"
+check "no output after the refusals" test ! -e o
 
 finish

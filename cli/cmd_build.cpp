@@ -22,8 +22,8 @@ const char* const k_examples = R"(  # A static binary and its configuration, as 
   LABEL org.opencontainers.image.version=$VERSION
   CMD ["/usr/local/bin/hello"]
   END
-  SOURCE_DATE_EPOCH=1700000000 reproimg build -f Dockerfile . --tag 1.0 -o hello-oci
-  skopeo inspect oci:hello-oci:1.0
+  SOURCE_DATE_EPOCH=1700000000 reproimg build -f Dockerfile . --tag hello:1.0 -o hello-oci
+  skopeo inspect oci:hello-oci:hello:1.0
   # The same image as an oci-archive, with a build argument:
   reproimg build . --build-arg VERSION=1.1 --format oci-archive -o hello.tar
   # On a local base image (its layers kept byte for byte), as a docker-archive docker load takes:
@@ -50,7 +50,8 @@ int cmd_build(int argc, char** argv)
     ("build-arg", "set an ARG: K=V, or K to take the value from the environment; repeatable",
      cxxopts::value<std::vector<std::string>>(), "K=V")
     ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
-    ("tag", "OCI: the tag recorded in the index (org.opencontainers.image.ref.name); docker-archive: the RepoTags "
+    ("tag", "OCI: the reference recorded in the index as given (org.opencontainers.image.ref.name: --tag hello:1 is "
+            "read as oci:OUT:hello:1, as skopeo records it); docker-archive: the RepoTags "
             "entry name[:tag]", cxxopts::value<std::string>(), "TAG")
     ("platform", "target platform (TARGETOS, TARGETARCH, ... for ARG; picks the base image of a multi-platform "
                  "index; a base image's own platform is the image's)",
@@ -61,7 +62,7 @@ int cmd_build(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"context"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }

@@ -5,12 +5,15 @@
 #include "image/import.hpp"
 #include "normalize/raw_stream.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "util/file.hpp"
 #include "util/spool.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <cstdio>
 #include <ctime>
+#include <sys/stat.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -129,35 +132,22 @@ std::string short_id(const std::string& digest)
   return digest.substr(0, 7 + 16) + "...";
 }
 
-} // namespace
+struct DemoDigests {
+  std::string packed_a;
+  std::string packed_b;
+  std::string canonical_a;
+  std::string canonical_b;
+  image::ImportResult image_a;
+  image::ImportResult image_b;
+  bool images_equal() const
+  {
+    return image_a.manifest_digest == image_b.manifest_digest && image_a.config_digest == image_b.config_digest;
+  }
+};
 
-int cmd_demo(int argc, char** argv)
+// Packs the tree two ways into dir, normalises and imports both packings.
+DemoDigests run_demo(const std::string& dir)
 {
-  cxxopts::Options options("reproimg demo",
-                           "Pack a small example tree two naive ways, show their diff_ids differ, normalise both,\n"
-                           "and show the canonical diff_ids are equal; then import both packings as images (the\n"
-                           "reproducible `docker import`) and show their manifest digests and image IDs are equal.\n"
-                           "Exit 0 when they are.");
-  options.add_options()
-    ("keep", "keep the tar files and the two oci-archives in DIR instead of a temporary directory",
-     cxxopts::value<std::string>(), "DIR")
-    ("h,help", "show this help");
-  const auto r = options.parse(argc, argv);
-  if (r.count("help")) {
-    return print_help(options, "  reproimg demo\n  reproimg demo --keep /tmp/demo && ls -l /tmp/demo\n");
-  }
-  std::string dir;
-  bool temporary = false;
-  if (r.count("keep")) {
-    dir = r["keep"].as<std::string>();
-  } else {
-    std::string templ = util::temp_directory() + "/reproimg-demo.XXXXXX";
-    if (!::mkdtemp(templ.data())) {
-      util::throw_errno("cannot create a temporary directory in", util::temp_directory());
-    }
-    dir = templ;
-    temporary = true;
-  }
   const std::time_t now = std::time(nullptr);
   const Packing a{"A", ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_GZIP, false, now, "alice"};
   const Packing b{"B", ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_ZSTD, true, now + 3600, "ci-runner"};
@@ -203,30 +193,89 @@ int cmd_demo(int argc, char** argv)
   };
   const auto ia = import(a_in, a_image);
   const auto ib = import(b_in, b_image);
-  const bool images_equal = ia.manifest_digest == ib.manifest_digest && ia.config_digest == ib.config_digest;
+  return DemoDigests{ra.diff_id, rb.diff_id, ca.diff_id, cb.diff_id, ia, ib};
 
+}
+
+// "identical ..." in green, "DIFFERENT ..." in red, when colour is on.
+std::string verdict(bool good, const std::string& text, bool color)
+{
+  return color ? std::string(good ? "\033[32m" : "\033[1;31m") + text + "\033[0m" : text;
+}
+
+void print_demo(const DemoDigests& d, const std::string& keep, bool color)
+{
   std::printf("reproimg demo: one tree of %zu entries, packed two naive ways\n", demo_tree().size());
   std::printf("  A: GNU tar format, gzip, listing order,  mtime = now,      owner names alice\n");
   std::printf("  B: pax format,     zstd, reversed order, mtime = now + 1h, owner names ci-runner\n\n");
   std::printf("diff_id as packed (sha256 of the uncompressed tar):\n");
-  std::printf("  A  %s\n  B  %s\n  -> %s\n\n", ra.diff_id.c_str(), rb.diff_id.c_str(),
-              ra.diff_id == rb.diff_id ? "identical (unexpected!)" : "different: the builds leaked time, order, names, dialect");
+  std::printf("  A  %s\n  B  %s\n  -> %s\n\n", d.packed_a.c_str(), d.packed_b.c_str(),
+              d.packed_a == d.packed_b ? verdict(false, "identical (unexpected!)", color).c_str()
+                                       : "different: the builds leaked time, order, names, dialect");
   std::printf("after `reproimg normalize` (SOURCE_DATE_EPOCH=0, default policy):\n");
-  std::printf("  A  %s\n  B  %s\n  -> %s\n", ca.diff_id.c_str(), cb.diff_id.c_str(),
-              ca.diff_id == cb.diff_id ? "identical: one canonical layer, byte for byte" : "DIFFERENT (a bug)");
+  std::printf("  A  %s\n  B  %s\n  -> %s\n", d.canonical_a.c_str(), d.canonical_b.c_str(),
+              verdict(d.canonical_a == d.canonical_b,
+                      d.canonical_a == d.canonical_b ? "identical: one canonical layer, byte for byte" : "DIFFERENT (a bug)",
+                      color).c_str());
   std::printf("\nafter `reproimg import --format oci-archive` (the reproducible `docker import`):\n");
-  std::printf("  A  manifest %s  image ID %s\n", short_id(ia.manifest_digest).c_str(), short_id(ia.config_digest).c_str());
-  std::printf("  B  manifest %s  image ID %s\n", short_id(ib.manifest_digest).c_str(), short_id(ib.config_digest).c_str());
-  std::printf("  -> %s\n", images_equal ? "identical: one image, whichever way the rootfs was packed" : "DIFFERENT (a bug)");
-  if (temporary) {
-    for (const auto& f : {a_in, b_in, a_out, b_out, a_image, b_image}) {
-      ::unlink(f.c_str());
-    }
-    ::rmdir(dir.c_str());
-  } else {
-    std::printf("\nfiles kept in %s (canonical layer %s)\n", dir.c_str(), short_id(ca.diff_id).c_str());
+  std::printf("  A  manifest %s  image ID %s\n", short_id(d.image_a.manifest_digest).c_str(),
+              short_id(d.image_a.config_digest).c_str());
+  std::printf("  B  manifest %s  image ID %s\n", short_id(d.image_b.manifest_digest).c_str(),
+              short_id(d.image_b.config_digest).c_str());
+  std::printf("  -> %s\n", verdict(d.images_equal(),
+                                   d.images_equal() ? "identical: one image, whichever way the rootfs was packed"
+                                                    : "DIFFERENT (a bug)",
+                                   color).c_str());
+  if (!keep.empty()) {
+    std::printf("\nfiles kept in %s (canonical layer %s)\n", keep.c_str(), short_id(d.canonical_a).c_str());
   }
-  return ca.diff_id == cb.diff_id && images_equal && ra.diff_id != rb.diff_id ? 0 : 1;
+}
+
+} // namespace
+
+int cmd_demo(int argc, char** argv)
+{
+  cxxopts::Options options("reproimg demo",
+                           "Pack a small example tree two naive ways, show their diff_ids differ, normalise both,\n"
+                           "and show the canonical diff_ids are equal; then import both packings as images (the\n"
+                           "reproducible `docker import`) and show their manifest digests and image IDs are equal.\n"
+                           "Exit 0 when they are.");
+  options.add_options()
+    ("keep", "keep the tar files and the two oci-archives in DIR (new or empty) instead of a temporary directory",
+     cxxopts::value<std::string>(), "DIR");
+  add_output_options(options);
+  const auto r = parse_arguments(options, argc, argv);
+  if (r.count("help")) {
+    return print_help(options, "  reproimg demo\n  reproimg demo --keep /tmp/demo && ls -l /tmp/demo\n");
+  }
+  // Written in a temporary directory; with --keep it is staged beside DIR and moved into place at
+  // the end, as an OCI layout is: an interrupted demo leaves nothing.
+  std::string keep = r.count("keep") ? r["keep"].as<std::string>() : "";
+  while (keep.size() > 1 && keep.back() == '/') {
+    keep.pop_back();
+  }
+  if (r.count("keep") && !util::is_new_or_empty_dir(keep)) {
+    throw util::Error(util::Location{keep, std::nullopt, std::nullopt},
+                      "already exists and is not an empty directory; demo --keep writes to a new or empty directory");
+  }
+  util::TempDir staging(keep.empty() ? util::temp_directory() + "/reproimg-demo." : keep + ".tmp.");
+  const std::string dir = staging.path();
+  const Verbosity verbosity = verbosity_from(r);
+  const DemoDigests d = run_demo(staging.path());
+  const bool ok = d.packed_a != d.packed_b && d.canonical_a == d.canonical_b && d.images_equal();
+  if (!keep.empty()) {
+    ::chmod(dir.c_str(), 0755);
+    const util::InterruptDeferral defer;
+    ::rmdir(keep.c_str()); // the empty directory that was there, if any
+    if (::rename(dir.c_str(), keep.c_str()) != 0) {
+      util::throw_errno("cannot move the demo's files into place", keep);
+    }
+    staging.release();
+  }
+  if (verbosity != Verbosity::quiet) {
+    print_demo(d, keep, color_from(r, 1));
+  }
+  return ok ? 0 : 1;
 }
 
 } // namespace reproimg::cli

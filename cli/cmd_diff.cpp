@@ -43,7 +43,8 @@ int cmd_diff(int argc, char** argv)
                            "A, B: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar\n"
                            "(any compression), dir:PATH (skopeo's directory transport, or a rootfs), or - (stdin, one\n"
                            "side). Exit 0 identical, 1 different (or equivalent without --accept-normalizable), 2 error.\n"
-                           "One image in two transports (OCI layout, docker-archive, dir:, ...) is equivalent: `format`.");
+                           "One image in two transports (OCI layout, docker-archive, dir:, ...) is equivalent: `format`.\n"
+                           "With -q nothing is printed but errors: the exit code is the answer.");
   options.positional_help("A B");
   options.add_options()
     ("a", "first input", cxxopts::value<std::string>(), "A")
@@ -58,11 +59,10 @@ int cmd_diff(int argc, char** argv)
     ("platform", "for image indexes: the platform to compare", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("max-diff-lines", "lines of unified diff per text file",
      cxxopts::value<std::size_t>()->default_value("40"), "N")
-    ("all", "text report: list every difference, not 10 per cause")
-    ("color", "colour the text report: auto, always or never", cxxopts::value<std::string>()->default_value("auto"), "WHEN")
-    ("h,help", "show this help");
+    ("all", "text report: list every difference, not 10 per cause (as --verbose)");
+  add_output_options(options);
   options.parse_positional({"a", "b"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }
@@ -91,6 +91,14 @@ int cmd_diff(int argc, char** argv)
     opts.platform = image::parse_platform(r["platform"].as<std::string>());
   }
   opts.compare.max_diff_lines = r["max-diff-lines"].as<std::size_t>();
+  opts.progress = progress_from(r);
+  const Verbosity verbosity = verbosity_from(r);
+  const bool color = color_from(r, 1);
+  // Created before the comparison, so that a path that cannot be written is said at once.
+  std::optional<util::AtomicFile> report_file;
+  if (r.count("output")) {
+    report_file.emplace(r["output"].as<std::string>());
+  }
 
   const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
 
@@ -101,20 +109,18 @@ int cmd_diff(int argc, char** argv)
   case diff::ReportFormat::html: text = diff::report_html(result); break;
   case diff::ReportFormat::text: {
     diff::TextStyle style;
-    const std::string when = r["color"].as<std::string>();
-    if (when != "auto" && when != "always" && when != "never") {
-      throw util::Error("diff: --color must be auto, always or never");
-    }
-    style.color = when == "always" ||
-                  (when == "auto" && !r.count("output") && util::is_terminal(1) && !std::getenv("NO_COLOR"));
-    style.examples_per_cause = r.count("all") ? 0 : 10;
+    // auto colours a report to the terminal only, not one written to a file.
+    style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
+    style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
     text = diff::report_text(result, style);
     break;
   }
   }
-  if (r.count("output")) {
-    util::write_file_atomic(r["output"].as<std::string>(), text);
-  } else {
+  if (report_file) {
+    util::write_all(report_file->fd(), text.data(), text.size(), report_file->path());
+    report_file->commit();
+  } else if (verbosity != Verbosity::quiet) {
+    // -q: the exit code says it all (as diff -q, cmp -s and git diff --quiet).
     OutputTarget out("-", false);
     out.sink().write(text);
     out.commit();

@@ -1,4 +1,4 @@
-// reproimg digest: the deterministic identities of a layer.
+// reproimg digest: the deterministic identities of layers and images.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/image_normalize.hpp"
@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 #include "util/spool.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <fcntl.h>
@@ -27,111 +28,124 @@ const char* const k_examples = R"(  # The blob digest and diff_id of a layer as 
   # checked against each other; with --canonical the image ID it would have after normalize:
   reproimg digest --canonical oci:./base-oci:1
   reproimg digest docker-archive:saved.tar:debian:12 --json
+  # Several inputs: each one's identities after an "input" line (with --json, an array):
+  reproimg digest --canonical a.tar.gz b.tar.zst
 )";
 
-int digest_image_command(const cxxopts::ParseResult& r, const image::ImageRef& ref,
-                         const normalize::NormalizeOptions& opts)
-{
+// What every input is digested with: the options, read once.
+struct DigestRequest {
+  bool canonical = false;
   std::optional<image::Platform> platform;
-  if (r.count("platform")) {
-    platform = image::parse_platform(r["platform"].as<std::string>());
-  }
+  normalize::NormalizeOptions options;
+  Verbosity verbosity = Verbosity::normal;
+};
+
+nlohmann::json image_identities(const std::string& spec, const image::ImageRef& ref, const DigestRequest& request)
+{
   const auto store = image::ImageStore::open(ref);
-  const image::Image img = image::load_image(*store, ref, platform);
-  const bool canonical = r.count("canonical") > 0;
-  const image::ImageIdentities ids = image::digest_image(*store, img, canonical, opts);
-  if (r.count("json")) {
-    nlohmann::json doc;
-    doc["manifest_digest"] = ids.manifest_digest;
-    doc["config_digest"] = ids.config_digest;
-    doc["platform"] = ids.platform;
-    nlohmann::json layers = nlohmann::json::array();
-    for (const auto& l : ids.layers) {
-      nlohmann::json j = {{"media_type", l.media_type}, {"compression", l.compression}, {"blob_digest", l.blob_digest},
-                          {"size", l.size}, {"diff_id", l.diff_id}, {"chain_id", l.chain_id}};
-      if (canonical) {
-        j["canonical_diff_id"] = l.canonical_diff_id;
-      }
-      if (!l.note.empty()) {
-        j["note"] = l.note;
-      }
-      layers.push_back(j);
-    }
-    doc["layers"] = layers;
-    if (canonical) {
-      doc["canonical_config_digest"] = ids.canonical_config_digest;
-      doc["source_date_epoch"] = opts.policy.epoch;
-    }
-    std::printf("%s\n", doc.dump(2).c_str());
-    return 0;
-  }
-  if (!ids.manifest_digest.empty()) {
-    std::printf("manifest     %s\n", ids.manifest_digest.c_str());
-  }
-  std::printf("image ID     %s  (config digest)\nplatform     %s\n", ids.config_digest.c_str(), ids.platform.c_str());
-  for (size_t i = 0; i < ids.layers.size(); ++i) {
-    const auto& l = ids.layers[i];
-    std::printf("layer %zu      %s\n", i + 1, l.media_type.c_str());
-    std::printf("  blob       %s  (%llu bytes, %s)\n", l.blob_digest.c_str(), static_cast<unsigned long long>(l.size),
-                l.compression.c_str());
-    std::printf("  diff_id    %s\n  chain_id   %s\n", l.diff_id.c_str(), l.chain_id.c_str());
-    if (canonical) {
-      std::printf("  canonical  %s\n", l.canonical_diff_id.c_str());
+  const image::Image img = image::load_image(*store, ref, request.platform);
+  const image::ImageIdentities ids = image::digest_image(*store, img, request.canonical, request.options);
+  nlohmann::json doc;
+  doc["input"] = util::printable(spec);
+  doc["manifest_digest"] = ids.manifest_digest;
+  doc["config_digest"] = ids.config_digest;
+  doc["platform"] = ids.platform;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : ids.layers) {
+    nlohmann::json j = {{"media_type", l.media_type}, {"compression", l.compression}, {"blob_digest", l.blob_digest},
+                        {"size", l.size}, {"diff_id", l.diff_id}, {"chain_id", l.chain_id}};
+    if (request.canonical) {
+      j["canonical_diff_id"] = l.canonical_diff_id;
     }
     if (!l.note.empty()) {
-      std::printf("  note       %s\n", l.note.c_str());
+      j["note"] = l.note;
     }
+    layers.push_back(j);
   }
-  if (canonical) {
-    std::printf("canonical image ID  %s  (SOURCE_DATE_EPOCH=%lld)\n", ids.canonical_config_digest.c_str(),
-                static_cast<long long>(opts.policy.epoch));
+  doc["layers"] = layers;
+  if (request.canonical) {
+    doc["canonical_config_digest"] = ids.canonical_config_digest;
+    doc["source_date_epoch"] = request.options.policy.epoch;
   }
-  return 0;
+  return doc;
 }
 
-} // namespace
-
-int cmd_digest(int argc, char** argv)
+void print_image_identities(const nlohmann::json& doc)
 {
-  cxxopts::Options options("reproimg digest",
-                           "Print a layer's identities: blob digest (sha256 of the bytes as stored), diff_id (sha256\n"
-                           "of the uncompressed tar) and, with --canonical, the diff_id after normalize.");
-  options.positional_help("LAYER");
-  options.add_options()
-    ("input", "tar file (any compression), - for stdin, dir:PATH (a rootfs), or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], dir:PATH holding skopeo's directory transport)", cxxopts::value<std::string>(), "LAYER")
-    ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
-    ("canonical", "also compute the canonical diff_id (the policy options below apply)")
-    ("json", "print JSON instead of text");
-  add_policy_options(options);
-  add_output_options(options);
-  options.parse_positional({"input"});
-  const auto r = options.parse(argc, argv);
-  if (r.count("help")) {
-    return print_help(options, k_examples);
+  if (!doc["manifest_digest"].get<std::string>().empty()) {
+    std::printf("manifest     %s\n", doc["manifest_digest"].get<std::string>().c_str());
   }
-  if (!r.count("input")) {
-    throw util::Error("digest: missing LAYER (see reproimg digest --help)");
+  std::printf("image ID     %s  (config digest)\nplatform     %s\n", doc["config_digest"].get<std::string>().c_str(),
+              doc["platform"].get<std::string>().c_str());
+  size_t i = 0;
+  for (const auto& l : doc["layers"]) {
+    std::printf("layer %zu      %s\n", ++i, l["media_type"].get<std::string>().c_str());
+    std::printf("  blob       %s  (%llu bytes, %s)\n", l["blob_digest"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(l["size"].get<std::uint64_t>()), l["compression"].get<std::string>().c_str());
+    std::printf("  diff_id    %s\n  chain_id   %s\n", l["diff_id"].get<std::string>().c_str(),
+                l["chain_id"].get<std::string>().c_str());
+    if (l.contains("canonical_diff_id")) {
+      std::printf("  canonical  %s\n", l["canonical_diff_id"].get<std::string>().c_str());
+    }
+    if (l.contains("note")) {
+      std::printf("  note       %s\n", l["note"].get<std::string>().c_str());
+    }
   }
-  const std::string spec = r["input"].as<std::string>();
-  if (const auto image_ref = image::parse_image_ref(spec)) {
-    normalize::NormalizeOptions image_opts;
-    image_opts.policy = policy_from(r);
-    image_opts.progress = progress_from(r);
-    return digest_image_command(r, *image_ref, image_opts);
+  if (doc.contains("canonical_config_digest")) {
+    std::printf("canonical image ID  %s  (SOURCE_DATE_EPOCH=%lld)\n", doc["canonical_config_digest"].get<std::string>().c_str(),
+                static_cast<long long>(doc["source_date_epoch"].get<std::int64_t>()));
   }
-  normalize::LayerSource source = normalize::parse_layer_source(spec);
-  const bool canonical = r.count("canonical") > 0 || source.kind == normalize::LayerSource::Kind::directory;
-  normalize::NormalizeOptions opts;
-  opts.policy = policy_from(r);
-  opts.progress = progress_from(r);
-  const Verbosity verbosity = verbosity_from(r);
+}
 
+// The blob digest and diff_id as stored, and the canonical diff_id, of a tar file or stdin: the
+// two are independent passes, run on two cores (each reads the file itself).
+void digest_tar_both_ways(const normalize::LayerSource& source, util::Fd& fd, const DigestRequest& request,
+                          std::optional<normalize::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
+                          normalize::Report& report)
+{
+  std::exception_ptr canon_error;
+  normalize::LayerSource canon_source = source;
+  if (source.path == "-") {
+    canon_source.path = "/proc/self/fd/" + std::to_string(fd.get());
+  }
+  // An input that is canonical already is then only compared, not hashed twice.
+  normalize::NormalizeOptions canon_opts = request.options;
+  canon_opts.compare_with_input = true;
+  std::thread worker([&] {
+    try {
+      canon = normalize::normalize_layer(canon_source, canon_opts, nullptr, report);
+    } catch (...) {
+      canon_error = std::current_exception();
+    }
+  });
+  std::exception_ptr stored_error;
+  try {
+    util::Fd own = util::Fd(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    stored = normalize::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
+  } catch (...) {
+    stored_error = std::current_exception();
+  }
+  worker.join();
+  if (stored_error) {
+    std::rethrow_exception(stored_error);
+  }
+  if (canon_error) {
+    std::rethrow_exception(canon_error);
+  }
+  if (canon->same_as_input) {
+    canon->diff_id = stored->blob_digest; // the canonical stream is the input, byte for byte
+  }
+}
+
+nlohmann::json layer_identities(const std::string& spec, const DigestRequest& request)
+{
+  const normalize::LayerSource source = normalize::parse_layer_source(spec);
+  const bool canonical = request.canonical || source.kind == normalize::LayerSource::Kind::directory;
   std::optional<normalize::StreamDigests> stored;
   std::optional<normalize::LayerResult> canon;
   normalize::Report report;
-
   if (source.kind == normalize::LayerSource::Kind::directory) {
-    canon = normalize::normalize_layer(source, opts, nullptr, report);
+    canon = normalize::normalize_layer(source, request.options, nullptr, report);
   } else {
     util::Fd fd;
     if (source.path == "-") {
@@ -139,84 +153,140 @@ int cmd_digest(int argc, char** argv)
     } else {
       fd = util::open_read(source.path);
     }
-    if (!canonical) {
-      stored = normalize::digest_stream(fd.get(), source.display_name());
+    if (canonical) {
+      digest_tar_both_ways(source, fd, request, stored, canon, report);
     } else {
-      // The two hashes are independent passes: run them on two cores (each reads the file itself).
-      std::exception_ptr canon_error;
-      normalize::LayerSource canon_source = source;
-      std::string temp_path;
-      if (source.path == "-") {
-        temp_path = "/proc/self/fd/" + std::to_string(fd.get());
-        canon_source.path = temp_path;
-      }
-      // An input that is canonical already is then only compared, not hashed twice.
-      normalize::NormalizeOptions canon_opts = opts;
-      canon_opts.compare_with_input = true;
-      std::thread worker([&] {
-        try {
-          canon = normalize::normalize_layer(canon_source, canon_opts, nullptr, report);
-        } catch (...) {
-          canon_error = std::current_exception();
-        }
-      });
-      std::exception_ptr stored_error;
-      try {
-        util::Fd own = util::Fd(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
-        stored = normalize::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
-      } catch (...) {
-        stored_error = std::current_exception();
-      }
-      worker.join();
-      if (stored_error) {
-        std::rethrow_exception(stored_error);
-      }
-      if (canon_error) {
-        std::rethrow_exception(canon_error);
-      }
-      if (canon->same_as_input) {
-        canon->diff_id = stored->blob_digest; // the canonical stream is the input, byte for byte
-      }
+      stored = normalize::digest_stream(fd.get(), source.display_name());
     }
   }
-  print_warnings(report, verbosity);
+  print_warnings(report, request.verbosity);
 
-  if (r.count("json")) {
-    nlohmann::json doc;
-    doc["input"] = util::printable(spec);
-    if (stored) {
-      doc["compression"] = stored->compression;
-      doc["blob_digest"] = stored->blob_digest;
-      doc["blob_size"] = stored->blob_size;
-      doc["diff_id"] = stored->diff_id;
-      doc["tar_size"] = stored->tar_size;
-      if (stored->ending != normalize::TarEnding::end_blocks) {
-        doc["note"] = normalize::ending_note(stored->ending);
-      }
-    }
-    if (canon) {
-      doc["canonical_diff_id"] = canon->diff_id;
-      doc["canonical_tar_size"] = canon->tar_size;
-      doc["source_date_epoch"] = opts.policy.epoch;
-    }
-    std::printf("%s\n", doc.dump(2).c_str());
-  } else {
-    if (stored) {
-      std::printf("compression  %s\n", stored->compression.c_str());
-      std::printf("blob         %s  (%llu bytes)\n", stored->blob_digest.c_str(),
-                  static_cast<unsigned long long>(stored->blob_size));
-      std::printf("diff_id      %s  (%llu bytes uncompressed)\n", stored->diff_id.c_str(),
-                  static_cast<unsigned long long>(stored->tar_size));
-      if (stored->ending != normalize::TarEnding::end_blocks) {
-        std::printf("note         %s\n", normalize::ending_note(stored->ending).c_str());
-      }
-    }
-    if (canon) {
-      std::printf("canonical    %s  (%llu bytes, SOURCE_DATE_EPOCH=%lld)\n", canon->diff_id.c_str(),
-                  static_cast<unsigned long long>(canon->tar_size), static_cast<long long>(opts.policy.epoch));
+  nlohmann::json doc;
+  doc["input"] = util::printable(spec);
+  if (stored) {
+    doc["compression"] = stored->compression;
+    doc["blob_digest"] = stored->blob_digest;
+    doc["blob_size"] = stored->blob_size;
+    doc["diff_id"] = stored->diff_id;
+    doc["tar_size"] = stored->tar_size;
+    if (stored->ending != normalize::TarEnding::end_blocks) {
+      doc["note"] = normalize::ending_note(stored->ending);
     }
   }
-  return 0;
+  if (canon) {
+    doc["canonical_diff_id"] = canon->diff_id;
+    doc["canonical_tar_size"] = canon->tar_size;
+    doc["source_date_epoch"] = request.options.policy.epoch;
+  }
+  return doc;
+}
+
+void print_layer_identities(const nlohmann::json& doc)
+{
+  if (doc.contains("blob_digest")) {
+    std::printf("compression  %s\n", doc["compression"].get<std::string>().c_str());
+    std::printf("blob         %s  (%llu bytes)\n", doc["blob_digest"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(doc["blob_size"].get<std::uint64_t>()));
+    std::printf("diff_id      %s  (%llu bytes uncompressed)\n", doc["diff_id"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(doc["tar_size"].get<std::uint64_t>()));
+    if (doc.contains("note")) {
+      std::printf("note         %s\n", doc["note"].get<std::string>().c_str());
+    }
+  }
+  if (doc.contains("canonical_diff_id")) {
+    std::printf("canonical    %s  (%llu bytes, SOURCE_DATE_EPOCH=%lld)\n", doc["canonical_diff_id"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(doc["canonical_tar_size"].get<std::uint64_t>()),
+                static_cast<long long>(doc["source_date_epoch"].get<std::int64_t>()));
+  }
+}
+
+nlohmann::json identities(const std::string& spec, const DigestRequest& request)
+{
+  if (const auto image_ref = image::parse_image_ref(spec)) {
+    return image_identities(spec, *image_ref, request);
+  }
+  return layer_identities(spec, request);
+}
+
+void print_identities(const nlohmann::json& doc)
+{
+  if (doc.contains("config_digest")) {
+    print_image_identities(doc);
+  } else {
+    print_layer_identities(doc);
+  }
+}
+
+} // namespace
+
+int cmd_digest(int argc, char** argv)
+{
+  cxxopts::Options options("reproimg digest",
+                           "Print the identities of each input: for a layer, blob digest (sha256 of the bytes as\n"
+                           "stored), diff_id (sha256 of the uncompressed tar) and, with --canonical, the diff_id after\n"
+                           "normalize; for an image, its manifest digest, image ID and every layer's. Every input is\n"
+                           "read; one that cannot be is said on stderr, and the exit code is then 2.");
+  options.positional_help("INPUT...");
+  options.add_options()
+    ("inputs", "tar files (any compression), - for stdin, dir:PATH, or images (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::vector<std::string>>(), "INPUT...")
+    ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
+    ("canonical", "also compute the canonical diff_id (the policy options below apply)")
+    ("json", "print JSON instead of text (an array of one object per input when there are several)");
+  add_policy_options(options);
+  add_output_options(options);
+  options.parse_positional({"inputs"});
+  const auto r = parse_arguments(options, argc, argv);
+  if (r.count("help")) {
+    return print_help(options, k_examples);
+  }
+  if (!r.count("inputs")) {
+    throw util::Error("digest: missing INPUT (see reproimg digest --help)");
+  }
+  const auto specs = r["inputs"].as<std::vector<std::string>>();
+  if (std::count(specs.begin(), specs.end(), "-") > 1) {
+    throw util::Error("digest: standard input (-) can be read once only");
+  }
+  DigestRequest request;
+  request.canonical = r.count("canonical") > 0;
+  if (r.count("platform")) {
+    request.platform = image::parse_platform(r["platform"].as<std::string>());
+  }
+  request.options.policy = policy_from(r);
+  request.options.progress = progress_from(r);
+  request.verbosity = verbosity_from(r);
+  const bool json = r.count("json") > 0;
+  if (specs.size() == 1) {
+    const nlohmann::json doc = identities(specs[0], request);
+    if (json) {
+      std::printf("%s\n", doc.dump(2).c_str());
+    } else {
+      print_identities(doc);
+    }
+    return 0;
+  }
+  // Several inputs: each is read (as sha256sum reads every file), a failure said and the next read.
+  nlohmann::json docs = nlohmann::json::array();
+  int exit_code = 0;
+  size_t printed = 0;
+  for (const auto& spec : specs) {
+    try {
+      const nlohmann::json doc = identities(spec, request);
+      if (json) {
+        docs.push_back(doc);
+      } else {
+        std::printf("%sinput        %s\n", printed++ ? "\n" : "", util::printable(spec).c_str());
+        print_identities(doc);
+      }
+    } catch (const util::Error& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
+      exit_code = static_cast<int>(util::ExitCode::bad_input);
+    }
+  }
+  if (json) {
+    std::printf("%s\n", docs.dump(2).c_str());
+  }
+  return exit_code;
 }
 
 } // namespace reproimg::cli

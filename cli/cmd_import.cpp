@@ -36,7 +36,8 @@ int cmd_import(int argc, char** argv)
     ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
      cxxopts::value<std::string>(), "OUT")
     ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
-    ("tag", "OCI: the tag recorded in the index (org.opencontainers.image.ref.name; the part after ':' of name:tag); "
+    ("tag", "OCI: the reference recorded in the index as given (org.opencontainers.image.ref.name: --tag hello:1 is "
+            "read as oci:OUT:hello:1, as skopeo records it); "
             "docker-archive: the RepoTags entry name[:tag]", cxxopts::value<std::string>(), "TAG")
     ("platform", "image platform", cxxopts::value<std::string>()->default_value("linux/amd64"), "OS/ARCH[/VARIANT]")
     ("compress", "layer compression (a docker-archive's layer is always uncompressed)",
@@ -48,7 +49,7 @@ int cmd_import(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"input"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }

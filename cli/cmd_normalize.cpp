@@ -5,6 +5,7 @@
 #include "image/image_normalize.hpp"
 #include "normalize/compress.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 #include <cstdio>
 
@@ -45,7 +46,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
     if (target.format == image::ImageFormat::docker_archive) {
       target.repo_tags.push_back(image::parse_repo_tag(tag));
     } else {
-      target.tag = oci_tag(tag);
+      target.tag = image::parse_oci_ref_name(tag);
     }
   } else if (target.format == image::ImageFormat::docker_archive) {
     target.repo_tags = img.repo_tags;
@@ -81,14 +82,14 @@ int cmd_normalize(int argc, char** argv)
     ("o,output", "output file, or - for stdout", cxxopts::value<std::string>(), "OUT")
     ("compress", "output compression (default: none for a layer, gzip for an image's layers)", cxxopts::value<std::string>(), "none|gzip|zstd")
     ("format", "for an image: the output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
-    ("tag", "for an image: the tag of the output (oci) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
+    ("tag", "for an image: the reference of the output as given (oci: --tag hello:1 is read as oci:OUT:hello:1) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
     ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("report", "write a JSON report of what each rule changed", cxxopts::value<std::string>(), "FILE")
     ("memory-limit", "bytes of entry contents held in memory before spooling to $TMPDIR", cxxopts::value<std::uint64_t>()->default_value("33554432"), "BYTES");
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"input"});
-  const auto r = options.parse(argc, argv);
+  const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
     return print_help(options, k_examples);
   }
@@ -118,16 +119,29 @@ int cmd_normalize(int argc, char** argv)
     throw util::Error("normalize: the output would overwrite the input '" + util::printable(out_path) + "'");
   }
 
+  // Both outputs are created before the work, so that a path that cannot be written is said at once.
   OutputTarget out(out_path, true);
+  std::optional<util::AtomicFile> report_file;
+  if (want_report) {
+    report_file.emplace(r["report"].as<std::string>());
+  }
   normalize::Report report;
   const normalize::LayerResult result = normalize::normalize_layer(source, opts, &out.sink(), report);
-  if (want_report) {
-    // The report is committed before the layer, so a layer never exists without its report.
-    util::write_file_atomic(r["report"].as<std::string>(),
-                            normalize::report_to_json(report, opts.policy, input_spec, result,
-                                                      normalize::compression_name(opts.compression)));
+  out.sink().finish();
+  if (report_file) {
+    const std::string json = normalize::report_to_json(report, opts.policy, input_spec, result,
+                                                       normalize::compression_name(opts.compression));
+    util::write_all(report_file->fd(), json.data(), json.size(), report_file->path());
   }
-  out.commit();
+  {
+    // The report is committed before the layer, so a layer never exists without its report; an
+    // interrupt comes before both or after both.
+    const util::InterruptDeferral defer;
+    if (report_file) {
+      report_file->commit();
+    }
+    out.commit();
+  }
   print_warnings(report, verbosity);
   if (verbosity == Verbosity::verbose) {
     std::fprintf(stderr, "reproimg: %llu entries in, %llu out; diff_id %s",

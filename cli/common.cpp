@@ -4,6 +4,7 @@
 #include "util/error.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace reproimg::cli {
 
@@ -84,7 +85,67 @@ void add_output_options(cxxopts::Options& options)
     ("v,verbose", "say more about what was done")
     ("progress", "always show progress on stderr")
     ("no-progress", "never show progress")
+    ("color", "colour the output: auto (on a terminal, unless NO_COLOR is set), always or never",
+     cxxopts::value<std::string>()->default_value("auto"), "WHEN")
     ("h,help", "show this help");
+}
+
+namespace {
+
+// Whether messages on stderr are coloured: decided by the command's --color, else as auto.
+std::optional<bool> g_stderr_color;
+
+bool color_for(const std::string& when, int fd)
+{
+  if (when == "always") {
+    return true;
+  }
+  if (when == "never") {
+    return false;
+  }
+  if (when != "auto") {
+    throw util::Error("--color must be auto, always or never, not '" + util::printable(when) + "'");
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  return util::is_terminal(fd) && !(no_color && *no_color);
+}
+
+} // namespace
+
+bool color_from(const cxxopts::ParseResult& r, int fd)
+{
+  return color_for(r["color"].as<std::string>(), fd);
+}
+
+cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char** argv)
+{
+  auto r = options.parse(argc, argv);
+  if (r.count("color")) {
+    g_stderr_color = color_from(r, 2);
+  }
+  const std::string& program = options.program(); // "reproimg normalize"
+  const std::string command = program.substr(program.find(' ') + 1);
+  if (!r.unmatched().empty()) {
+    throw util::Error(command + ": unexpected argument '" + util::printable(r.unmatched().front()) + "' (see " +
+                      program + " --help)");
+  }
+  for (const auto& arg : r.arguments()) {
+    if (arg.value().empty() && (arg.key() == "input" || arg.key() == "inputs" || arg.key() == "context" ||
+                                arg.key() == "a" || arg.key() == "b")) {
+      throw util::Error(command + ": an empty argument where a file was expected (an unset variable?)");
+    }
+  }
+  return r;
+}
+
+std::string message_prefix(const char* kind)
+{
+  const bool color = g_stderr_color ? *g_stderr_color : color_for("auto", 2);
+  const std::string k = kind;
+  if (!color) {
+    return "reproimg: " + k + ": ";
+  }
+  return "reproimg: " + std::string(k == "error" ? "\033[1;31m" : "\033[1;33m") + k + "\033[0m: ";
 }
 
 Verbosity verbosity_from(const cxxopts::ParseResult& r)
@@ -133,15 +194,6 @@ normalize::Compression compression_from(const cxxopts::ParseResult& r, const std
   return *c;
 }
 
-std::string oci_tag(const std::string& tag)
-{
-  const auto colon = tag.rfind(':');
-  if (colon != std::string::npos && tag.find('/', colon) == std::string::npos) {
-    return tag.substr(colon + 1);
-  }
-  return tag;
-}
-
 void print_warnings(const normalize::Report& report, Verbosity v)
 {
   if (v == Verbosity::quiet) {
@@ -150,10 +202,10 @@ void print_warnings(const normalize::Report& report, Verbosity v)
   const auto& w = report.warnings();
   const size_t shown = v == Verbosity::verbose ? w.size() : std::min<size_t>(w.size(), 10);
   for (size_t i = 0; i < shown; ++i) {
-    std::fprintf(stderr, "reproimg: warning: %s\n", w[i].c_str());
+    std::fprintf(stderr, "%s%s\n", message_prefix("warning").c_str(), w[i].c_str());
   }
   if (shown < w.size()) {
-    std::fprintf(stderr, "reproimg: warning: ... and %zu more (--verbose shows all)\n", w.size() - shown);
+    std::fprintf(stderr, "%s... and %zu more (--verbose shows all)\n", message_prefix("warning").c_str(), w.size() - shown);
   }
 }
 

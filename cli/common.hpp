@@ -23,10 +23,22 @@ enum class Verbosity { quiet, normal, verbose };
 void add_policy_options(cxxopts::Options& options);
 normalize::Policy policy_from(const cxxopts::ParseResult& r);
 
-// Adds --quiet, --verbose, --progress, --no-progress.
+// Adds the output options every command has: --quiet, --verbose, --progress, --no-progress,
+// --color and --help.
 void add_output_options(cxxopts::Options& options);
 Verbosity verbosity_from(const cxxopts::ParseResult& r);
 util::ProgressMode progress_from(const cxxopts::ParseResult& r);
+// --color auto|always|never for what goes to fd: auto colours a terminal unless NO_COLOR is set.
+// Throws util::Error for another value.
+bool color_from(const cxxopts::ParseResult& r, int fd);
+
+// Parses a command's arguments and applies the output options that act everywhere (--color of
+// messages on stderr). An operand beyond those the command takes is a usage error naming it, as
+// is an empty one (a variable that expanded to nothing).
+cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char** argv);
+
+// "reproimg: error: " or "reproimg: warning: ", coloured when messages on stderr are.
+std::string message_prefix(const char* kind);
 
 // Where output goes: "-" is stdout (refused on a terminal for binary output), anything else
 // an AtomicFile that appears only on commit().
@@ -44,13 +56,11 @@ private:
 // --compress, or fallback when it is not given; throws util::Error for an unknown name.
 normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback);
 
-// The OCI ref name for --tag: "name:tag" -> "tag" (an OCI layout names a manifest by its tag alone).
-std::string oci_tag(const std::string& tag);
-
 // What the commands that write an image (import, build) read alike into their options (an
 // image::ImportOptions or image::BuildOptions): the policy and progress options, --compress
 // (default gzip), --platform, --format, --tag (a RepoTags entry for a docker-archive, else the
-// OCI ref name).
+// OCI ref name, as given: --tag hello:1 is read back as oci:DIR:hello:1, as skopeo and podman
+// record it).
 template <typename ImageOptions>
 void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
 {
@@ -67,7 +77,7 @@ void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
   if (r.count("tag") && docker) {
     opts.repo_tags.push_back(image::parse_repo_tag(r["tag"].as<std::string>()));
   } else if (r.count("tag")) {
-    opts.tag = oci_tag(r["tag"].as<std::string>());
+    opts.tag = image::parse_oci_ref_name(r["tag"].as<std::string>());
   }
 }
 

@@ -1,7 +1,9 @@
 // reproimg: the command-line entry point; dispatches to a subcommand from one table.
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 
 #include <cerrno>
 #include <clocale>
@@ -9,8 +11,9 @@
 #include <cstdio>
 #include <cstring>
 #include <cxxopts.hpp>
+#include <algorithm>
 #include <string>
-#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -36,16 +39,114 @@ void usage(FILE* out)
   for (const auto& c : k_commands) {
     std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   }
-  std::fprintf(out, "\n'reproimg COMMAND --help' shows a command's options and examples.\n"
+  std::fprintf(out, "\n'reproimg COMMAND --help' (or 'reproimg help COMMAND') shows a command's options and examples.\n"
                     "exit codes: 0 ok/identical, 1 differs, 2 usage error or bad input, 130 interrupted\n");
 }
 
-extern "C" void on_signal(int sig)
+// The command a mistyped name most likely meant (normalise, digets, imprt): one within two edits.
+const Command* nearest_command(const std::string& typed)
 {
-  reproimg::util::remove_temp_files_in_flight();
-  const char msg[] = "\nreproimg: interrupted\n";
-  (void)!::write(2, msg, sizeof msg - 1);
-  ::_exit(sig == SIGINT ? 130 : 128 + sig);
+  const Command* best = nullptr;
+  size_t best_distance = 3;
+  for (const auto& c : k_commands) {
+    const std::string name = c.name;
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(name.size() + 1);
+    for (size_t j = 0; j <= name.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= typed.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= name.size(); ++j) {
+        const size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (typed[i - 1] == name[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    if (typed.size() >= 3 && name.rfind(typed, 0) == 0) {
+      return &c; // a prefix: "norm", "dig"
+    }
+    if (row[name.size()] < best_distance) {
+      best_distance = row[name.size()];
+      best = &c;
+    }
+  }
+  return best;
+}
+
+const Command* find_command(const char* name)
+{
+  for (const auto& c : k_commands) {
+    if (std::strcmp(name, c.name) == 0) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+// "unknown command 'normalise'; did you mean 'normalize'?" and the list of commands.
+int unknown_command(const char* typed)
+{
+  const std::string prefix = reproimg::cli::message_prefix("error");
+  if (const Command* near = nearest_command(typed)) {
+    std::fprintf(stderr, "%sunknown command '%s'; did you mean '%s'?\n\n", prefix.c_str(),
+                 reproimg::util::printable(typed).c_str(), near->name);
+  } else {
+    std::fprintf(stderr, "%sunknown command '%s'\n\n", prefix.c_str(), reproimg::util::printable(typed).c_str());
+  }
+  usage(stderr);
+  return 2;
+}
+
+int run_command(const Command& c, int argc, char** argv)
+{
+  // The prefix is taken when the error is printed: the command's --color decides it.
+  using reproimg::cli::message_prefix;
+  try {
+    const int rc = c.run(argc, argv);
+    // What was printed must have reached its destination (a full disk, a closed pipe): a
+    // digest that was never written is not a success.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      const int err = errno;
+      std::fprintf(stderr, "%scannot write to standard output: %s\n", message_prefix("error").c_str(),
+                   std::strerror(err));
+      return static_cast<int>(reproimg::util::ExitCode::bad_input);
+    }
+    return rc;
+  } catch (const reproimg::util::Error& e) {
+    std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
+    return static_cast<int>(e.code());
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::fprintf(stderr, "%s%s: %s (see reproimg %s --help)\n", message_prefix("error").c_str(), c.name,
+                 e.what(), c.name);
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%sout of memory\n", message_prefix("error").c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
+    return 2;
+  }
+}
+
+// reproimg help [COMMAND]: the top-level usage, or the command's own help.
+int help(int argc, char** argv)
+{
+  if (argc < 3) {
+    usage(stdout);
+    return 0;
+  }
+  if (argc > 3) {
+    std::fprintf(stderr, "%shelp: unexpected argument '%s' (reproimg help COMMAND)\n",
+                 reproimg::cli::message_prefix("error").c_str(), reproimg::util::printable(argv[3]).c_str());
+    return 2;
+  }
+  const Command* c = find_command(argv[2]);
+  if (!c) {
+    return unknown_command(argv[2]);
+  }
+  char help_flag[] = "--help";
+  char* args[] = {argv[2], help_flag, nullptr};
+  return run_command(*c, 2, args);
 }
 
 } // namespace
@@ -57,51 +158,27 @@ int main(int argc, char** argv)
   if (!std::setlocale(LC_CTYPE, "C.UTF-8")) {
     std::setlocale(LC_CTYPE, "C.utf8");
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
+  // Before any other thread: they all inherit the blocked interrupt signals.
+  reproimg::util::start_interrupt_handler();
   std::signal(SIGPIPE, SIG_IGN);
 
-  if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0 ||
-      std::strcmp(argv[1], "help") == 0) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (std::strcmp(argv[1], "help") == 0) {
+    return help(argc, argv);
+  }
+  if (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
+    usage(stdout);
+    return 0;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
     std::printf("reproimg 0.1.0\n");
     return 0;
   }
-  for (const auto& c : k_commands) {
-    if (std::strcmp(argv[1], c.name) == 0) {
-      try {
-        const int rc = c.run(argc - 1, argv + 1);
-        // What was printed must have reached its destination (a full disk, a closed pipe): a
-        // digest that was never written is not a success.
-        if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-          const int err = errno;
-          std::fprintf(stderr, "reproimg: error: cannot write to standard output: %s\n", std::strerror(err));
-          return static_cast<int>(reproimg::util::ExitCode::bad_input);
-        }
-        return rc;
-      } catch (const reproimg::util::Error& e) {
-        std::fprintf(stderr, "reproimg: error: %s\n", e.what());
-        return static_cast<int>(e.code());
-      } catch (const cxxopts::exceptions::exception& e) {
-        std::fprintf(stderr, "reproimg: error: %s: %s (see reproimg %s --help)\n", c.name, e.what(), c.name);
-        return 2;
-      } catch (const std::bad_alloc&) {
-        std::fprintf(stderr, "reproimg: error: out of memory\n");
-        return 2;
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "reproimg: error: %s\n", e.what());
-        return 2;
-      }
-    }
+  if (const Command* c = find_command(argv[1])) {
+    return run_command(*c, argc - 1, argv + 1);
   }
-  std::fprintf(stderr, "reproimg: error: unknown command '%s'\n\n", argv[1]);
-  usage(stderr);
-  return 2;
+  return unknown_command(argv[1]);
 }

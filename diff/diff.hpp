@@ -5,6 +5,7 @@
 #include "diff/compare.hpp"
 #include "diff/difference.hpp"
 #include "image/oci_layout.hpp"
+#include "util/progress.hpp"
 
 #include <optional>
 #include <set>
@@ -17,6 +18,7 @@ struct DiffOptions {
   std::set<Cause> ignore;   // --ignore
   bool semantic = false;    // --semantic: drop what normalize removes
   std::optional<image::Platform> platform;
+  util::ProgressMode progress = util::ProgressMode::off;
 };
 
 // spec: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar (any

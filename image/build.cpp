@@ -1157,9 +1157,16 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   const std::string dockerfile_path = options.dockerfile.empty() ? context_dir + "/Dockerfile" : options.dockerfile;
   const bool from_stdin = dockerfile_path == "-";
   const std::string dockerfile_name = from_stdin ? "<stdin>" : dockerfile_path;
-  if (!from_stdin && !util::is_regular_file(dockerfile_path)) {
+  if (!from_stdin && options.dockerfile.empty() && !util::is_regular_file(dockerfile_path)) {
     throw util::Error(util::Location{dockerfile_path, std::nullopt, std::nullopt},
                       "no Dockerfile here (name one with -f FILE)");
+  }
+  if (!from_stdin && !util::is_regular_file(dockerfile_path)) {
+    struct stat df {};
+    const bool missing = ::stat(dockerfile_path.c_str(), &df) != 0 && errno == ENOENT;
+    throw util::Error("cannot open " + util::printable(dockerfile_path) + " (-f): " +
+                      (missing ? "it does not exist" : S_ISDIR(df.st_mode) ? "a directory, not a Dockerfile"
+                                                                             : "not a regular file"));
   }
   const Dockerfile dockerfile =
       parse_dockerfile(from_stdin ? read_stdin() : util::read_file(dockerfile_path), dockerfile_name);

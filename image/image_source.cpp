@@ -19,18 +19,19 @@ namespace {
 
 constexpr std::uint64_t k_max_document = 8u << 20; // index, manifest, config: JSON, never large
 
-// "PATH:REF" -> {PATH, REF} where PATH exists; the longest existing prefix wins.
+// "PATH:REF" -> {PATH, REF} where PATH exists: the whole when it exists, else up to the first ':'
+// whose prefix does.
 std::pair<std::string, std::string> split_existing(const std::string& spec, bool docker)
 {
   if (util::is_directory(spec) || util::is_regular_file(spec)) {
     return {spec, ""};
   }
-  // docker-archive:FILE:name:tag -> the first ':' whose prefix exists.
-  if (docker) {
-    for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
-      if (util::is_regular_file(spec.substr(0, pos))) {
-        return {spec.substr(0, pos), spec.substr(pos + 1)};
-      }
+  // docker-archive:FILE:name:tag, oci:DIR:name:tag -> the first ':' whose prefix exists (skopeo
+  // splits at the first ':'; a reference may hold more).
+  for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
+    const std::string path = spec.substr(0, pos);
+    if (docker ? util::is_regular_file(path) : (util::is_regular_file(path) || util::is_directory(path))) {
+      return {path, spec.substr(pos + 1)};
     }
   }
   const auto pos = spec.rfind(':');
@@ -742,6 +743,7 @@ void verify_blob(const std::string& bytes, const std::string& digest, std::uint6
 
 std::optional<ImageRef> parse_image_ref(const std::string& spec)
 {
+  normalize::refuse_unread_transport(spec);
   auto with_prefix = [&](const char* prefix, ImageRef::Kind kind) -> std::optional<ImageRef> {
     const std::string p = prefix;
     if (spec.rfind(p, 0) != 0) {
@@ -800,6 +802,10 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
 
 std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
 {
+  struct stat st {};
+  if (::stat(ref.path.c_str(), &st) != 0 && errno == ENOENT) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "does not exist");
+  }
   if (ref.kind == ImageRef::Kind::oci) {
     if (!util::is_directory(ref.path)) {
       throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "not a directory (an OCI layout)");

@@ -7,6 +7,7 @@
 #include "normalize/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 #include "util/spool.hpp"
 
 #include <algorithm>
@@ -54,6 +55,9 @@ ImageWriter::ImageWriter(ImageTarget target) : m_target(std::move(target))
   if (m_target.format == ImageFormat::oci && m_out_exists && !(S_ISDIR(st.st_mode) && util::is_empty_dir(out))) {
     throw util::Error(util::Location{out, std::nullopt, std::nullopt},
                       "already exists; an OCI layout is written to a new or empty directory");
+  }
+  if (m_target.format != ImageFormat::oci) {
+    util::check_output_file(out); // said now, not after the layers are written
   }
   // Staged beside its final place (same file system: the rename is atomic), or in the temp
   // directory for an archive.
@@ -270,6 +274,7 @@ WrittenImage ImageWriter::finish(Json config)
 
   const std::string& out = m_target.out;
   if (m_target.format == ImageFormat::oci) {
+    const util::InterruptDeferral defer; // moved into place whole, or not at all
     if (m_out_exists) {
       ::rmdir(out.c_str()); // the empty directory that was there
     }

@@ -6,6 +6,7 @@
 #include "util/file.hpp"
 
 #include <cstdio>
+#include <regex>
 #include <sys/stat.h>
 
 namespace reproimg::image {
@@ -94,6 +95,17 @@ void set_config_platform(Json& config, const Platform& platform)
   if (!platform.variant.empty()) {
     config["variant"] = platform.variant;
   }
+}
+
+std::string parse_oci_ref_name(const std::string& text)
+{
+  static const std::regex ref_name(R"([A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*)");
+  if (!std::regex_match(text, ref_name)) {
+    throw util::Error("invalid --tag '" + util::printable(text) +
+                      "': an OCI ref name is letters and digits joined by '.', '_', '-', ':', '@' or '+', with '/' "
+                      "between parts (e.g. 1.0, hello:1, example.com/app:v2)");
+  }
+  return text;
 }
 
 Platform parse_platform(const std::string& text)

@@ -38,6 +38,11 @@ private:
   std::string m_dir;
 };
 
+// An OCI ref name (org.opencontainers.image.ref.name) as the user gave it: "1", "hello:1",
+// "example.com/app:v2" (the annotation's grammar: letters and digits joined by one of -._:@+ or
+// "--", components separated by '/'). Throws util::Error naming the text otherwise.
+std::string parse_oci_ref_name(const std::string& text);
+
 // Parses "os/arch[/variant]".
 struct Platform {
   std::string os = "linux";

@@ -191,6 +191,9 @@ void DiskFileData::read(util::ByteSink& sink, std::uint64_t)
 std::uint64_t read_directory(const std::string& root, EntryVisitor& visitor, util::Progress& progress)
 {
   struct stat st {};
+  if (::stat(root.c_str(), &st) != 0 && errno == ENOENT) {
+    throw util::Error(util::Location{root, std::nullopt, std::nullopt}, "does not exist");
+  }
   if (::stat(root.c_str(), &st) != 0) {
     util::throw_errno("cannot read", root);
   }

@@ -1,6 +1,8 @@
 // Layer sources: how a command-line spelling names one, and the tar input it opens as.
 #include "normalize/layer_source.hpp"
 
+#include "util/error.hpp"
+
 #include <sys/stat.h>
 
 namespace reproimg::normalize {
@@ -14,8 +16,33 @@ TarInput tar_input_of(const LayerSource& source, int fd)
   return input;
 }
 
+void refuse_unread_transport(const std::string& spec)
+{
+  const auto starts = [&](const char* prefix) { return spec.rfind(prefix, 0) == 0; };
+  const std::string name = util::printable(spec);
+  if (starts("docker://")) {
+    const std::string ref = name.substr(9);
+    const auto slash = ref.rfind('/');
+    const auto colon = ref.rfind(':');
+    const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash) &&
+                        ref.find('@') == std::string::npos;
+    const std::string local = "oci:image:" + (tagged ? ref.substr(colon + 1) : std::string("latest"));
+    throw util::Error(name + ": registry references (docker://) are not read yet: copy the image to a local layout "
+                      "first (skopeo copy " + name + " " + local + "), then name " + local);
+  }
+  if (starts("docker-daemon:")) {
+    throw util::Error(name + ": images in a Docker daemon are not read; save the image first (docker save " + name.substr(14) +
+                      " -o image.tar) and name docker-archive:image.tar");
+  }
+  if (starts("containers-storage:")) {
+    throw util::Error(name + ": images in podman's storage are not read; save the image first (podman save --format "
+                      "oci-archive " + name.substr(19) + " -o image.tar) and name oci-archive:image.tar");
+  }
+}
+
 LayerSource parse_layer_source(const std::string& spec)
 {
+  refuse_unread_transport(spec);
   if (spec.rfind("dir:", 0) == 0) {
     return {LayerSource::Kind::directory, spec.substr(4)};
   }

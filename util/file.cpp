@@ -2,14 +2,12 @@
 #include "util/file.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <csignal>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +53,9 @@ void Fd::close(const std::string& name)
 Fd open_read(const std::string& path)
 {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "does not exist");
+  }
   if (fd < 0) {
     throw_errno("cannot open", path);
   }
@@ -192,47 +193,6 @@ void FdSink::finish()
   }
 }
 
-namespace {
-
-// Temp files being written, so that an interrupt can remove them (async-signal-safe: fixed slots).
-constexpr size_t k_max_in_flight = 32;
-constexpr size_t k_max_path = 4096;
-char g_in_flight[k_max_in_flight][k_max_path];
-std::atomic<bool> g_slot_used[k_max_in_flight];
-
-int register_in_flight(const std::string& path)
-{
-  if (path.size() >= k_max_path) {
-    return -1;
-  }
-  for (size_t i = 0; i < k_max_in_flight; ++i) {
-    bool expected = false;
-    if (g_slot_used[i].compare_exchange_strong(expected, true)) {
-      std::memcpy(g_in_flight[i], path.c_str(), path.size() + 1);
-      return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
-
-void unregister_in_flight(int slot)
-{
-  if (slot >= 0) {
-    g_slot_used[slot] = false;
-  }
-}
-
-} // namespace
-
-void remove_temp_files_in_flight()
-{
-  for (size_t i = 0; i < k_max_in_flight; ++i) {
-    if (g_slot_used[i]) {
-      ::unlink(g_in_flight[i]);
-    }
-  }
-}
-
 AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path))
 {
   struct stat st {};
@@ -247,24 +207,21 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
     m_direct = true;
     return;
   }
+  check_output_file(m_path);
   std::string templ = m_path + ".tmp.XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
-  // An interrupt between creating the file and registering it would leave it behind: the
-  // signals that remove temp files wait until both are done.
-  sigset_t blocked;
-  sigset_t previous;
-  sigemptyset(&blocked);
-  sigaddset(&blocked, SIGINT);
-  sigaddset(&blocked, SIGTERM);
-  sigaddset(&blocked, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
-  const int fd = ::mkostemp(buf.data(), O_CLOEXEC);
-  const int saved_errno = errno;
-  if (fd >= 0) {
-    register_in_flight(buf.data());
+  int fd = -1;
+  int saved_errno = 0;
+  {
+    // Created and registered for removal on an interrupt in one step.
+    const InterruptDeferral defer;
+    fd = ::mkostemp(buf.data(), O_CLOEXEC);
+    saved_errno = errno;
+    if (fd >= 0) {
+      m_registration = register_temp_path(buf.data(), TempKind::file);
+    }
   }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (fd < 0) {
     errno = saved_errno;
     throw_errno("cannot create output", m_path);
@@ -282,13 +239,7 @@ AtomicFile::~AtomicFile()
   if (!m_committed) {
     ::unlink(m_temp_path.c_str());
   }
-  // The slot is matched by path: another AtomicFile may have taken a later slot.
-  for (size_t i = 0; i < k_max_in_flight; ++i) {
-    if (g_slot_used[i] && m_temp_path == g_in_flight[i]) {
-      unregister_in_flight(static_cast<int>(i));
-      break;
-    }
-  }
+  unregister_temp_path(m_registration);
 }
 
 void AtomicFile::commit()
@@ -299,10 +250,28 @@ void AtomicFile::commit()
     return;
   }
   m_fd.close(m_temp_path);
+  const InterruptDeferral defer;
   if (::rename(m_temp_path.c_str(), m_path.c_str()) != 0) {
     throw_errno("cannot rename temporary file into place", m_path);
   }
   m_committed = true;
+  unregister_temp_path(m_registration);
+}
+
+void check_output_file(const std::string& path)
+{
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "is a directory; name a file to write");
+  }
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "cannot create: the directory " + dir + " does not exist");
+  }
+  if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    throw Error(Location{path, std::nullopt, std::nullopt}, "cannot create: " + dir + " is not a directory");
+  }
 }
 
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode)
@@ -369,6 +338,15 @@ bool is_empty_dir(const std::string& path)
   return empty;
 }
 
+bool is_new_or_empty_dir(const std::string& path)
+{
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT;
+  }
+  return S_ISDIR(st.st_mode) && is_empty_dir(path);
+}
+
 void remove_tree(const std::string& path)
 {
   ::nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS);
@@ -377,16 +355,27 @@ void remove_tree(const std::string& path)
 TempDir::TempDir(const std::string& prefix)
 {
   std::string templ = prefix + "XXXXXX";
+  const InterruptDeferral defer;
   if (!::mkdtemp(templ.data())) {
     throw_errno("cannot create a temporary directory", prefix);
   }
   m_path = templ;
+  m_registration = register_temp_path(m_path, TempKind::directory);
 }
 
 TempDir::~TempDir()
 {
   if (!m_released) {
     remove_tree(m_path);
+    unregister_temp_path(m_registration);
+  }
+}
+
+void TempDir::release()
+{
+  if (!m_released) {
+    unregister_temp_path(m_registration);
+    m_released = true;
   }
 }
 

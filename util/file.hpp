@@ -106,7 +106,8 @@ private:
 };
 
 // An output file that appears under its name only when commit() succeeds: it is written to a
-// temporary file in the same directory and renamed. Destroyed without commit, the temp is removed.
+// temporary file in the same directory and renamed. Destroyed without commit, or on an interrupt
+// before it (util/interrupt.hpp), the temp is removed.
 // An existing device or fifo (/dev/null, a named pipe) is written in place instead.
 class AtomicFile {
 public:
@@ -126,13 +127,15 @@ private:
   Fd m_fd;
   bool m_committed = false;
   bool m_direct = false; // an existing device or fifo, written in place
+  int m_registration = -1; // for removal on an interrupt (util/interrupt.hpp)
 };
+
+// Throws, before any work is done, what creating the output file path would meet at the end:
+// path is a directory, or the directory it would be in does not exist.
+void check_output_file(const std::string& path);
 
 // Writes a whole file atomically.
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
-
-// Removes every AtomicFile's temp file still in flight; safe to call from a signal handler.
-void remove_temp_files_in_flight();
 
 bool is_terminal(int fd);
 
@@ -142,6 +145,8 @@ namespace reproimg::util {
 
 // Is path a directory with nothing in it?
 bool is_empty_dir(const std::string& path);
+// Does path not exist yet, or is it an empty directory (where a new directory may be put)?
+bool is_new_or_empty_dir(const std::string& path);
 // Does path name a regular file / a directory (symlinks followed)?
 bool is_regular_file(const std::string& path);
 bool is_directory(const std::string& path);
@@ -151,7 +156,9 @@ bool same_file(const std::string& a, const std::string& b);
 // Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
 void remove_tree(const std::string& path);
 
-// A temporary directory that is removed with everything in it unless release() is called.
+// A temporary directory that is removed with everything in it unless release() is called, and
+// on an interrupt until then (util/interrupt.hpp). A caller that renames it into place does the
+// rename and release() under one util::InterruptDeferral.
 class TempDir {
 public:
   // Created as TEMPLATE_PREFIX + random suffix.
@@ -160,11 +167,12 @@ public:
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir();
   const std::string& path() const { return m_path; }
-  void release() { m_released = true; }
+  void release();
 
 private:
   std::string m_path;
   bool m_released = false;
+  int m_registration = -1;
 };
 
 } // namespace reproimg::util

@@ -2,6 +2,7 @@
 #include "util/spool.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -115,6 +116,7 @@ Fd anonymous_temp_file(const std::string& what)
     std::string templ = dir + "/reproimg-tmp.XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
+    const InterruptDeferral defer; // no interrupt between the creation and the unlink
     fd = ::mkostemp(buf.data(), O_CLOEXEC);
     if (fd < 0) {
       throw_errno("cannot create a " + what + " in", dir);

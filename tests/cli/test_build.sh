@@ -104,8 +104,8 @@ same_bytes "oci-archive of the second build" a1.tar a2.tar
 check "skopeo reads the oci-archive" skopeo inspect oci-archive:a1.tar >/dev/null
 
 # skopeo sees the config the Dockerfile asked for, and the diff_ids we printed.
-skopeo inspect oci:oci-a:1 > inspect.json
-skopeo inspect --config oci:oci-a:1 > config.json
+skopeo inspect oci:oci-a:test:1 > inspect.json
+skopeo inspect --config oci:oci-a:test:1 > config.json
 check "skopeo inspect shows Env, Labels, digest and time" "$PY" - "$digest_a" <<'PY'
 import json, sys
 doc = json.load(open("inspect.json"))
@@ -140,10 +140,10 @@ assert by[6].startswith("COPY multi:") and by[6].endswith(" in /docs/"), by
 assert "ENV APP_VERSION=1.2.3 GREETING=hello" in by and 'CMD ["/usr/local/bin/app"]' in by, by
 PY
 
-check "oci-image-tool validates the layout" oci-image-tool validate --type image --ref name=1 oci-a >/dev/null
+check "oci-image-tool validates the layout" oci-image-tool validate --type image --ref name=test:1 oci-a >/dev/null
 
 # umoci unpacks what was added: contents, --chmod, the extracted archive, the directory copy.
-check "umoci unpacks the image" umoci unpack "${umoci_flags[@]}" --image oci-a:1 bundle >/dev/null
+check "umoci unpacks the image" umoci unpack "${umoci_flags[@]}" --image oci-a:test:1 bundle >/dev/null
 root=bundle/rootfs
 check "COPY: content" cmp "$root/etc/hello.txt" ctx-a/hello.txt
 equal "COPY --chmod: mode" 755 "$(stat -c %a "$root/usr/local/bin/app")"
@@ -187,13 +187,13 @@ PY
 "$REPROIMG" build -q ctx-a --tag test:1 -o oci-default
 check "without --build-arg the ARG default is used" "$PY" <<'PY'
 import json, subprocess
-cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", "oci:oci-default:1"]))
+cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", "oci:oci-default:test:1"]))
 assert "APP_VERSION=0.0" in cfg["config"]["Env"], cfg["config"]["Env"]
 PY
 "$REPROIMG" build -q ctx-a --build-arg VERSION=1.2.3 --build-arg GREETING=hi --tag test:1 -o oci-greet
 check "a --build-arg reaches \${VAR:-default}" "$PY" <<'PY'
 import json, subprocess
-cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", "oci:oci-greet:1"]))
+cfg = json.loads(subprocess.check_output(["skopeo", "inspect", "--config", "oci:oci-greet:test:1"]))
 assert "GREETING=hi" in cfg["config"]["Env"], cfg["config"]["Env"]
 assert cfg["config"]["Labels"]["org.example.greeting"] == "hi says 1.2.3", cfg["config"]["Labels"]
 PY

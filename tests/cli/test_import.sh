@@ -47,7 +47,7 @@ manifest=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sy
 diff_id=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["diff_id"])')
 inspect=$(skopeo inspect oci:oci-a:test-not-there 2>/dev/null || true)
 check test -z "$inspect"
-skopeo inspect oci:oci-a:1 > inspect.json
+skopeo inspect oci:oci-a:test:1 > inspect.json
 check python3 - "$manifest" <<'PY'
 import json, sys
 doc = json.load(open("inspect.json"))
@@ -57,7 +57,7 @@ assert doc["Architecture"] == "amd64" and doc["Os"] == "linux"
 assert "PATH=/bin" in doc["Env"] and "LANG=C.UTF-8" in doc["Env"], doc["Env"]
 assert doc["Labels"] == {"org.example": "1"}, doc["Labels"]
 PY
-skopeo inspect --config oci:oci-a:1 > config.json
+skopeo inspect --config oci:oci-a:test:1 > config.json
 check python3 - "$diff_id" <<'PY'
 import json, sys
 cfg = json.load(open("config.json"))
@@ -69,7 +69,7 @@ assert all(h["created"] == "2023-11-14T22:13:20Z" for h in cfg["history"])
 PY
 check skopeo inspect oci-archive:a1.tar >/dev/null
 # skopeo copy into other formats, and back.
-check skopeo copy -q oci:oci-a:1 docker-archive:docker.tar:test:1
+check skopeo copy -q oci:oci-a:test:1 docker-archive:docker.tar:test:1
 check skopeo copy -q oci-archive:a1.tar oci:copied:1
 check skopeo inspect docker-archive:docker.tar >/dev/null
 
@@ -78,10 +78,10 @@ layer=$(python3 -c 'import json; m=json.load(open("oci-a/blobs/sha256/"+json.loa
 check test "sha256:$(gzip -dc "oci-a/blobs/sha256/$layer" | sha256sum | cut -d' ' -f1)" = "$diff_id"
 
 # oci-image-tool validates the layout against the OCI schemas.
-check oci-image-tool validate --type image --ref name=1 oci-a
+check oci-image-tool validate --type image --ref name=test:1 oci-a
 
 # umoci unpacks the rootfs: content, mode, owner, symlink, hardlink.
-check umoci unpack --image oci-a:1 bundle >/dev/null
+check umoci unpack --image oci-a:test:1 bundle >/dev/null
 check cmp bundle/rootfs/bin/hello rootfs/bin/hello
 check test "$(stat -c %a bundle/rootfs/bin/hello)" = 755
 check test "$(stat -c %u:%g bundle/rootfs/etc/os-release)" = 1234:5678

@@ -2,6 +2,7 @@
 #include "tests/support.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -132,16 +133,35 @@ BOOST_AUTO_TEST_CASE(creating_in_a_missing_directory_throws_naming_the_output)
   }
 }
 
-BOOST_AUTO_TEST_CASE(interrupt_cleanup_removes_temp_files_in_flight)
+BOOST_AUTO_TEST_CASE(interrupt_cleanup_removes_temp_files_and_directories_in_flight)
 {
   test::TempDir dir;
   util::AtomicFile first(dir.file("a"));
   util::AtomicFile second(dir.file("b"));
-  BOOST_TEST(dir.list().size() == 2u);
-  util::remove_temp_files_in_flight();
+  util::TempDir staging(dir.file("image.tmp."));
+  util::write_file_atomic(staging.path() + "/blob", "data");
+  util::AtomicFile committed(dir.file("c"));
+  committed.commit();
+  BOOST_TEST(dir.list().size() == 4u);
+  util::remove_temp_paths_in_flight();
   BOOST_TEST(!test::exists(first.temp_path()));
   BOOST_TEST(!test::exists(second.temp_path()));
-  BOOST_TEST(dir.list().empty());
+  BOOST_TEST(!test::exists(staging.path()));
+  // What was renamed into place is no longer temporary.
+  BOOST_TEST(dir.list() == std::vector<std::string>{"c"});
+}
+
+BOOST_AUTO_TEST_CASE(a_released_temp_directory_is_not_removed_on_an_interrupt)
+{
+  test::TempDir dir;
+  std::string kept;
+  {
+    util::TempDir staging(dir.file("out.tmp."));
+    kept = staging.path();
+    staging.release();
+  }
+  util::remove_temp_paths_in_flight();
+  BOOST_TEST(test::exists(kept));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

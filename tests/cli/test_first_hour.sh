@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# End-to-end: the first hour of a new user (issue 18), one section per mistake made and per surprise
+# met: extra operands, the output options on every command, --tag as given, demo --keep, outputs
+# checked before the work, messages that name what was typed, help, corrupt compressed layers,
+# progress, the hints and the HTML and markdown reports.
+set -euo pipefail
+# shellcheck source=tests/cli/common.sh
+. "$(dirname "$0")/common.sh"
+
+need_tools tar gzip zstd skopeo timeout mkfifo
+
+cd "$work"
+
+# run COMMAND...: runs it; $rc, $work/stdout and $work/stderr hold what it did.
+run() {
+  rc=0
+  "$@" > "$work/stdout" 2> "$work/stderr" || rc=$?
+}
+
+# says_error WHAT RC SUBSTRING...: the last run exited RC with one line on stderr, in the
+# "reproimg: error: " form, holding every SUBSTRING.
+says_error() {
+  local what=$1 want=$2
+  shift 2
+  equal "$what: exit code" "$want" "$rc"
+  equal "$what: one line on stderr" 1 "$(wc -l < "$work/stderr")"
+  local msg
+  msg=$(head -n 1 "$work/stderr")
+  case $msg in
+    "reproimg: error: "*) pass ;;
+    *) fail "$what: not a 'reproimg: error: ' line: $msg" ;;
+  esac
+  for s in "$@"; do
+    case $msg in
+      *"$s"*) pass ;;
+      *) fail "$what: the message lacks '$s': $msg" ;;
+    esac
+  done
+}
+
+# A rootfs, two packings of it, a build context.
+mkdir -p rootfs/etc rootfs/var/log ctx
+printf 'first-hour\n' > rootfs/etc/hostname
+printf 'boot\n' > rootfs/var/log/messages
+tar -C rootfs -czf a.tar.gz .
+tar -C rootfs --zstd -cf b.tar.zst .
+printf 'hello\n' > ctx/hello
+printf 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n' > ctx/Dockerfile
+
+# --- an operand too many is said, not ignored; digest reads every operand
+run "$REPROIMG" normalize a.tar.gz b.tar.zst -o x.tar
+says_error "normalize A B -o X" 2 "unexpected argument 'b.tar.zst'"
+check "normalize A B -o X: no output" test ! -e x.tar
+run "$REPROIMG" import dir:rootfs extra -o o
+says_error "import ROOTFS EXTRA -o O" 2 "unexpected argument 'extra'"
+check "import ROOTFS EXTRA -o O: no output" test ! -e o
+run "$REPROIMG" build ctx extra -o o
+says_error "build CTX EXTRA -o O" 2 "unexpected argument 'extra'"
+run "$REPROIMG" diff a.tar.gz b.tar.zst c
+says_error "diff A B C" 2 "unexpected argument 'c'"
+run "$REPROIMG" demo extra
+says_error "demo EXTRA" 2 "unexpected argument 'extra'"
+run "$REPROIMG" normalize "" -o x.tar
+says_error "normalize '' (an unset variable)" 2 "empty argument"
+
+run "$REPROIMG" digest a.tar.gz b.tar.zst
+equal "digest A B: exit code" 0 "$rc"
+equal "digest A B: one block per input, named" "input        a.tar.gz,input        b.tar.zst" \
+  "$(grep '^input' "$work/stdout" | paste -sd,)"
+equal "digest A B: both diff_ids (one tree, one tar)" 2 "$(grep -c '^diff_id' "$work/stdout")"
+run "$REPROIMG" digest --json a.tar.gz b.tar.zst
+equal "digest --json A B: an array of two" "a.tar.gz b.tar.zst" \
+  "$("$PY" -c 'import json,sys; print(" ".join(d["input"] for d in json.load(open(sys.argv[1]))))' "$work/stdout")"
+run "$REPROIMG" digest a.tar.gz no-such.tar b.tar.zst
+equal "digest A MISSING B: exit code" 2 "$rc"
+equal "digest A MISSING B: A and B still read" 2 "$(grep -c '^diff_id' "$work/stdout")"
+check "digest A MISSING B: the missing one said" grep -q "reproimg: error: no-such.tar: does not exist" "$work/stderr"
+
+# --- the output options work on every command
+printf 'FROM scratch\nCOPY hello /hello\n' > ctx/Dockerfile.q
+for opt in -q -v --progress --no-progress --color=never --color=always; do
+  rm -rf opt-out opt-demo
+  run "$REPROIMG" normalize "$opt" a.tar.gz -o opt-out
+  equal "normalize $opt: exit code" 0 "$rc"
+  rm -rf opt-out
+  run "$REPROIMG" digest "$opt" a.tar.gz
+  equal "digest $opt: exit code" 0 "$rc"
+  run "$REPROIMG" import "$opt" dir:rootfs -o opt-out
+  equal "import $opt: exit code" 0 "$rc"
+  rm -rf opt-out
+  run "$REPROIMG" build "$opt" -f ctx/Dockerfile.q ctx -o opt-out
+  equal "build $opt: exit code" 0 "$rc"
+  run "$REPROIMG" diff "$opt" a.tar.gz b.tar.zst
+  equal "diff $opt: exit code (equivalent: 1)" 1 "$rc"
+  run "$REPROIMG" demo "$opt"
+  equal "demo $opt: exit code" 0 "$rc"
+done
+run "$REPROIMG" diff -q a.tar.gz b.tar.zst
+equal "diff -q: nothing on stdout, the exit code is the answer" "" "$(cat "$work/stdout")"
+run "$REPROIMG" diff -q a.tar.gz a.tar.gz
+equal "diff -q of one file with itself: exit 0" 0 "$rc"
+run "$REPROIMG" diff --color=always a.tar.gz b.tar.zst
+check "diff --color=always colours the report" grep -q $'\033\\[' "$work/stdout"
+run "$REPROIMG" diff a.tar.gz b.tar.zst
+check "diff to a pipe is not coloured" test -z "$(grep $'\033' "$work/stdout" || true)"
+run "$REPROIMG" digest --color=sometimes a.tar.gz
+says_error "--color sometimes" 2 "--color must be auto, always or never"
+
+# --- help and typos
+run "$REPROIMG" help normalize
+equal "help normalize: exit code" 0 "$rc"
+check "help normalize: the command's own help" grep -q -- "--source-date-epoch" "$work/stdout"
+run "$REPROIMG" normalise a.tar.gz -o x.tar
+equal "normalise: exit code" 2 "$rc"
+check "normalise: did you mean normalize?" grep -q "unknown command 'normalise'; did you mean 'normalize'?" "$work/stderr"
+run "$REPROIMG" help normalise
+check "help normalise: did you mean normalize?" grep -q "did you mean 'normalize'?" "$work/stderr"
+
+# --- demo --keep DIR refuses a folder with files in it, as import refuses one for an OCI layout
+mkdir -p keep-full && printf 'mine\n' > keep-full/notes.txt
+run "$REPROIMG" demo --keep keep-full
+says_error "demo --keep NONEMPTY" 2 "keep-full" "not an empty directory"
+equal "demo --keep NONEMPTY: the user's file untouched" "mine" "$(cat keep-full/notes.txt)"
+equal "demo --keep NONEMPTY: nothing added" "notes.txt" "$(ls -A keep-full)"
+mkdir -p keep-empty
+run "$REPROIMG" demo -q --keep keep-empty
+equal "demo --keep EMPTY: exit code" 0 "$rc"
+check "demo --keep EMPTY: the files are there" test -f keep-empty/a.oci.tar
+check "demo --keep EMPTY: nothing staged left beside it" test -z "$(ls -d keep-empty.tmp.* 2> /dev/null || true)"
+run "$REPROIMG" demo -q --keep keep-new
+check "demo --keep NEW: made" test -f keep-new/b.canonical.tar
+
+# --- an output that cannot be written is said before any work: the input is a fifo no one
+# writes, so a command that started reading would wait for ever (timeout: exit 124)
+mkfifo never.fifo
+mkdir -p existing-folder
+run timeout 10 "$REPROIMG" normalize never.fifo -o existing-folder
+says_error "normalize -o FOLDER" 2 "existing-folder: is a directory"
+run timeout 10 "$REPROIMG" normalize never.fifo -o x.tar --report existing-folder
+says_error "normalize --report FOLDER" 2 "existing-folder: is a directory"
+check "normalize --report FOLDER: no layer" test ! -e x.tar
+run timeout 10 "$REPROIMG" normalize never.fifo -o no-such-dir/x.tar
+says_error "normalize -o MISSING/X" 2 "no-such-dir/x.tar" "the directory no-such-dir does not exist"
+run timeout 10 "$REPROIMG" import never.fifo --format oci-archive -o existing-folder
+says_error "import --format oci-archive -o FOLDER" 2 "existing-folder: is a directory"
+run timeout 10 "$REPROIMG" import never.fifo --format docker-archive -o no-such-dir/x.tar
+says_error "import --format docker-archive -o MISSING/X" 2 "the directory no-such-dir does not exist"
+run timeout 10 "$REPROIMG" diff never.fifo a.tar.gz --output existing-folder
+says_error "diff --output FOLDER" 2 "existing-folder: is a directory"
+equal "no temp file left beside the folder" "" "$(ls -d existing-folder.tmp.* x.tar.tmp.* 2> /dev/null || true)"
+
+# --- --tag NAME:TAG is recorded as given, and read back as skopeo reads it
+"$REPROIMG" build -q -f ctx/Dockerfile ctx --tag hello:1 -o hello-oci
+equal "--tag hello:1: the index records hello:1" "hello:1" \
+  "$("$PY" -c 'import json; print(json.load(open("hello-oci/index.json"))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])')"
+check "skopeo inspect oci:hello-oci:hello:1" skopeo inspect oci:hello-oci:hello:1 > /dev/null
+run "$REPROIMG" digest oci:hello-oci:hello:1
+equal "digest oci:hello-oci:hello:1: exit code" 0 "$rc"
+run "$REPROIMG" import -q dir:rootfs --tag 'bad tag' -o bad-tag-oci
+says_error "--tag with a space" 2 "invalid --tag 'bad tag'"
+
+# --- messages name what was typed, and say what is wrong with it
+run "$REPROIMG" digest oci:nosuchdir
+says_error "digest oci:MISSING" 2 "nosuchdir: does not exist"
+run "$REPROIMG" diff oci:./build1 oci:./build2
+says_error "diff oci:MISSING oci:MISSING" 2 "./build1: does not exist"
+run "$REPROIMG" digest oci-archive:no-such.tar
+says_error "digest oci-archive:MISSING" 2 "no-such.tar: does not exist"
+run "$REPROIMG" normalize no-such.tar -o x.tar
+says_error "normalize MISSING" 2 "no-such.tar: does not exist"
+run "$REPROIMG" digest dir:no-such-dir
+says_error "digest dir:MISSING" 2 "no-such-dir: does not exist"
+touch plain-file
+run "$REPROIMG" digest oci:plain-file
+says_error "digest oci:FILE" 2 "plain-file: not a directory (an OCI layout)"
+run "$REPROIMG" digest docker://alpine
+says_error "digest docker://alpine" 2 "docker://alpine: registry references" "skopeo copy docker://alpine oci:"
+run "$REPROIMG" diff docker://alpine:3.19 a.tar.gz
+says_error "diff docker://alpine:3.19" 2 "registry references" "oci:image:3.19"
+run "$REPROIMG" import docker-daemon:alpine:3.19 -o o
+says_error "import docker-daemon:" 2 "docker save alpine:3.19"
+run "$REPROIMG" build -f ctx/nosuch ctx -o o
+says_error "build -f MISSING" 2 "cannot open ctx/nosuch"
+run "$REPROIMG" build -f ctx ctx -o o
+says_error "build -f FOLDER" 2 "cannot open ctx" "a directory"
+mkdir -p empty-ctx
+run "$REPROIMG" build empty-ctx -o o
+says_error "build CTX without a Dockerfile" 2 "empty-ctx/Dockerfile" "-f FILE"
+check "no output after the refusals" test ! -e o
+
+finish

@@ -1,0 +1,133 @@
+// The interrupt thread and the registry of temporary paths it removes.
+#include "util/interrupt.hpp"
+
+#include "util/file.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <map>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace reproimg::util {
+
+namespace {
+
+struct TempPath {
+  std::string path;
+  TempKind kind;
+};
+
+// Never destroyed: an interrupt may come while static objects are being destroyed at exit.
+std::recursive_mutex& registry_mutex()
+{
+  static auto* m = new std::recursive_mutex;
+  return *m;
+}
+
+std::map<int, TempPath>& registry()
+{
+  static auto* r = new std::map<int, TempPath>;
+  return *r;
+}
+
+int g_next_id = 0;
+
+bool exists(const std::string& path)
+{
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Another thread may still be creating files in the directory while it is removed (it learns
+// nothing of the interrupt): removed again until it is gone. Once it is, nothing can be created
+// below it, and nothing creates it again (creation and registration wait for the registry lock).
+void remove_directory_until_gone(const std::string& path)
+{
+  for (int attempt = 0; attempt < 200 && exists(path); ++attempt) {
+    remove_tree(path);
+    if (exists(path)) {
+      ::usleep(5000);
+    }
+  }
+}
+
+void remove_registered_locked()
+{
+  for (const auto& [id, temp] : registry()) {
+    if (temp.kind == TempKind::file) {
+      ::unlink(temp.path.c_str());
+    } else {
+      remove_directory_until_gone(temp.path);
+    }
+  }
+}
+
+sigset_t interrupt_signals()
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+[[noreturn]] void wait_for_interrupt(sigset_t signals)
+{
+  int sig = 0;
+  while (::sigwait(&signals, &sig) != 0) {
+  }
+  // Taken and never given back: a deferred section finishes first, and nothing is created or
+  // renamed into place after the clean-up.
+  registry_mutex().lock();
+  remove_registered_locked();
+  const char msg[] = "\nreproimg: interrupted\n";
+  (void)!::write(2, msg, sizeof msg - 1);
+  ::_exit(128 + sig);
+}
+
+} // namespace
+
+void start_interrupt_handler()
+{
+  sigset_t signals = interrupt_signals();
+  // An ignored signal is discarded, never waited for: SIGINT and SIGTERM are taken even where the
+  // caller ignores them (a shell's background job ignores SIGINT), SIGHUP is left ignored under nohup.
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  struct sigaction hup {};
+  if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler == SIG_IGN) {
+    sigdelset(&signals, SIGHUP);
+  }
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread(wait_for_interrupt, signals).detach();
+}
+
+int register_temp_path(const std::string& path, TempKind kind)
+{
+  std::lock_guard lock(registry_mutex());
+  const int id = g_next_id++;
+  registry().emplace(id, TempPath{path, kind});
+  return id;
+}
+
+void unregister_temp_path(int id)
+{
+  std::lock_guard lock(registry_mutex());
+  registry().erase(id);
+}
+
+void remove_temp_paths_in_flight()
+{
+  std::lock_guard lock(registry_mutex());
+  remove_registered_locked();
+}
+
+InterruptDeferral::InterruptDeferral() : m_lock(registry_mutex()) {}
+
+InterruptDeferral::~InterruptDeferral() = default;
+
+} // namespace reproimg::util

@@ -204,8 +204,13 @@ void sweep(const std::string& name, const std::string& stored, const std::string
     if (!compressed && cut > 0) {
       if (const auto it = whole.find(cut); it != whole.end()) want = it->second;
     }
-    for (const auto& [reader, outcome] : {std::pair{"normalize", normalize_prefix(file, cut)},
-                                          std::pair{"digest", digest_prefix(file, cut)}}) {
+    // Both readers share the decoders: on a compressed layer normalize's reader is tried at every
+    // 5th cut (and digest's at every one), which halves the sweep's time.
+    std::vector<std::pair<const char*, Outcome>> outcomes{{"digest", digest_prefix(file, cut)}};
+    if (!compressed || cut % 5 == 0) {
+      outcomes.emplace_back("normalize", normalize_prefix(file, cut));
+    }
+    for (const auto& [reader, outcome] : outcomes) {
       if (want) {
         BOOST_TEST_REQUIRE(outcome.ok, name << " cut at " << cut << ": " << reader << " refused a whole prefix: " << outcome.error);
         BOOST_TEST_REQUIRE(outcome.entries == *want, name << " cut at " << cut << ": " << reader);

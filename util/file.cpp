@@ -293,14 +293,6 @@ bool is_terminal(int fd)
 
 namespace reproimg::util {
 
-namespace {
-int remove_one(const char* path, const struct stat*, int, struct FTW*)
-{
-  ::remove(path);
-  return 0;
-}
-} // namespace
-
 bool is_regular_file(const std::string& path)
 {
   struct stat st {};
@@ -345,11 +337,6 @@ bool is_new_or_empty_dir(const std::string& path)
     return errno == ENOENT;
   }
   return S_ISDIR(st.st_mode) && is_empty_dir(path);
-}
-
-void remove_tree(const std::string& path)
-{
-  ::nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS);
 }
 
 TempDir::TempDir(const std::string& prefix)

@@ -1,6 +1,8 @@
 // File handles, whole-file helpers, the atomic output file and the byte-sink interface.
 #pragma once
 
+#include "util/remove_tree.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -153,8 +155,6 @@ bool is_directory(const std::string& path);
 // Do a and b name the same file or directory (same device and inode; symlinks followed)?
 bool same_file(const std::string& a, const std::string& b);
 
-// Removes a directory tree (no error if it does not exist). Symlinks are removed, not followed.
-void remove_tree(const std::string& path);
 
 // A temporary directory that is removed with everything in it unless release() is called, and
 // on an interrupt until then (util/interrupt.hpp). A caller that renames it into place does the

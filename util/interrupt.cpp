@@ -1,7 +1,7 @@
 // The interrupt thread and the registry of temporary paths it removes.
 #include "util/interrupt.hpp"
 
-#include "util/file.hpp"
+#include "util/remove_tree.hpp"
 
 #include <cerrno>
 #include <csignal>

@@ -444,14 +444,21 @@ void ArchiveInput::drain(bool whole)
   m_tar_ended = true;
 }
 
-void ArchiveInput::rethrow_read_error() const
+void ArchiveInput::rethrow_read_error(const std::optional<std::string>& entry) const
 {
-  if (m_error) {
-    std::rethrow_exception(m_error);
-  }
-  if (m_errno) {
-    errno = m_errno;
-    util::throw_errno("cannot read", m_name);
+  try {
+    if (m_error) {
+      std::rethrow_exception(m_error);
+    }
+    if (m_errno) {
+      errno = m_errno;
+      util::throw_errno("cannot read", m_name);
+    }
+  } catch (const util::Error& e) {
+    if (entry) {
+      throw e.in_entry(*entry);
+    }
+    throw;
   }
 }
 

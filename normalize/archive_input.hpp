@@ -87,8 +87,11 @@ public:
   // a stream cut short after the end-of-archive blocks is still refused) and, where a tee wants
   // every byte (or with whole), the rest of the input.
   void drain(bool whole = false);
-  // Throws the saved read or decompression error, if there was one.
-  void rethrow_read_error() const;
+  // Throws the saved read or decompression error, if there was one; in entry, when the reader
+  // knows which entry's header or data needed the bytes that could not be had.
+  void rethrow_read_error(const std::optional<std::string>& entry = std::nullopt) const;
+  // Did a read or a decompression fail (what rethrow_read_error() throws)?
+  bool read_failed() const { return m_error || m_errno; }
 
 private:
   static long tar_read_callback(archive*, void* self, const void** out);

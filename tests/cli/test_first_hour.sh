@@ -188,4 +188,69 @@ run "$REPROIMG" build empty-ctx -o o
 says_error "build CTX without a Dockerfile" 2 "empty-ctx/Dockerfile" "-f FILE"
 check "no output after the refusals" test ! -e o
 
+# --- a damaged compressed layer: the compression that failed, the entry it was in, and one
+# meaning of each offset ("at byte N" of the file as stored, "at tar offset N" of the tar stream),
+# the same line from digest, digest --canonical and normalize, file or pipe
+mkdir -p dmg
+seq 1 60000 > dmg/counting.txt
+head -c 200000 /dev/urandom > dmg/noise.bin
+seq 1 40000 | rev > dmg/reversed.txt
+tar -C dmg --format=gnu -cf dmg.tar counting.txt noise.bin reversed.txt
+gzip -n -c dmg.tar > dmg.tar.gz
+# A byte of a deflate block changed so that zlib refuses the block, inside noise.bin's data.
+"$PY" - dmg.tar dmg.tar.gz damaged-block.tar.gz <<'PY'
+import sys, tarfile, zlib
+members = {m.name: m for m in tarfile.open(sys.argv[1])}
+lo, hi = members["noise.bin"].offset_data, members["noise.bin"].offset_data + members["noise.bin"].size
+gz = open(sys.argv[2], "rb").read()
+for pos in range(len(gz) // 3, len(gz) - 8):
+    bad = bytearray(gz); bad[pos] ^= 0x80
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS); out = 0
+    try:
+        for i in range(0, len(bad), 64):
+            out += len(d.decompress(bytes(bad[i:i + 64])))
+    except zlib.error:
+        if lo + 4096 <= out < hi - 4096:
+            open(sys.argv[3], "wb").write(bad); break
+else:
+    sys.exit("no position found")
+PY
+messages=()
+for cmd in "digest" "digest --canonical" "normalize -o /dev/null"; do
+  # shellcheck disable=SC2086 # cmd is words
+  run "$REPROIMG" $cmd damaged-block.tar.gz
+  says_error "$cmd of a damaged deflate block" 2 "damaged-block.tar.gz: entry noise.bin: at byte " "gzip data damaged"
+  messages+=("$(cat "$work/stderr")")
+  run sh -c "\"\$1\" $cmd - < damaged-block.tar.gz" sh "$REPROIMG"
+  says_error "$cmd of a damaged deflate block on stdin" 2 "<stdin>: entry noise.bin: at byte " "gzip data damaged"
+done
+equal "digest, digest --canonical and normalize say one thing of one damaged file" 1 \
+  "$(printf '%s\n' "${messages[@]}" | sort -u | wc -l)"
+# A deflate stream that decodes (to a damaged tar) but fails its CRC-32: the CRC is the cause,
+# the damaged header the symptom; gzip is named, and the tar offset of the symptom.
+"$PY" - dmg.tar crc.tar.gz <<'PY'
+import struct, sys, tarfile, zlib
+tar = bytearray(open(sys.argv[1], "rb").read())
+second = [m for m in tarfile.open(sys.argv[1])][1].offset
+crc = zlib.crc32(bytes(tar))
+tar[second + 150] ^= 0x01  # the header checksum field of noise.bin
+c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+body = c.compress(bytes(tar)) + c.flush()
+open(sys.argv[2], "wb").write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + body + struct.pack("<II", crc, len(tar) & 0xffffffff))
+PY
+second_header=$("$PY" -c 'import tarfile,sys; print([m for m in tarfile.open(sys.argv[1])][1].offset)' dmg.tar)
+for cmd in "digest" "normalize -o /dev/null"; do
+  # shellcheck disable=SC2086 # cmd is words
+  run "$REPROIMG" $cmd crc.tar.gz
+  says_error "$cmd of a gzip member with a wrong CRC-32" 2 "crc.tar.gz: at byte " "gzip data damaged: CRC-32 mismatch" \
+    "tar offset $second_header" "after entry counting.txt"
+done
+# A tar cut short: the same line from both commands, the offset that of the entry's header.
+head -c $((second_header + 100000)) dmg.tar > cut.tar
+run "$REPROIMG" digest cut.tar
+says_error "digest of a cut tar" 2 "cut.tar: entry noise.bin: at tar offset $second_header: truncated"
+digest_says=$(cat "$work/stderr")
+run "$REPROIMG" normalize cut.tar -o /dev/null
+equal "normalize of a cut tar says what digest says" "$digest_says" "$(cat "$work/stderr")"
+
 finish

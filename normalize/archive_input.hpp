@@ -6,6 +6,7 @@
 
 #include "normalize/decompress.hpp"
 #include "util/file.hpp"
+#include "util/progress.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -75,6 +76,8 @@ public:
     m_seekable = m_seekable && !tee;
   }
   std::uint64_t synthesized() const { return m_synthesized; }
+  // Counts every byte of the input read or skipped, as it is (call before sniff_compression()).
+  void set_progress(util::Progress* progress) { m_progress = progress; }
 
   const std::string& name() const { return m_name; }
   const char* compression() const { return codec_name(m_codec); }
@@ -105,6 +108,7 @@ private:
   void keep_block_tail(std::uint64_t upto);
 
   int m_fd;
+  util::Progress* m_progress = nullptr;
   bool m_seekable;
   std::string m_name;
   Tees m_tees;

@@ -209,7 +209,7 @@ SourceEntry source_entry_of(archive_entry* e, const std::optional<StoredData>& s
 // The input and the tar reader over it, with the hashing a digest or a blob check asks for.
 class TarStream {
 public:
-  TarStream(const TarInput& input, const TarReadOptions& options)
+  TarStream(const TarInput& input, const TarReadOptions& options, util::Progress& progress)
       : m_input(input), m_hashing(options.digests || input.expect), m_reader(new_restricted_reader())
   {
     if (m_hashing) {
@@ -217,6 +217,7 @@ public:
     }
     m_in.emplace(input.fd, input.seekable, input.name,
                  ArchiveInput::Tees{m_stored_hash ? &*m_stored_hash : nullptr, nullptr});
+    m_in->set_progress(&progress);
     // A regular file is read by position (pread) from where its descriptor stands to its end: a
     // skip past entry data then costs no system call, and the descriptor's offset is left alone.
     m_start = input.range_offset;
@@ -231,6 +232,8 @@ public:
         m_in->set_range(m_start, m_available);
       }
     }
+    // The input as stored is what is read (or skipped) to its end: its size is the work's.
+    progress.add_total(m_available);
     m_in->sniff_compression();
     const bool compressed = std::string(m_in->compression()) != "none";
     // Uncompressed, the diff_id is the blob digest: hashed once.
@@ -498,7 +501,7 @@ private:
     TarEntryData data(m_a, m_in, m_input, m_entry, offset);
     m_visitor.on_entry(m_entry, data);
     ++m_result.entries;
-    m_progress.add(m_entry.size, 1);
+    m_progress.add(0, 1); // the bytes are counted as they are read (ArchiveInput)
   }
 
   const TarInput& m_input;
@@ -546,7 +549,7 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
                              const TarReadOptions& options)
 {
   const Utf8LocaleScope utf8;
-  TarStream stream(input, options);
+  TarStream stream(input, options, progress);
   ArchiveInput& in = stream.in();
   const bool fast = options.offsets == SourceOffsets::offered && input.seekable &&
                     std::string(in.compression()) == "none";

@@ -253,4 +253,19 @@ digest_says=$(cat "$work/stderr")
 run "$REPROIMG" normalize cut.tar -o /dev/null
 equal "normalize of a cut tar says what digest says" "$digest_says" "$(cat "$work/stderr")"
 
+# --- progress says how far along and how long to go, where the size is known
+mkdir -p prog
+head -c 48M /dev/urandom > prog/data.bin
+tar -C prog -cf prog.tar .
+run "$REPROIMG" normalize --progress prog.tar --compress gzip -o prog-out.tar.gz
+equal "normalize --progress: exit code" 0 "$rc"
+check "normalize --progress: the total, the percentage and the time left" \
+  grep -Eq '^writing: [0-9.]+ MiB of 48.0 MiB \([0-9]+%\), [0-9]+ of [0-9]+ entries, .*/s, .* left$' "$work/stderr"
+gzip -1 -c prog.tar > prog.tar.gz
+run "$REPROIMG" digest --canonical --progress prog.tar.gz
+check "digest --canonical --progress of a gzip layer: the stored size is the total" \
+  grep -Eq '^reading prog.tar.gz: [0-9.]+ MiB of [0-9.]+ MiB \([0-9]+%\)' "$work/stderr"
+run "$REPROIMG" normalize --no-progress prog.tar --compress gzip -o prog-out.tar.gz
+equal "normalize --no-progress: nothing on stderr" "" "$(cat "$work/stderr")"
+
 finish

@@ -268,4 +268,48 @@ check "digest --canonical --progress of a gzip layer: the stored size is the tot
 run "$REPROIMG" normalize --no-progress prog.tar --compress gzip -o prog-out.tar.gz
 equal "normalize --no-progress: nothing on stderr" "" "$(cat "$work/stderr")"
 
+# --- hints name fixes that work: two layers that differ in var/log/messages (a path the debian
+# profile does not cover); the options the report names make the two one layer
+mkdir -p hint-a/var/log hint-b/var/log
+printf 'boot 1\n' > hint-a/var/log/messages
+printf 'boot 2, longer\n' > hint-b/var/log/messages
+touch -d 2020-01-01 hint-a/var/log/messages hint-b/var/log/messages hint-a/var/log hint-b/var/log hint-a/var hint-b/var
+"$REPROIMG" normalize -q dir:hint-a -o hint-a.tar
+"$REPROIMG" normalize -q dir:hint-b -o hint-b.tar
+run "$REPROIMG" diff --format json hint-a.tar hint-b.tar
+hint=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hints"]["volatile-path"])' "$work/stdout")
+case $hint in
+  *"--profile debian"*) fail "the hint names --profile debian, which keeps var/log/messages: $hint" ;;
+  *"--exclude"*) pass ;;
+  *) fail "the hint names no fix: $hint" ;;
+esac
+"$REPROIMG" normalize -q dir:hint-a --profile debian -o hint-a-deb.tar
+"$REPROIMG" normalize -q dir:hint-b --profile debian -o hint-b-deb.tar
+if cmp -s hint-a-deb.tar hint-b-deb.tar; then
+  fail "--profile debian made the two layers one: the check of the hint above is void"
+else
+  pass # --profile debian keeps var/log/messages: a hint naming it would be wrong
+fi
+"$REPROIMG" normalize -q dir:hint-a --exclude 'var/log/messages' -o hint-a-ex.tar
+"$REPROIMG" normalize -q dir:hint-b --exclude 'var/log/messages' -o hint-b-ex.tar
+same_bytes "the hint's --exclude makes the two layers one" hint-a-ex.tar hint-b-ex.tar
+
+# --- the markdown and HTML reports: commands as code, the first cause open when there are few
+run "$REPROIMG" diff --format markdown hint-a.tar hint-b.tar
+check "markdown: no escaped backtick" test -z "$(grep -F '\`' "$work/stdout" || true)"
+check "markdown: the command is a code span" grep -qF "\`reproimg normalize --exclude 'var/log/messages'\`" "$work/stdout"
+check "markdown: the first cause is open" grep -q '^<details open><summary><code>volatile-path</code>' "$work/stdout"
+run "$REPROIMG" diff --format markdown a.tar.gz b.tar.zst
+check "markdown: a '|' inside a command in a table cell is escaped for GitHub" \
+  grep -qF '`reproimg normalize --compress gzip\|zstd`' "$work/stdout"
+run "$REPROIMG" diff --format html hint-a.tar hint-b.tar
+check "html: the command is <code>" grep -qF "<code>reproimg normalize --exclude 'var/log/messages'</code>" "$work/stdout"
+check "html: no backtick left in the text" test -z "$(grep -v '^<style\|{' "$work/stdout" | grep -F '`' || true)"
+check "html: the first cause is open" grep -q '<details id="volatile-path" open>' "$work/stdout"
+# Many differences: every cause closed, the summary table first.
+mkdir -p many-a many-b
+for i in $(seq 1 30); do printf 'a%s\n' "$i" > "many-a/f$i"; printf 'b%s\n' "$i" > "many-b/f$i"; done
+run "$REPROIMG" diff --format html dir:many-a dir:many-b
+check "html: with 30 differences the causes start closed" test -z "$(grep '<details[^>]* open' "$work/stdout" || true)"
+
 finish

@@ -309,7 +309,7 @@ std::string report_html(const DiffResult& r)
          "text-align:left;vertical-align:top}\n"
       << "details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}pre{background:#f6f6f6;padding:.5em;"
          "margin:.2em 0;overflow-x:auto}\n"
-      << ".del{color:#b3261e}.add{color:#17702c}\n</style></head><body>\n";
+      << ".del{color:#b3261e}.add{color:#17702c}td:first-child{white-space:nowrap}\n</style></head><body>\n";
   out << "<h1>reproimg diff: <span class=\"" << vclass << "\">" << verdict_name(r.verdict) << "</span></h1>\n";
   out << "<p>" << html_text(verdict_sentence(r)) << "</p>\n";
   out << "<p>A: <code>" << html_escape(r.a) << "</code><br>B: <code>" << html_escape(r.b) << "</code></p>\n";

@@ -186,6 +186,12 @@ says_error "build -f FOLDER" 2 "cannot open ctx" "a directory"
 mkdir -p empty-ctx
 run "$REPROIMG" build empty-ctx -o o
 says_error "build CTX without a Dockerfile" 2 "empty-ctx/Dockerfile" "-f FILE"
+run "$REPROIMG" build no-such-ctx -o o
+says_error "build MISSING-CTX" 2 "no-such-ctx: the build context does not exist"
+run "$REPROIMG" normalize --compress lz4 a.tar.gz -o x.tar
+says_error "--compress lz4" 2 "not 'lz4'"
+run "$REPROIMG" diff --format yaml a.tar.gz b.tar.zst
+says_error "diff --format yaml" 2 "not 'yaml'"
 check "no output after the refusals" test ! -e o
 
 # --- a damaged compressed layer: the compression that failed, the entry it was in, and one
@@ -196,24 +202,19 @@ seq 1 60000 > dmg/counting.txt
 head -c 200000 /dev/urandom > dmg/noise.bin
 seq 1 40000 | rev > dmg/reversed.txt
 tar -C dmg --format=gnu -cf dmg.tar counting.txt noise.bin reversed.txt
-gzip -n -c dmg.tar > dmg.tar.gz
-# A byte of a deflate block changed so that zlib refuses the block, inside noise.bin's data.
-"$PY" - dmg.tar dmg.tar.gz damaged-block.tar.gz <<'PY'
-import sys, tarfile, zlib
-members = {m.name: m for m in tarfile.open(sys.argv[1])}
-lo, hi = members["noise.bin"].offset_data, members["noise.bin"].offset_data + members["noise.bin"].size
-gz = open(sys.argv[2], "rb").read()
-for pos in range(len(gz) // 3, len(gz) - 8):
-    bad = bytearray(gz); bad[pos] ^= 0x80
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS); out = 0
-    try:
-        for i in range(0, len(bad), 64):
-            out += len(d.decompress(bytes(bad[i:i + 64])))
-    except zlib.error:
-        if lo + 4096 <= out < hi - 4096:
-            open(sys.argv[3], "wb").write(bad); break
-else:
-    sys.exit("no position found")
+# A deflate block that zlib refuses (an invalid block type), starting inside noise.bin's data: the
+# stream is flushed to a byte boundary there, and the next block's header is made type 3.
+"$PY" - dmg.tar damaged-block.tar.gz <<'PY'
+import struct, sys, tarfile, zlib
+tar = open(sys.argv[1], "rb").read()
+noise = {m.name: m for m in tarfile.open(sys.argv[1])}["noise.bin"]
+cut = noise.offset_data + noise.size // 2
+c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+head = c.compress(tar[:cut]) + c.flush(zlib.Z_FULL_FLUSH)
+tail = bytearray(c.compress(tar[cut:]) + c.flush())
+tail[0] = 0x06  # BFINAL 0, BTYPE 3: "invalid block type"
+gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + head + bytes(tail) + struct.pack("<II", zlib.crc32(tar), len(tar))
+open(sys.argv[2], "wb").write(gz)
 PY
 messages=()
 for cmd in "digest" "digest --canonical" "normalize -o /dev/null"; do

@@ -71,7 +71,8 @@ int cmd_diff(int argc, char** argv)
   }
   const auto format = diff::parse_report_format(r["format"].as<std::string>());
   if (!format) {
-    throw util::Error("diff: --format must be text, json, markdown or html");
+    throw util::Error("diff: --format must be text, json, markdown or html, not '" +
+                      util::printable(r["format"].as<std::string>()) + "'");
   }
   diff::DiffOptions opts;
   if (r.count("ignore")) {

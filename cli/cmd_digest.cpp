@@ -98,7 +98,8 @@ void print_image_identities(const nlohmann::json& doc)
 }
 
 // The blob digest and diff_id as stored, and the canonical diff_id, of a tar file or stdin: the
-// two are independent passes, run on two cores (each reads the file itself).
+// two are independent passes, run on two cores (each reads the file itself). The canonical pass,
+// the longer, shows the progress.
 void digest_tar_both_ways(const normalize::LayerSource& source, util::Fd& fd, const DigestRequest& request,
                           std::optional<normalize::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
                           normalize::Report& report)
@@ -156,7 +157,8 @@ nlohmann::json layer_identities(const std::string& spec, const DigestRequest& re
     if (canonical) {
       digest_tar_both_ways(source, fd, request, stored, canon, report);
     } else {
-      stored = normalize::digest_stream(fd.get(), source.display_name());
+      util::Progress progress(request.options.progress, "reading " + source.display_name());
+      stored = normalize::digest_stream(fd.get(), source.display_name(), nullptr, &progress);
     }
   }
   print_warnings(report, request.verbosity);

@@ -187,9 +187,10 @@ void OutputTarget::commit()
 
 normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback)
 {
-  const auto c = normalize::parse_compression(r.count("compress") ? r["compress"].as<std::string>() : fallback);
+  const std::string name = r.count("compress") ? r["compress"].as<std::string>() : fallback;
+  const auto c = normalize::parse_compression(name);
   if (!c) {
-    throw util::Error("--compress must be none, gzip or zstd");
+    throw util::Error("--compress must be none, gzip or zstd, not '" + util::printable(name) + "'");
   }
   return *c;
 }

@@ -240,11 +240,12 @@ void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out)
 
 using Layers = std::vector<std::unique_ptr<LayerIndex>>;
 
-Layers read_image_layers(const Side& s)
+Layers read_image_layers(const Side& s, util::Progress& progress)
 {
   Layers layers;
   for (size_t i = 0; i < s.image->layers.size(); ++i) {
-    layers.push_back(LayerIndex::read(image::checked_layer_source(*s.store, *s.image, i), static_cast<int>(i)));
+    layers.push_back(
+        LayerIndex::read(image::checked_layer_source(*s.store, *s.image, i), static_cast<int>(i), &progress));
   }
   return layers;
 }
@@ -262,6 +263,7 @@ void note_endings(const Layers& layers, const std::string& side, std::vector<std
 struct Context {
   const DiffOptions& options;
   DiffResult& result;
+  util::Progress& progress; // what both sides read, counted together
   std::vector<std::unique_ptr<LayerIndex>> keep; // indexes records point into
   std::vector<Layers> keep_layers;
 };
@@ -289,7 +291,8 @@ void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const norma
 {
   std::unique_ptr<LayerIndex> ia;
   std::unique_ptr<LayerIndex> ib;
-  util::run_both([&] { ia = LayerIndex::read(sa, layer); }, [&] { ib = LayerIndex::read(sb, layer); });
+  util::run_both([&] { ia = LayerIndex::read(sa, layer, &ctx.progress); },
+                 [&] { ib = LayerIndex::read(sb, layer, &ctx.progress); });
   const Tree ta = tree_of_layer(*ia, "A");
   const Tree tb = tree_of_layer(*ib, "B");
   const TreeComparison c = compare_trees(ta, tb, layer, ctx.options.compare, ctx.result.differences);
@@ -377,7 +380,7 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
   ctx.result.differences.push_back(std::move(split));
   Layers la;
   Layers lb;
-  util::run_both([&] { la = read_image_layers(a); }, [&] { lb = read_image_layers(b); });
+  util::run_both([&] { la = read_image_layers(a, ctx.progress); }, [&] { lb = read_image_layers(b, ctx.progress); });
   note_endings(la, "A", ctx.result.notes);
   note_endings(lb, "B", ctx.result.notes);
   const Tree ta = flatten(la, "A");
@@ -392,7 +395,8 @@ void diff_image_with_tree(Context& ctx, const Side& img, const Side& other, bool
 {
   Layers layers;
   std::unique_ptr<LayerIndex> index;
-  util::run_both([&] { layers = read_image_layers(img); }, [&] { index = LayerIndex::read(other.layer, 0); });
+  util::run_both([&] { layers = read_image_layers(img, ctx.progress); },
+                 [&] { index = LayerIndex::read(other.layer, 0, &ctx.progress); });
   const Tree flat = flatten(layers, "image");
   Tree t = tree_of_layer(*index, "tree");
   t.ordered = false;
@@ -717,7 +721,8 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
   Side a;
   Side b;
   util::run_both([&] { a = open_side(spec_a, options); }, [&] { b = open_side(spec_b, options); });
-  Context ctx{options, result, {}, {}};
+  util::Progress progress(options.progress, "reading");
+  Context ctx{options, result, progress, {}, {}};
   if (a.image && b.image) {
     diff_images(ctx, a, b);
   } else if (a.image || b.image) {
@@ -731,6 +736,7 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
       diff_layer_pair(ctx, a.layer, b.layer, 0, first_byte);
     }
   }
+  progress.done();
   finish(result, options);
   return result;
 }

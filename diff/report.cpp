@@ -3,8 +3,10 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
+#include <utility>
 
 namespace reproimg::diff {
 
@@ -106,6 +108,62 @@ std::string md_escape(const std::string& s)
   return out;
 }
 
+// The prose of a hint or verdict and the commands in it, `between backticks`: each part rendered
+// by its own function (an unpaired backtick is prose).
+template <typename Prose, typename Code>
+std::string with_code_spans(const std::string& text, Prose prose, Code code)
+{
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    const size_t open = text.find('`', pos);
+    const size_t close = open == std::string::npos ? std::string::npos : text.find('`', open + 1);
+    if (close == std::string::npos) {
+      return out + prose(text.substr(pos));
+    }
+    out += prose(text.substr(pos, open - pos)) + code(text.substr(open + 1, close - open - 1));
+    pos = close + 1;
+  }
+}
+
+// A markdown code span holding s as it is: fenced by more backticks than s has in a row, and a
+// '|' escaped (GitHub reads it as a table cell's end even inside a code span).
+std::string md_code(const std::string& s)
+{
+  std::string code;
+  size_t run = 0;
+  size_t longest = 0;
+  for (const char c : util::printable(s)) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+    code += c == '|' ? std::string("\\|") : std::string(1, c);
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !code.empty() && (code.front() == '`' || code.back() == '`');
+  return fence + (pad ? " " : "") + code + (pad ? " " : "") + fence;
+}
+
+// Prose for markdown: escaped; commands as code.
+std::string md_text(const std::string& s)
+{
+  return with_code_spans(s, md_escape, md_code);
+}
+
+// Prose for HTML: escaped; commands as <code>.
+std::string html_text(const std::string& s)
+{
+  return with_code_spans(s, html_escape, [](const std::string& c) { return "<code>" + html_escape(c) + "</code>"; });
+}
+
+// With this many differences or fewer, the first cause is shown open: the one file that differs
+// is seen without a click.
+constexpr size_t k_open_first_cause_up_to = 20;
+
+bool open_first_cause(const DiffResult& r)
+{
+  return r.differences.size() <= k_open_first_cause_up_to;
+}
+
 } // namespace
 
 std::optional<ReportFormat> parse_report_format(const std::string& name)
@@ -203,8 +261,8 @@ std::string report_markdown(const DiffResult& r)
   std::ostringstream out;
   const char* icon = r.verdict == Verdict::identical ? "✅" : r.verdict == Verdict::equivalent ? "🟡" : "❌";
   out << "## " << icon << " reproimg diff: " << verdict_name(r.verdict) << "\n\n";
-  out << md_escape(verdict_sentence(r)) << "\n\n";
-  out << "- A: `" << util::printable(r.a) << "`\n- B: `" << util::printable(r.b) << "`\n\n";
+  out << md_text(verdict_sentence(r)) << "\n\n";
+  out << "- A: " << md_code(r.a) << "\n- B: " << md_code(r.b) << "\n\n";
   if (r.differences.empty()) {
     return out.str();
   }
@@ -213,18 +271,20 @@ std::string report_markdown(const DiffResult& r)
   for (const auto& [cause, ds] : groups) {
     const auto& s = r.summary.at(cause);
     out << "| `" << cause_name(cause) << "` | " << with_commas(ds.size()) << " | " << (s.normalizable ? "yes" : "no")
-        << " | " << md_escape(s.hint) << " |\n";
+        << " | " << md_text(s.hint) << " |\n";
   }
+  bool first = true;
   for (const auto& [cause, ds] : groups) {
-    out << "\n<details><summary><code>" << cause_name(cause) << "</code> (" << with_commas(ds.size())
-        << ")</summary>\n\n";
+    const bool open = std::exchange(first, false) && open_first_cause(r);
+    out << "\n<details" << (open ? " open" : "") << "><summary><code>" << cause_name(cause) << "</code> ("
+        << with_commas(ds.size()) << ")</summary>\n\n";
     std::size_t shown = 0;
     for (const Difference* d : ds) {
       if (shown++ == 100) {
         out << "- ... and " << with_commas(ds.size() - 100) << " more\n";
         break;
       }
-      out << "- `" << where(*d) << "`: " << md_escape(attribute_line(*d)) << "\n";
+      out << "- " << md_code(where(*d)) << ": " << md_escape(attribute_line(*d)) << "\n";
       if (!d->detail.empty()) {
         out << "\n  ```\n";
         for (const auto& l : d->detail) out << "  " << util::printable(l) << "\n";
@@ -249,9 +309,9 @@ std::string report_html(const DiffResult& r)
          "text-align:left;vertical-align:top}\n"
       << "details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}pre{background:#f6f6f6;padding:.5em;"
          "margin:.2em 0;overflow-x:auto}\n"
-      << ".del{color:#b3261e}.add{color:#17702c}\n</style></head><body>\n";
+      << ".del{color:#b3261e}.add{color:#17702c}td:first-child{white-space:nowrap}\n</style></head><body>\n";
   out << "<h1>reproimg diff: <span class=\"" << vclass << "\">" << verdict_name(r.verdict) << "</span></h1>\n";
-  out << "<p>" << html_escape(verdict_sentence(r)) << "</p>\n";
+  out << "<p>" << html_text(verdict_sentence(r)) << "</p>\n";
   out << "<p>A: <code>" << html_escape(r.a) << "</code><br>B: <code>" << html_escape(r.b) << "</code></p>\n";
   const auto groups = group(r);
   if (!groups.empty()) {
@@ -260,12 +320,14 @@ std::string report_html(const DiffResult& r)
       const auto& s = r.summary.at(cause);
       out << "<tr><td><a href=\"#" << cause_name(cause) << "\"><code>" << cause_name(cause) << "</code></a></td><td>"
           << with_commas(ds.size()) << "</td><td>" << (s.normalizable ? "yes" : "no") << "</td><td>"
-          << html_escape(s.hint) << "</td></tr>\n";
+          << html_text(s.hint) << "</td></tr>\n";
     }
     out << "</table>\n";
   }
+  bool first = true;
   for (const auto& [cause, ds] : groups) {
-    out << "<details id=\"" << cause_name(cause) << "\"><summary>" << cause_name(cause) << " ("
+    const bool open = std::exchange(first, false) && open_first_cause(r);
+    out << "<details id=\"" << cause_name(cause) << "\"" << (open ? " open" : "") << "><summary>" << cause_name(cause) << " ("
         << with_commas(ds.size()) << ") — " << html_escape(cause_description(cause)) << "</summary>\n<table>\n";
     for (const Difference* d : ds) {
       out << "<tr><td class=\"path\">" << html_escape(where(*d)) << "</td><td>" << html_escape(attribute_line(*d));

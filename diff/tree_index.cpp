@@ -105,13 +105,14 @@ private:
 
 } // namespace
 
-std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& source, int number)
+std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& source, int number, util::Progress* shared)
 {
   auto index = std::make_unique<LayerIndex>();
   index->m_source = source;
   index->m_name = source.display_name();
   IndexVisitor visitor(*index, number);
-  util::Progress progress(util::ProgressMode::off, "");
+  util::Progress quiet(util::ProgressMode::off, "");
+  util::Progress& progress = shared ? *shared : quiet;
   if (source.kind == normalize::LayerSource::Kind::directory) {
     normalize::read_directory(source.path, visitor, progress);
     index->m_compression = "directory";

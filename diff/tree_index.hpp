@@ -8,6 +8,7 @@
 #include "normalize/pipeline.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/file.hpp"
+#include "util/progress.hpp"
 
 #include <cstdint>
 #include <map>
@@ -57,7 +58,9 @@ struct FileRecord {
 class LayerIndex {
 public:
   // Reads the source. number is the layer's index in its image (0 for a lone layer).
-  static std::unique_ptr<LayerIndex> read(const normalize::LayerSource& source, int number);
+  // progress, if set, counts what is read (it may be shared by two reads side by side).
+  static std::unique_ptr<LayerIndex> read(const normalize::LayerSource& source, int number,
+                                          util::Progress* progress = nullptr);
 
   const std::string& name() const { return m_name; }
   const normalize::LayerSource& source() const { return m_source; }

@@ -1147,6 +1147,9 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
                         normalize::Report& report)
 {
   struct stat st {};
+  if (::stat(context_dir.c_str(), &st) != 0 && errno == ENOENT) {
+    throw util::Error(util::Location{context_dir, std::nullopt, std::nullopt}, "the build context does not exist");
+  }
   if (::stat(context_dir.c_str(), &st) != 0) {
     util::throw_errno("cannot read the build context", context_dir);
   }

@@ -172,6 +172,9 @@ long ArchiveInput::read_more(const void** out)
       m_tees.stored->write(m_buffer.data(), static_cast<size_t>(n));
     }
     m_raw_bytes += static_cast<std::uint64_t>(n);
+    if (m_progress) {
+      m_progress->add(static_cast<std::uint64_t>(n));
+    }
     *out = m_buffer.data();
     return n;
   }
@@ -324,6 +327,9 @@ std::int64_t ArchiveInput::skip_raw(std::int64_t request)
     }
     m_pos += static_cast<std::uint64_t>(request);
     m_raw_bytes += static_cast<std::uint64_t>(request);
+    if (m_progress) {
+      m_progress->add(static_cast<std::uint64_t>(request));
+    }
     return request;
   }
   // lseek succeeds past the end of a file: a skip that would leave the file is refused, so that
@@ -337,6 +343,9 @@ std::int64_t ArchiveInput::skip_raw(std::int64_t request)
     return 0;
   }
   m_raw_bytes += static_cast<std::uint64_t>(request);
+  if (m_progress) {
+    m_progress->add(static_cast<std::uint64_t>(request));
+  }
   return request;
 }
 
@@ -375,6 +384,9 @@ void ArchiveInput::sniff_compression()
     m_tees.stored->write(m_buffer.data(), have);
   }
   m_raw_bytes = have;
+  if (m_progress) {
+    m_progress->add(have);
+  }
   m_pending = have;
   m_raw_ended = have < want;
   const Magic magic = sniff(m_buffer.data(), have);
@@ -444,14 +456,21 @@ void ArchiveInput::drain(bool whole)
   m_tar_ended = true;
 }
 
-void ArchiveInput::rethrow_read_error() const
+void ArchiveInput::rethrow_read_error(const std::optional<std::string>& entry) const
 {
-  if (m_error) {
-    std::rethrow_exception(m_error);
-  }
-  if (m_errno) {
-    errno = m_errno;
-    util::throw_errno("cannot read", m_name);
+  try {
+    if (m_error) {
+      std::rethrow_exception(m_error);
+    }
+    if (m_errno) {
+      errno = m_errno;
+      util::throw_errno("cannot read", m_name);
+    }
+  } catch (const util::Error& e) {
+    if (entry) {
+      throw e.in_entry(*entry);
+    }
+    throw;
   }
 }
 

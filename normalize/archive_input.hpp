@@ -6,6 +6,7 @@
 
 #include "normalize/decompress.hpp"
 #include "util/file.hpp"
+#include "util/progress.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -75,6 +76,8 @@ public:
     m_seekable = m_seekable && !tee;
   }
   std::uint64_t synthesized() const { return m_synthesized; }
+  // Counts every byte of the input read or skipped, as it is (call before sniff_compression()).
+  void set_progress(util::Progress* progress) { m_progress = progress; }
 
   const std::string& name() const { return m_name; }
   const char* compression() const { return codec_name(m_codec); }
@@ -87,8 +90,11 @@ public:
   // a stream cut short after the end-of-archive blocks is still refused) and, where a tee wants
   // every byte (or with whole), the rest of the input.
   void drain(bool whole = false);
-  // Throws the saved read or decompression error, if there was one.
-  void rethrow_read_error() const;
+  // Throws the saved read or decompression error, if there was one; in entry, when the reader
+  // knows which entry's header or data needed the bytes that could not be had.
+  void rethrow_read_error(const std::optional<std::string>& entry = std::nullopt) const;
+  // Did a read or a decompression fail (what rethrow_read_error() throws)?
+  bool read_failed() const { return m_error || m_errno; }
 
 private:
   static long tar_read_callback(archive*, void* self, const void** out);
@@ -102,6 +108,7 @@ private:
   void keep_block_tail(std::uint64_t upto);
 
   int m_fd;
+  util::Progress* m_progress = nullptr;
   bool m_seekable;
   std::string m_name;
   Tees m_tees;

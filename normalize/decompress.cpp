@@ -5,6 +5,8 @@
 
 #include <bzlib.h>
 #include <cstring>
+#include <exception>
+#include <utility>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -34,7 +36,30 @@ public:
   }
   std::uint64_t consumed() const override { return m_taken - m_avail; }
 
+  // What came out before a damaged or missing part is handed over first, and the error thrown
+  // by the next read: the reader then knows which entry the damage is in (the one whose bytes
+  // it asks for next), not one that ended up to a buffer earlier.
+  size_t read(unsigned char* out, size_t capacity) final
+  {
+    if (m_deferred) {
+      std::rethrow_exception(std::exchange(m_deferred, nullptr));
+    }
+    m_produced = 0;
+    try {
+      return decode(out, capacity);
+    } catch (const util::Error&) {
+      if (m_produced == 0) {
+        throw;
+      }
+      m_deferred = std::current_exception();
+      return m_produced;
+    }
+  }
+
 protected:
+  // read() without the deferral; sets m_produced as output is made.
+  virtual size_t decode(unsigned char* out, size_t capacity) = 0;
+
   // Makes input available; false at the end of the input.
   bool fill()
   {
@@ -101,6 +126,8 @@ protected:
   std::uint64_t m_taken = 0;
   bool m_input_ended = false;
   bool m_done = false;
+  size_t m_produced = 0; // bytes decoded into the current read's buffer
+  std::exception_ptr m_deferred;
 };
 
 class GzipDecoder : public DecoderBase {
@@ -114,7 +141,7 @@ public:
   }
   ~GzipDecoder() override { inflateEnd(&m_z); }
 
-  size_t read(unsigned char* out, size_t capacity) override
+  size_t decode(unsigned char* out, size_t capacity) override
   {
     if (m_done || capacity == 0) {
       return 0;
@@ -143,6 +170,7 @@ public:
       const uInt before = m_z.avail_in;
       const int rc = inflate(&m_z, Z_NO_FLUSH);
       take(before - m_z.avail_in);
+      m_produced = room - m_z.avail_out;
       if (rc == Z_STREAM_END) {
         m_member_ended = true;
         m_members++;
@@ -186,7 +214,7 @@ public:
   }
   ~Bzip2Decoder() override { BZ2_bzDecompressEnd(&m_s); }
 
-  size_t read(unsigned char* out, size_t capacity) override
+  size_t decode(unsigned char* out, size_t capacity) override
   {
     if (m_done || capacity == 0) {
       return 0;
@@ -218,6 +246,7 @@ public:
       const unsigned before = m_s.avail_in;
       const int rc = BZ2_bzDecompress(&m_s);
       take(before - m_s.avail_in);
+      m_produced = room - m_s.avail_out;
       if (rc == BZ_STREAM_END) {
         m_stream_ended = true;
         m_streams++;
@@ -259,7 +288,7 @@ public:
   }
   ~XzDecoder() override { lzma_end(&m_s); }
 
-  size_t read(unsigned char* out, size_t capacity) override
+  size_t decode(unsigned char* out, size_t capacity) override
   {
     if (m_done || capacity == 0) {
       return 0;
@@ -274,6 +303,7 @@ public:
       const size_t out_before = m_s.avail_out;
       const lzma_ret rc = lzma_code(&m_s, more ? LZMA_RUN : LZMA_FINISH);
       take(before - m_s.avail_in);
+      m_produced = capacity - m_s.avail_out;
       if (rc == LZMA_STREAM_END) {
         m_done = true;
         break;
@@ -319,7 +349,7 @@ public:
   }
   ~ZstdDecoder() override { ZSTD_freeDStream(m_ctx); }
 
-  size_t read(unsigned char* out, size_t capacity) override
+  size_t decode(unsigned char* out, size_t capacity) override
   {
     if (m_done || capacity == 0) {
       return 0;
@@ -335,6 +365,7 @@ public:
       const size_t out_before = o.pos;
       const size_t hint = ZSTD_decompressStream(m_ctx, &o, &i);
       take(i.pos);
+      m_produced = o.pos;
       if (ZSTD_isError(hint)) {
         fail(std::string("damaged: ") + ZSTD_getErrorName(hint));
       }

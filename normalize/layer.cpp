@@ -417,13 +417,22 @@ namespace {
 
 class TarDataSink : public util::ByteSink {
 public:
-  explicit TarDataSink(CanonicalTarWriter& w) : m_w(w) {}
-  void write(const void* data, size_t size) override { m_w.write_data(data, size); }
+  TarDataSink(CanonicalTarWriter& w, util::Progress& progress) : m_w(w), m_progress(progress) {}
+  void write(const void* data, size_t size) override
+  {
+    m_w.write_data(data, size);
+    m_progress.add(size);
+  }
   std::span<unsigned char> lend() override { return m_w.lend_data(); }
-  void write_lent(size_t size) override { m_w.write_lent_data(size); }
+  void write_lent(size_t size) override
+  {
+    m_w.write_lent_data(size);
+    m_progress.add(size);
+  }
 
 private:
   CanonicalTarWriter& m_w;
+  util::Progress& m_progress;
 };
 
 } // namespace
@@ -431,15 +440,20 @@ private:
 void write_canonical_layer(const std::vector<Entry>& entries, ContentStore& store, util::ByteSink& sink,
                            util::Progress& progress)
 {
+  std::uint64_t contents = 0;
+  for (const Entry& e : entries) {
+    contents += e.type == EntryType::regular ? e.size : 0;
+  }
+  progress.add_total(contents, entries.size());
   CanonicalTarWriter writer(sink);
-  TarDataSink data(writer);
+  TarDataSink data(writer, progress); // contents counted as they are written
   for (const Entry& e : entries) {
     writer.begin_entry(e);
     if (e.type == EntryType::regular) {
       store.copy(e, data);
     }
     writer.end_entry();
-    progress.add(e.size, 1);
+    progress.add(0, 1);
   }
   writer.finish();
 }

@@ -15,14 +15,14 @@ public:
   void on_warning(const std::string&) override {}
 };
 
-StreamDigests digest_input(TarInput input, util::ByteSink* decompressed)
+StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::Progress* progress)
 {
   SkipEntries skip;
   util::Progress quiet(util::ProgressMode::off, "");
   TarReadOptions options;
   options.digests = true;
   options.tar_tee = decompressed;
-  const TarReadResult r = read_tar(input, skip, quiet, options);
+  const TarReadResult r = read_tar(input, skip, progress ? *progress : quiet, options);
   StreamDigests out;
   out.compression = r.compression;
   out.blob_digest = r.blob_digest;
@@ -36,15 +36,15 @@ StreamDigests digest_input(TarInput input, util::ByteSink* decompressed)
 
 } // namespace
 
-StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed)
+StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed, util::Progress* progress)
 {
   TarInput input = tar_input_of(fd, name);
   // The stored bytes are hashed from where the descriptor stands, as a pipe would give them.
   input.seekable = false;
-  return digest_input(input, decompressed);
+  return digest_input(input, decompressed, progress);
 }
 
-StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed)
+StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed, util::Progress* progress)
 {
   util::Fd owned;
   if (source.path != "-") {
@@ -54,7 +54,7 @@ StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompress
   if (!source.length) {
     input.seekable = false; // from where the descriptor stands, as a pipe would give it
   }
-  return digest_input(input, decompressed);
+  return digest_input(input, decompressed, progress);
 }
 
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
@@ -63,7 +63,7 @@ StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t
   TarInput input = tar_input_of(fd, name);
   input.range_offset = offset;
   input.range_length = length;
-  return digest_input(input, decompressed);
+  return digest_input(input, decompressed, nullptr);
 }
 
 } // namespace reproimg::normalize

@@ -6,6 +6,7 @@
 #include "normalize/layer_source.hpp"
 #include "normalize/tar_reader.hpp"
 #include "util/file.hpp"
+#include "util/progress.hpp"
 
 #include <cstdint>
 #include <string>
@@ -23,11 +24,13 @@ struct StreamDigests {
 };
 
 // Reads fd to its end. name is for messages. decompressed, if set, receives the tar stream (not
-// finished: the caller owns it).
-StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr);
+// finished: the caller owns it). progress, if set, counts the bytes read.
+StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr,
+                            util::Progress* progress = nullptr);
 // A tar source (a file, standard input, a byte range of an image archive), checked against its
 // expectation when it has one (a mismatch throws util::Error naming the blob).
-StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed = nullptr);
+StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed = nullptr,
+                           util::Progress* progress = nullptr);
 // The same over bytes [offset, offset + length) of fd, read with pread.
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
                                   util::ByteSink* decompressed = nullptr);

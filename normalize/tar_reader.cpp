@@ -20,6 +20,12 @@ namespace reproimg::normalize {
 
 namespace {
 
+// Where in the tar stream (decompressed) an entry's header, or a fault, is.
+util::Location at_tar_offset(const std::string& file, std::optional<std::string> entry, std::int64_t offset)
+{
+  return util::Location{file, std::move(entry), offset, util::OffsetKind::tar};
+}
+
 EntryType entry_type(archive_entry* e)
 {
   if (archive_entry_hardlink(e)) {
@@ -34,6 +40,18 @@ EntryType entry_type(archive_entry* e)
   case AE_IFSOCK: return EntryType::socket;
   default: return EntryType::regular; // as every tar reader treats an unknown typeflag
   }
+}
+
+// libarchive words a stream cut short by the call that meets its end ("Truncated tar archive",
+// "Truncated input file (needed N bytes, only M available)"): one message for each place, so
+// that every command (normalize reads contents, digest skips them) says the same of one file.
+std::string read_failure(const ArchiveInput& in, archive* a, const char* inside)
+{
+  const std::string message = in.message(a);
+  if (message.rfind("Truncated", 0) == 0) {
+    return std::string("truncated: the tar stream ends inside ") + inside + " (a partial download or copy?)";
+  }
+  return message;
 }
 
 class TarEntryData : public EntryData {
@@ -74,8 +92,8 @@ public:
         break;
       }
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-        m_in.rethrow_read_error();
-        throw util::Error(where(), m_in.message(m_a));
+        m_in.rethrow_read_error(m_entry.path);
+        throw util::Error(where(), read_failure(m_in, m_a, "this entry's data"));
       }
       if (offset < 0 || static_cast<std::uint64_t>(offset) < pos ||
           static_cast<std::uint64_t>(offset) + size > m_entry.size) {
@@ -93,7 +111,7 @@ public:
 private:
   util::Location where() const
   {
-    return util::Location{m_input.name, m_entry.path, archive_read_header_position(m_a)};
+    return at_tar_offset(m_input.name, m_entry.path, archive_read_header_position(m_a));
   }
 
   archive* m_a;
@@ -191,7 +209,7 @@ SourceEntry source_entry_of(archive_entry* e, const std::optional<StoredData>& s
 // The input and the tar reader over it, with the hashing a digest or a blob check asks for.
 class TarStream {
 public:
-  TarStream(const TarInput& input, const TarReadOptions& options)
+  TarStream(const TarInput& input, const TarReadOptions& options, util::Progress& progress)
       : m_input(input), m_hashing(options.digests || input.expect), m_reader(new_restricted_reader())
   {
     if (m_hashing) {
@@ -199,6 +217,7 @@ public:
     }
     m_in.emplace(input.fd, input.seekable, input.name,
                  ArchiveInput::Tees{m_stored_hash ? &*m_stored_hash : nullptr, nullptr});
+    m_in->set_progress(&progress);
     // A regular file is read by position (pread) from where its descriptor stands to its end: a
     // skip past entry data then costs no system call, and the descriptor's offset is left alone.
     m_start = input.range_offset;
@@ -213,6 +232,8 @@ public:
         m_in->set_range(m_start, m_available);
       }
     }
+    // The input as stored is what is read (or skipped) to its end: its size is the work's.
+    progress.add_total(m_available);
     m_in->sniff_compression();
     const bool compressed = std::string(m_in->compression()) != "none";
     // Uncompressed, the diff_id is the blob digest: hashed once.
@@ -241,7 +262,7 @@ public:
       const std::uint64_t second = *lone_end_block_at + k_tar_block;
       const std::uint64_t length = m_in->tar_bytes();
       if (length > second && length < second + k_tar_block) {
-        throw util::Error(util::Location{m_input.name, std::nullopt, static_cast<std::int64_t>(second)},
+        throw util::Error(at_tar_offset(m_input.name, std::nullopt, static_cast<std::int64_t>(second)),
                           "truncated inside the end-of-archive blocks: the second zero block has " +
                               std::to_string(length - second) + " of its 512 bytes");
       }
@@ -291,8 +312,8 @@ private:
 void check_chain(const TarInput& input, std::string_view chain, const char* entry_path, la_int64_t header_offset)
 {
   if (const auto fault = check_header_chain(chain)) {
-    throw util::Error(util::Location{input.name, entry_path ? std::optional<std::string>(entry_path) : std::nullopt,
-                                     header_offset + static_cast<la_int64_t>(fault->offset)},
+    throw util::Error(at_tar_offset(input.name, entry_path ? std::optional<std::string>(entry_path) : std::nullopt,
+                                    header_offset + static_cast<la_int64_t>(fault->offset)),
                       fault->message);
   }
 }
@@ -304,7 +325,7 @@ TarEnding ending_of(const TarInput& input, ArchiveInput& in, std::uint64_t entri
   if (entries == 0 && consumed == 0) {
     // Nothing at all: an empty file, or a compressed stream of nothing. Even an empty layer has
     // its end-of-archive blocks; a download that never started does not.
-    throw util::Error(util::Location{input.name, std::nullopt, offset},
+    throw util::Error(at_tar_offset(input.name, std::nullopt, offset),
                       "empty: no tar header and no end-of-archive blocks (an empty layer is 1024 zero bytes)");
   }
   if (in.synthesized() > 0) {
@@ -368,12 +389,167 @@ TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progr
 
 namespace {
 
+// The streaming loop of archive_read.3 over one input, an entry at a time.
+class EntryLoop {
+public:
+  EntryLoop(const TarInput& input, TarStream& stream, EntryVisitor& visitor, util::Progress& progress, bool fast)
+      : m_input(input), m_stream(stream), m_a(stream.reader()), m_in(stream.in()), m_visitor(visitor),
+        m_progress(progress), m_fast(fast)
+  {
+    m_result.compression = m_in.compression();
+  }
+
+  // Reads the next entry into the visitor; false at the end of the archive.
+  bool next()
+  {
+    skip_unread_data();
+    archive_entry* e = nullptr;
+    const la_int64_t header_offset = archive_filter_bytes(m_a, 0);
+    m_in.begin_capture(static_cast<std::uint64_t>(header_offset));
+    const int rc = archive_read_next_header(m_a, &e);
+    const la_int64_t after_header = archive_filter_bytes(m_a, 0);
+    // libarchive 3.6 takes some malformed extension headers without a word (a NUL inside a pax
+    // path, an unparsable pax time, a volume header with a negative size): the raw header blocks
+    // it read for this entry (or before the end of the archive) are checked here, after what
+    // libarchive itself says.
+    const std::string_view chain = m_in.end_capture(static_cast<std::uint64_t>(after_header));
+    if (rc == ARCHIVE_EOF) {
+      m_in.rethrow_read_error();
+      check_chain(m_input, chain, nullptr, header_offset);
+      m_result.ending = ending_of(m_input, m_in, m_result.entries,
+                                 static_cast<std::uint64_t>(after_header - header_offset), header_offset);
+      if (after_header - header_offset == static_cast<la_int64_t>(k_tar_block)) {
+        m_lone_end_block_at = static_cast<std::uint64_t>(header_offset);
+      }
+      return false;
+    }
+    // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
+    // does not match, which libarchive would let us skip past).
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+      m_in.rethrow_read_error();
+      const char* p = e ? archive_entry_pathname(e) : nullptr;
+      std::optional<std::string> entry_name;
+      if (rc == ARCHIVE_FAILED && p) {
+        entry_name = p;
+      }
+      throw util::Error(at_tar_offset(m_input.name, entry_name, header_offset), read_failure(m_in, m_a, "a header"));
+    }
+    take_entry(e, rc, chain, header_offset, static_cast<std::uint64_t>(after_header));
+    return true;
+  }
+
+  // After the end of the archive: the rest read, the identities taken and checked.
+  TarReadResult finish()
+  {
+    m_result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(m_a, 0)) - m_in.synthesized();
+    m_stream.finish(m_result, m_lone_end_block_at);
+    return m_result;
+  }
+
+  // The last entry read whole, for a message about what came after it.
+  const std::optional<std::string>& last_entry() const { return m_last_entry; }
+
+private:
+  // An entry whose data the visitor did not read (the seek fast path) is skipped here rather than
+  // inside archive_read_next_header, so that the offset of the next header is the next header's
+  // and a truncation inside the skipped data or its padding is blamed on the entry it belongs to.
+  void skip_unread_data()
+  {
+    if (m_result.entries > 0 && archive_read_data_skip(m_a) < ARCHIVE_WARN) {
+      m_in.rethrow_read_error(m_entry.path);
+      throw util::Error(at_tar_offset(m_input.name, m_entry.path, archive_read_header_position(m_a)),
+                        read_failure(m_in, m_a, "this entry's data"));
+    }
+    if (m_result.entries > 0) {
+      m_last_entry = m_entry.path;
+    }
+  }
+
+  void take_entry(archive_entry* e, int rc, std::string_view chain, la_int64_t header_offset, std::uint64_t data_offset)
+  {
+    const char* path = archive_entry_pathname(e);
+    const util::Location where = at_tar_offset(m_input.name, path ? std::string(path) : std::string(), header_offset);
+    if (rc == ARCHIVE_WARN) {
+      const std::string msg = archive_message(m_a);
+      // A pax record libarchive could not parse is dropped with a warning; the entry would then
+      // lose an attribute (a path, a size, an xattr) without anyone knowing. A strict reader refuses.
+      if (msg.find("pax") != std::string::npos) {
+        throw util::Error(where, msg);
+      }
+    }
+    check_chain(m_input, chain, path, header_offset);
+    if (rc == ARCHIVE_WARN) {
+      m_visitor.on_warning(util::Error::format(where, archive_message(m_a)));
+    }
+    const std::optional<StoredData> stored = stored_data(chain);
+    m_entry = source_entry_of(e, stored, where);
+    // Where this entry's data ends, for a stream that stops right there (Go-compatible ending).
+    if (stored && m_entry.type == EntryType::regular) {
+      m_in.set_entry_data_end(data_offset + stored->size);
+    } else {
+      m_in.set_entry_data_end(data_offset);
+    }
+    std::optional<std::uint64_t> offset;
+    // Only where the bytes stored are the entry's contents: not where libarchive makes up holes
+    // (a GNU 'S' header with no sparse map, a pax GNU.sparse.size with none) from a shorter data;
+    // and only data that is really there (else libarchive reads it and reports the truncation).
+    if (m_fast && m_entry.type == EntryType::regular && !m_entry.sparse && stored && stored->size == m_entry.size &&
+        data_offset + m_entry.size <= m_stream.available()) {
+      offset = m_stream.start() + data_offset;
+      m_result.contents_in_source = true;
+    }
+    TarEntryData data(m_a, m_in, m_input, m_entry, offset);
+    m_visitor.on_entry(m_entry, data);
+    ++m_result.entries;
+    m_progress.add(0, 1); // the bytes are counted as they are read (ArchiveInput)
+  }
+
+  const TarInput& m_input;
+  TarStream& m_stream;
+  archive* m_a;
+  ArchiveInput& m_in;
+  EntryVisitor& m_visitor;
+  util::Progress& m_progress;
+  const bool m_fast;
+  TarReadResult m_result;
+  SourceEntry m_entry;
+  std::optional<std::string> m_last_entry;
+  std::optional<std::uint64_t> m_lone_end_block_at;
+};
+
+// A compressed stream whose tar reads as damaged: if the stream itself fails its check (a gzip
+// CRC-32, an xz or bzip2 block check), that is the cause to report, naming the symptom the tar
+// reader met first, not the symptom alone (a bit flipped in a deflate block decodes to garbage
+// that a tar header shows before the CRC at the end of the member is reached).
+void rethrow_compression_damage(ArchiveInput& in, const util::Error& symptom, const std::optional<std::string>& after)
+{
+  if (std::string(in.compression()) == "none" || in.read_failed() || !symptom.where()) {
+    return;
+  }
+  try {
+    in.drain();
+  } catch (const util::Error& damage) {
+    if (!damage.where()) {
+      return;
+    }
+    util::Location where = *damage.where();
+    where.entry = symptom.where()->entry;
+    std::string seen = "; the tar stream read from it is damaged from tar offset " +
+                       std::to_string(symptom.where()->offset.value_or(0));
+    if (!where.entry && after) {
+      seen += ", after entry " + util::printable(*after);
+    }
+    throw util::Error(where, damage.message() + seen + " (" + symptom.message() + ")");
+  } catch (...) {
+    return; // the symptom is the error to report
+  }
+}
+
 TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
                              const TarReadOptions& options)
 {
   const Utf8LocaleScope utf8;
-  TarStream stream(input, options);
-  archive* a = stream.reader();
+  TarStream stream(input, options, progress);
   ArchiveInput& in = stream.in();
   const bool fast = options.offsets == SourceOffsets::offered && input.seekable &&
                     std::string(in.compression()) == "none";
@@ -386,96 +562,15 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
     // are larger reads better, 0.225 s vs 0.220 s.
     in.set_read_size(8 << 10);
   }
-
-  TarReadResult result;
-  SourceEntry entry;
-  std::optional<std::uint64_t> lone_end_block_at;
-  result.compression = in.compression();
-  for (;;) {
-    archive_entry* e = nullptr;
-    if (result.entries > 0) {
-      // An entry whose data the visitor did not read (the seek fast path) is skipped here rather
-      // than inside archive_read_next_header, so that the offset below is the next header's and a
-      // truncation inside the skipped data or its padding is blamed on the entry it belongs to.
-      if (archive_read_data_skip(a) < ARCHIVE_WARN) {
-        in.rethrow_read_error();
-        throw util::Error(util::Location{input.name, entry.path, archive_read_header_position(a)}, in.message(a));
-      }
+  EntryLoop loop(input, stream, visitor, progress, fast);
+  try {
+    while (loop.next()) {
     }
-    const la_int64_t header_offset = archive_filter_bytes(a, 0);
-    in.begin_capture(static_cast<std::uint64_t>(header_offset));
-    const int rc = archive_read_next_header(a, &e);
-    const la_int64_t after_header = archive_filter_bytes(a, 0);
-    // libarchive 3.6 takes some malformed extension headers without a word (a NUL inside a pax
-    // path, an unparsable pax time, a volume header with a negative size): the raw header blocks
-    // it read for this entry (or before the end of the archive) are checked here, after what
-    // libarchive itself says.
-    const std::string_view chain = in.end_capture(static_cast<std::uint64_t>(after_header));
-    if (rc == ARCHIVE_EOF) {
-      in.rethrow_read_error();
-      check_chain(input, chain, nullptr, header_offset);
-      result.ending = ending_of(input, in, result.entries, static_cast<std::uint64_t>(after_header - header_offset),
-                                header_offset);
-      if (after_header - header_offset == static_cast<la_int64_t>(k_tar_block)) {
-        lone_end_block_at = static_cast<std::uint64_t>(header_offset);
-      }
-      break;
-    }
-    // Anything but OK and WARN ends the read: FAILED, FATAL, and RETRY (a header whose checksum
-    // does not match, which libarchive would let us skip past).
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      in.rethrow_read_error();
-      const char* p = e ? archive_entry_pathname(e) : nullptr;
-      std::optional<std::string> entry_name;
-      if (rc == ARCHIVE_FAILED && p) {
-        entry_name = p;
-      }
-      throw util::Error(util::Location{input.name, entry_name, header_offset}, in.message(a));
-    }
-
-    const char* path = archive_entry_pathname(e);
-    const util::Location where{input.name, path ? std::string(path) : std::string(), header_offset};
-    if (rc == ARCHIVE_WARN) {
-      const std::string msg = archive_message(a);
-      // A pax record libarchive could not parse is dropped with a warning; the entry would then
-      // lose an attribute (a path, a size, an xattr) without anyone knowing. A strict reader refuses.
-      if (msg.find("pax") != std::string::npos) {
-        throw util::Error(where, msg);
-      }
-    }
-    check_chain(input, chain, path, header_offset);
-    if (rc == ARCHIVE_WARN) {
-      visitor.on_warning(util::Error::format(where, archive_message(a)));
-    }
-    const std::optional<StoredData> stored = stored_data(chain);
-    entry = source_entry_of(e, stored, where);
-    // Where this entry's data ends, for a stream that stops right there (Go-compatible ending).
-    const auto data_offset = static_cast<std::uint64_t>(after_header);
-    if (stored && entry.type == EntryType::regular) {
-      in.set_entry_data_end(data_offset + stored->size);
-    } else {
-      in.set_entry_data_end(data_offset);
-    }
-
-    std::optional<std::uint64_t> offset;
-    // Only where the bytes stored are the entry's contents: not where libarchive makes up holes
-    // (a GNU 'S' header with no sparse map, a pax GNU.sparse.size with none) from a shorter data.
-    if (fast && entry.type == EntryType::regular && !entry.sparse && stored && stored->size == entry.size) {
-      // Only data that is really there is referenced; otherwise libarchive reads it and
-      // reports the truncation itself.
-      if (data_offset + entry.size <= stream.available()) {
-        offset = stream.start() + data_offset;
-        result.contents_in_source = true;
-      }
-    }
-    TarEntryData data(a, in, input, entry, offset);
-    visitor.on_entry(entry, data);
-    ++result.entries;
-    progress.add(entry.size, 1);
+  } catch (const util::Error& symptom) {
+    rethrow_compression_damage(in, symptom, loop.last_entry());
+    throw;
   }
-  result.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in.synthesized();
-  stream.finish(result, lone_end_block_at);
-  return result;
+  return loop.finish();
 }
 
 } // namespace

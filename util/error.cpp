@@ -19,12 +19,22 @@ std::string Error::format(const Location& where, const std::string& message)
     out += ": ";
   }
   if (where.offset) {
-    out += "at offset ";
+    out += where.offset_kind == OffsetKind::tar ? "at tar offset " : "at byte ";
     out += std::to_string(*where.offset);
     out += ": ";
   }
   out += message;
   return out;
+}
+
+Error Error::in_entry(const std::string& entry) const
+{
+  if (!m_where || m_where->entry || m_where->file.empty()) {
+    return *this;
+  }
+  Location where = *m_where;
+  where.entry = entry;
+  return Error(where, m_message, m_code);
 }
 
 namespace {

@@ -16,11 +16,18 @@ enum class ExitCode : int {
   interrupted = 130,
 };
 
+// What an offset counts, said in the message so that one number means one thing in every command:
+// a byte of the file as stored ("at byte N": where a compressed stream is damaged, where a file
+// ends early), or a position in the tar stream, decompressed ("at tar offset N": the header of
+// the entry at fault). For an uncompressed tar file the two are the same.
+enum class OffsetKind { byte, tar };
+
 // Where in an input something went wrong. Every part is optional.
 struct Location {
   std::string file;
   std::optional<std::string> entry;
   std::optional<std::int64_t> offset;
+  OffsetKind offset_kind = OffsetKind::byte;
 };
 
 // The one exception type that crosses layers. It is caught in cli/main.cpp, which prints
@@ -29,17 +36,27 @@ struct Location {
 class Error : public std::runtime_error {
 public:
   explicit Error(const std::string& message, ExitCode code = ExitCode::bad_input)
-      : std::runtime_error(message), m_code(code) {}
+      : std::runtime_error(message), m_code(code), m_message(message) {}
   Error(const Location& where, const std::string& message, ExitCode code = ExitCode::bad_input)
-      : std::runtime_error(format(where, message)), m_code(code) {}
+      : std::runtime_error(format(where, message)), m_code(code), m_where(where), m_message(message) {}
 
   ExitCode code() const { return m_code; }
+  // Where, when it was said (the Location form), and the message without it.
+  const std::optional<Location>& where() const { return m_where; }
+  const std::string& message() const { return m_message; }
 
-  // "FILE: entry PATH: at offset N: MESSAGE", leaving out the parts that are unknown.
+  // The same error in entry, when it names a file and no entry yet: what a reader that knows the
+  // entry being read says of an error its input met (a damaged block of a compressed stream).
+  Error in_entry(const std::string& entry) const;
+
+  // "FILE: entry PATH: at byte N: MESSAGE" (or "at tar offset N", see OffsetKind), leaving out
+  // the parts that are unknown.
   static std::string format(const Location& where, const std::string& message);
 
 private:
   ExitCode m_code;
+  std::optional<Location> m_where;
+  std::string m_message;
 };
 
 // An error of the system while reading or writing (EIO, EACCES, ENOSPC, ...), as opposed to bad

@@ -158,8 +158,8 @@ for cut in $cut_data $cut_header; do
   head -c "$cut" "$good" > "$t"
   t_sha=$(sha256_of "$t")
   case $cut in
-    "$cut_header") want=("at offset $big_hdr") ;;
-    *) want=("entry big.txt" "at offset $big_hdr") ;;
+    "$cut_header") want=("at tar offset $big_hdr") ;;
+    *) want=("entry big.txt" "at tar offset $big_hdr") ;;
   esac
   run_rc rc "$REPROIMG" normalize "$t" -o "$out/layer.tar"
   refused "tar cut at byte $cut (file)" 2 "$t" "${want[@]}"

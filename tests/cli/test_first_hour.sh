@@ -186,6 +186,131 @@ says_error "build -f FOLDER" 2 "cannot open ctx" "a directory"
 mkdir -p empty-ctx
 run "$REPROIMG" build empty-ctx -o o
 says_error "build CTX without a Dockerfile" 2 "empty-ctx/Dockerfile" "-f FILE"
+run "$REPROIMG" build no-such-ctx -o o
+says_error "build MISSING-CTX" 2 "no-such-ctx: the build context does not exist"
+run "$REPROIMG" normalize --compress lz4 a.tar.gz -o x.tar
+says_error "--compress lz4" 2 "not 'lz4'"
+run "$REPROIMG" diff --format yaml a.tar.gz b.tar.zst
+says_error "diff --format yaml" 2 "not 'yaml'"
 check "no output after the refusals" test ! -e o
+
+# --- a damaged compressed layer: the compression that failed, the entry it was in, and one
+# meaning of each offset ("at byte N" of the file as stored, "at tar offset N" of the tar stream),
+# the same line from digest, digest --canonical and normalize, file or pipe
+mkdir -p dmg
+seq 1 60000 > dmg/counting.txt
+head -c 200000 /dev/urandom > dmg/noise.bin
+seq 1 40000 | rev > dmg/reversed.txt
+tar -C dmg --format=gnu -cf dmg.tar counting.txt noise.bin reversed.txt
+# A deflate block that zlib refuses (an invalid block type), starting inside noise.bin's data: the
+# stream is flushed to a byte boundary there, and the next block's header is made type 3.
+"$PY" - dmg.tar damaged-block.tar.gz <<'PY'
+import struct, sys, tarfile, zlib
+tar = open(sys.argv[1], "rb").read()
+noise = {m.name: m for m in tarfile.open(sys.argv[1])}["noise.bin"]
+cut = noise.offset_data + noise.size // 2
+c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+head = c.compress(tar[:cut]) + c.flush(zlib.Z_FULL_FLUSH)
+tail = bytearray(c.compress(tar[cut:]) + c.flush())
+tail[0] = 0x06  # BFINAL 0, BTYPE 3: "invalid block type"
+gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + head + bytes(tail) + struct.pack("<II", zlib.crc32(tar), len(tar))
+open(sys.argv[2], "wb").write(gz)
+PY
+messages=()
+for cmd in "digest" "digest --canonical" "normalize -o /dev/null"; do
+  # shellcheck disable=SC2086 # cmd is words
+  run "$REPROIMG" $cmd damaged-block.tar.gz
+  says_error "$cmd of a damaged deflate block" 2 "damaged-block.tar.gz: entry noise.bin: at byte " "gzip data damaged"
+  messages+=("$(cat "$work/stderr")")
+  run sh -c "\"\$1\" $cmd - < damaged-block.tar.gz" sh "$REPROIMG"
+  says_error "$cmd of a damaged deflate block on stdin" 2 "<stdin>: entry noise.bin: at byte " "gzip data damaged"
+done
+equal "digest, digest --canonical and normalize say one thing of one damaged file" 1 \
+  "$(printf '%s\n' "${messages[@]}" | sort -u | wc -l)"
+# A deflate stream that decodes (to a damaged tar) but fails its CRC-32: the CRC is the cause,
+# the damaged header the symptom; gzip is named, and the tar offset of the symptom.
+"$PY" - dmg.tar crc.tar.gz <<'PY'
+import struct, sys, tarfile, zlib
+tar = bytearray(open(sys.argv[1], "rb").read())
+second = [m for m in tarfile.open(sys.argv[1])][1].offset
+crc = zlib.crc32(bytes(tar))
+tar[second + 150] ^= 0x01  # the header checksum field of noise.bin
+c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+body = c.compress(bytes(tar)) + c.flush()
+open(sys.argv[2], "wb").write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + body + struct.pack("<II", crc, len(tar) & 0xffffffff))
+PY
+second_header=$("$PY" -c 'import tarfile,sys; print([m for m in tarfile.open(sys.argv[1])][1].offset)' dmg.tar)
+for cmd in "digest" "normalize -o /dev/null"; do
+  # shellcheck disable=SC2086 # cmd is words
+  run "$REPROIMG" $cmd crc.tar.gz
+  says_error "$cmd of a gzip member with a wrong CRC-32" 2 "crc.tar.gz: at byte " "gzip data damaged: CRC-32 mismatch" \
+    "tar offset $second_header" "after entry counting.txt"
+done
+# A tar cut short: the same line from both commands, the offset that of the entry's header.
+head -c $((second_header + 100000)) dmg.tar > cut.tar
+run "$REPROIMG" digest cut.tar
+says_error "digest of a cut tar" 2 "cut.tar: entry noise.bin: at tar offset $second_header: truncated"
+digest_says=$(cat "$work/stderr")
+run "$REPROIMG" normalize cut.tar -o /dev/null
+equal "normalize of a cut tar says what digest says" "$digest_says" "$(cat "$work/stderr")"
+
+# --- progress says how far along and how long to go, where the size is known
+mkdir -p prog
+head -c 48M /dev/urandom > prog/data.bin
+tar -C prog -cf prog.tar .
+run "$REPROIMG" normalize --progress prog.tar --compress gzip -o prog-out.tar.gz
+equal "normalize --progress: exit code" 0 "$rc"
+check "normalize --progress: the total, the percentage and the time left" \
+  grep -Eq '^writing: [0-9.]+ MiB of 48.0 MiB \([0-9]+%\), [0-9]+ of [0-9]+ entries, .*/s, .* left$' "$work/stderr"
+gzip -1 -c prog.tar > prog.tar.gz
+run "$REPROIMG" digest --canonical --progress prog.tar.gz
+check "digest --canonical --progress of a gzip layer: the stored size is the total" \
+  grep -Eq '^reading prog.tar.gz: [0-9.]+ MiB of [0-9.]+ MiB \([0-9]+%\)' "$work/stderr"
+run "$REPROIMG" normalize --no-progress prog.tar --compress gzip -o prog-out.tar.gz
+equal "normalize --no-progress: nothing on stderr" "" "$(cat "$work/stderr")"
+
+# --- hints name fixes that work: two layers that differ in var/log/messages (a path the debian
+# profile does not cover); the options the report names make the two one layer
+mkdir -p hint-a/var/log hint-b/var/log
+printf 'boot 1\n' > hint-a/var/log/messages
+printf 'boot 2, longer\n' > hint-b/var/log/messages
+touch -d 2020-01-01 hint-a/var/log/messages hint-b/var/log/messages hint-a/var/log hint-b/var/log hint-a/var hint-b/var
+"$REPROIMG" normalize -q dir:hint-a -o hint-a.tar
+"$REPROIMG" normalize -q dir:hint-b -o hint-b.tar
+run "$REPROIMG" diff --format json hint-a.tar hint-b.tar
+hint=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hints"]["volatile-path"])' "$work/stdout")
+case $hint in
+  *"--profile debian"*) fail "the hint names --profile debian, which keeps var/log/messages: $hint" ;;
+  *"--exclude"*) pass ;;
+  *) fail "the hint names no fix: $hint" ;;
+esac
+"$REPROIMG" normalize -q dir:hint-a --profile debian -o hint-a-deb.tar
+"$REPROIMG" normalize -q dir:hint-b --profile debian -o hint-b-deb.tar
+if cmp -s hint-a-deb.tar hint-b-deb.tar; then
+  fail "--profile debian made the two layers one: the check of the hint above is void"
+else
+  pass # --profile debian keeps var/log/messages: a hint naming it would be wrong
+fi
+"$REPROIMG" normalize -q dir:hint-a --exclude 'var/log/messages' -o hint-a-ex.tar
+"$REPROIMG" normalize -q dir:hint-b --exclude 'var/log/messages' -o hint-b-ex.tar
+same_bytes "the hint's --exclude makes the two layers one" hint-a-ex.tar hint-b-ex.tar
+
+# --- the markdown and HTML reports: commands as code, the first cause open when there are few
+run "$REPROIMG" diff --format markdown hint-a.tar hint-b.tar
+check "markdown: no escaped backtick" test -z "$(grep -F '\`' "$work/stdout" || true)"
+check "markdown: the command is a code span" grep -qF "\`reproimg normalize --exclude 'var/log/messages'\`" "$work/stdout"
+check "markdown: the first cause is open" grep -q '^<details open><summary><code>volatile-path</code>' "$work/stdout"
+run "$REPROIMG" diff --format markdown a.tar.gz b.tar.zst
+check "markdown: a '|' inside a command in a table cell is escaped for GitHub" \
+  grep -qF '`reproimg normalize --compress gzip\|zstd`' "$work/stdout"
+run "$REPROIMG" diff --format html hint-a.tar hint-b.tar
+check "html: the command is <code>" grep -qF "<code>reproimg normalize --exclude 'var/log/messages'</code>" "$work/stdout"
+check "html: no backtick left in the text" test -z "$(grep -v '^<style\|{' "$work/stdout" | grep -F '`' || true)"
+check "html: the first cause is open" grep -q '<details id="volatile-path" open>' "$work/stdout"
+# Many differences: every cause closed, the summary table first.
+mkdir -p many-a many-b
+for i in $(seq 1 30); do printf 'a%s\n' "$i" > "many-a/f$i"; printf 'b%s\n' "$i" > "many-b/f$i"; done
+run "$REPROIMG" diff --format html dir:many-a dir:many-b
+check "html: with 30 differences the causes start closed" test -z "$(grep '<details[^>]* open' "$work/stdout" || true)"
 
 finish

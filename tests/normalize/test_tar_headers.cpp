@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(faults_are_refused_from_files_fifos_gzip_and_zstd_wherever_
           const std::string got = refusal(tmp.file(name));
           if (bad) {
             BOOST_TEST(contains(got, f.message), context << " " << name << ": " << got);
-            BOOST_TEST(contains(got, "at offset " + std::to_string(at)), context << " " << name << ": " << got);
+            BOOST_TEST(contains(got, "at tar offset " + std::to_string(at)), context << " " << name << ": " << got);
           } else {
             BOOST_TEST(got == "", context << " " << name << ": " << got);
           }
@@ -345,7 +345,7 @@ BOOST_AUTO_TEST_CASE(the_message_names_the_file_the_entry_and_the_offset)
                           header("short", '0', 0) + end_of_archive();
   util::write_file_atomic(tmp.file("in.tar"), tar);
   const std::string got = refusal(tmp.file("in.tar"));
-  BOOST_TEST(got == tmp.file("in.tar") + ": entry a: at offset 1024: NUL inside the pax path value 'a\\x00b'");
+  BOOST_TEST(got == tmp.file("in.tar") + ": entry a: at tar offset 1024: NUL inside the pax path value 'a\\x00b'");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

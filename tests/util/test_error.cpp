@@ -9,8 +9,30 @@ BOOST_AUTO_TEST_SUITE(error)
 
 BOOST_AUTO_TEST_CASE(format_names_file_entry_and_offset_in_that_order)
 {
-  BOOST_TEST(Error::format(Location{"layer.tar", "etc/passwd", 1536}, "bad header") ==
-             "layer.tar: entry etc/passwd: at offset 1536: bad header");
+  BOOST_TEST(Error::format(Location{"layer.tar", "etc/passwd", 1536, OffsetKind::tar}, "bad header") ==
+             "layer.tar: entry etc/passwd: at tar offset 1536: bad header");
+}
+
+BOOST_AUTO_TEST_CASE(format_says_what_the_offset_counts)
+{
+  // A byte of the file as stored (the default), or a position in the decompressed tar stream.
+  BOOST_TEST(Error::format(Location{"layer.tar.gz", std::nullopt, 200002}, "gzip data damaged") ==
+             "layer.tar.gz: at byte 200002: gzip data damaged");
+  BOOST_TEST(Error::format(Location{"layer.tar.gz", "a", 512, OffsetKind::tar}, "truncated") ==
+             "layer.tar.gz: entry a: at tar offset 512: truncated");
+}
+
+BOOST_AUTO_TEST_CASE(in_entry_adds_the_entry_to_an_error_that_names_a_file_and_no_entry)
+{
+  const Error damaged(Location{"layer.tar.gz", std::nullopt, 200002}, "gzip data damaged", ExitCode::bad_input);
+  BOOST_TEST(std::string(damaged.in_entry("usr/bin/tool").what()) ==
+             "layer.tar.gz: entry usr/bin/tool: at byte 200002: gzip data damaged");
+  BOOST_TEST(static_cast<int>(damaged.in_entry("x").code()) == 2);
+  // An entry already named, or no file: left as it is.
+  const Error named(Location{"f", "a", 3}, "m");
+  BOOST_TEST(std::string(named.in_entry("b").what()) == "f: entry a: at byte 3: m");
+  const Error plain("out of memory");
+  BOOST_TEST(std::string(plain.in_entry("b").what()) == "out of memory");
 }
 
 BOOST_AUTO_TEST_CASE(format_leaves_out_the_unknown_parts)
@@ -18,8 +40,8 @@ BOOST_AUTO_TEST_CASE(format_leaves_out_the_unknown_parts)
   BOOST_TEST(Error::format(Location{}, "oops") == "oops");
   BOOST_TEST(Error::format(Location{"layer.tar", std::nullopt, std::nullopt}, "oops") == "layer.tar: oops");
   BOOST_TEST(Error::format(Location{"", "a/b", std::nullopt}, "oops") == "entry a/b: oops");
-  BOOST_TEST(Error::format(Location{"", std::nullopt, 7}, "oops") == "at offset 7: oops");
-  BOOST_TEST(Error::format(Location{"layer.tar", std::nullopt, 0}, "oops") == "layer.tar: at offset 0: oops");
+  BOOST_TEST(Error::format(Location{"", std::nullopt, 7}, "oops") == "at byte 7: oops");
+  BOOST_TEST(Error::format(Location{"layer.tar", std::nullopt, 0}, "oops") == "layer.tar: at byte 0: oops");
   BOOST_TEST(Error::format(Location{"layer.tar", "a", std::nullopt}, "oops") == "layer.tar: entry a: oops");
 }
 
@@ -33,7 +55,7 @@ BOOST_AUTO_TEST_CASE(format_keeps_the_message_on_one_line_whatever_the_entry_nam
 BOOST_AUTO_TEST_CASE(error_carries_the_formatted_message_and_exit_code)
 {
   const Error located(Location{"f", "e", 3}, "broken");
-  BOOST_TEST(std::string(located.what()) == "f: entry e: at offset 3: broken");
+  BOOST_TEST(std::string(located.what()) == "f: entry e: at byte 3: broken");
   BOOST_TEST(static_cast<int>(located.code()) == 2);
   const Error plain("differs", ExitCode::differs);
   BOOST_TEST(std::string(plain.what()) == "differs");

@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(pread_exact_throws_at_end_of_file_naming_file_and_offset)
   } catch (const util::Error& e) {
     const std::string msg = e.what();
     BOOST_TEST(msg.find(path) != std::string::npos, msg);
-    BOOST_TEST(msg.find("at offset 10") != std::string::npos, msg);
+    BOOST_TEST(msg.find("at byte 10") != std::string::npos, msg);
     BOOST_TEST(msg.find("unexpected end of file") != std::string::npos, msg);
     BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(util::ExitCode::bad_input));
   }

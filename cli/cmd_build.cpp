@@ -2,7 +2,7 @@
 // local image (no daemon).
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "image/build.hpp"
+#include "dockerfile/build.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -69,7 +69,7 @@ int cmd_build(int argc, char** argv)
   if (!r.count("context") || !r.count("output")) {
     throw util::Error("build: want CONTEXT and -o OUT (see reproimg build --help)");
   }
-  image::BuildOptions opts;
+  dockerfile::BuildOptions opts;
   image_output_from(r, opts);
   if (r.count("file")) {
     opts.dockerfile = r["file"].as<std::string>();
@@ -90,7 +90,7 @@ int cmd_build(int argc, char** argv)
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
   const auto result =
-      image::build_image(r["context"].as<std::string>(), opts, r["output"].as<std::string>(), report);
+      dockerfile::build_image(r["context"].as<std::string>(), opts, r["output"].as<std::string>(), report);
   print_warnings(report, verbosity);
   if (r.count("json")) {
     image::Json layers = image::Json::array();

@@ -3,7 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/import.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/file.hpp"
@@ -160,7 +160,7 @@ DemoDigests run_demo(const std::string& dir)
 
   auto raw = [](const std::string& path) {
     util::Fd fd = util::open_read(path);
-    return normalize::digest_stream(fd.get(), path);
+    return readers::digest_stream(fd.get(), path);
   };
   const auto ra = raw(a_in);
   const auto rb = raw(b_in);
@@ -171,7 +171,7 @@ DemoDigests run_demo(const std::string& dir)
     util::AtomicFile file(out);
     util::FdSink sink(file.fd(), out);
     normalize::Report report;
-    const auto result = normalize::normalize_layer(normalize::parse_layer_source(in), opts, &sink, report);
+    const auto result = normalize::normalize_layer(readers::parse_layer_source(in), opts, &sink, report);
     sink.finish();
     file.commit();
     return result;
@@ -189,7 +189,7 @@ DemoDigests run_demo(const std::string& dir)
   import_opts.changes = {"CMD [\"/usr/bin/hello\"]"};
   auto import = [&](const std::string& in, const std::string& out) {
     normalize::Report report;
-    return image::import_rootfs(normalize::parse_layer_source(in), import_opts, out, report);
+    return image::import_rootfs(readers::parse_layer_source(in), import_opts, out, report);
   };
   const auto ia = import(a_in, a_image);
   const auto ib = import(b_in, b_image);

@@ -2,7 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/image_normalize.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/spool.hpp"
 
@@ -100,12 +100,12 @@ void print_image_identities(const nlohmann::json& doc)
 // The blob digest and diff_id as stored, and the canonical diff_id, of a tar file or stdin: the
 // two are independent passes, run on two cores (each reads the file itself). The canonical pass,
 // the longer, shows the progress.
-void digest_tar_both_ways(const normalize::LayerSource& source, util::Fd& fd, const DigestRequest& request,
-                          std::optional<normalize::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
+void digest_tar_both_ways(const readers::LayerSource& source, util::Fd& fd, const DigestRequest& request,
+                          std::optional<readers::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
                           normalize::Report& report)
 {
   std::exception_ptr canon_error;
-  normalize::LayerSource canon_source = source;
+  readers::LayerSource canon_source = source;
   if (source.path == "-") {
     canon_source.path = "/proc/self/fd/" + std::to_string(fd.get());
   }
@@ -122,7 +122,7 @@ void digest_tar_both_ways(const normalize::LayerSource& source, util::Fd& fd, co
   std::exception_ptr stored_error;
   try {
     util::Fd own = util::Fd(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
-    stored = normalize::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
+    stored = readers::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
   } catch (...) {
     stored_error = std::current_exception();
   }
@@ -140,12 +140,12 @@ void digest_tar_both_ways(const normalize::LayerSource& source, util::Fd& fd, co
 
 nlohmann::json layer_identities(const std::string& spec, const DigestRequest& request)
 {
-  const normalize::LayerSource source = normalize::parse_layer_source(spec);
-  const bool canonical = request.canonical || source.kind == normalize::LayerSource::Kind::directory;
-  std::optional<normalize::StreamDigests> stored;
+  const readers::LayerSource source = readers::parse_layer_source(spec);
+  const bool canonical = request.canonical || source.kind == readers::LayerSource::Kind::directory;
+  std::optional<readers::StreamDigests> stored;
   std::optional<normalize::LayerResult> canon;
   normalize::Report report;
-  if (source.kind == normalize::LayerSource::Kind::directory) {
+  if (source.kind == readers::LayerSource::Kind::directory) {
     canon = normalize::normalize_layer(source, request.options, nullptr, report);
   } else {
     util::Fd fd;
@@ -158,7 +158,7 @@ nlohmann::json layer_identities(const std::string& spec, const DigestRequest& re
       digest_tar_both_ways(source, fd, request, stored, canon, report);
     } else {
       util::Progress progress(request.options.progress, "reading " + source.display_name());
-      stored = normalize::digest_stream(fd.get(), source.display_name(), nullptr, &progress);
+      stored = readers::digest_stream(fd.get(), source.display_name(), nullptr, &progress);
     }
   }
   print_warnings(report, request.verbosity);
@@ -171,8 +171,8 @@ nlohmann::json layer_identities(const std::string& spec, const DigestRequest& re
     doc["blob_size"] = stored->blob_size;
     doc["diff_id"] = stored->diff_id;
     doc["tar_size"] = stored->tar_size;
-    if (stored->ending != normalize::TarEnding::end_blocks) {
-      doc["note"] = normalize::ending_note(stored->ending);
+    if (stored->ending != readers::TarEnding::end_blocks) {
+      doc["note"] = readers::ending_note(stored->ending);
     }
   }
   if (canon) {

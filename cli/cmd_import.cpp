@@ -65,8 +65,8 @@ int cmd_import(int argc, char** argv)
     opts.message = r["message"].as<std::string>();
   }
   const Verbosity verbosity = verbosity_from(r);
-  const normalize::LayerSource rootfs = normalize::parse_layer_source(r["input"].as<std::string>());
-  if (rootfs.kind == normalize::LayerSource::Kind::directory && image::holds_dir_transport(rootfs.path)) {
+  const readers::LayerSource rootfs = readers::parse_layer_source(r["input"].as<std::string>());
+  if (rootfs.kind == readers::LayerSource::Kind::directory && image::holds_dir_transport(rootfs.path)) {
     throw util::Error(util::Location{rootfs.path, std::nullopt, std::nullopt},
                       "an image in skopeo's directory transport, not a rootfs: import packs a rootfs "
                       "(normalize, digest, diff and build FROM read images)");

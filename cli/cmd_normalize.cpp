@@ -113,7 +113,7 @@ int cmd_normalize(int argc, char** argv)
   if (image_ref) {
     return normalize_image_command(r, *image_ref, opts, verbosity);
   }
-  const normalize::LayerSource source = normalize::parse_layer_source(input_spec);
+  const readers::LayerSource source = readers::parse_layer_source(input_spec);
   const std::string out_path = r["output"].as<std::string>();
   if (out_path != "-" && source.path == out_path) {
     throw util::Error("normalize: the output would overwrite the input '" + util::printable(out_path) + "'");

@@ -57,7 +57,7 @@ private:
 normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback);
 
 // What the commands that write an image (import, build) read alike into their options (an
-// image::ImportOptions or image::BuildOptions): the policy and progress options, --compress
+// image::ImportOptions or dockerfile::BuildOptions): the policy and progress options, --compress
 // (default gzip), --platform, --format, --tag (a RepoTags entry for a docker-archive, else the
 // OCI ref name, as given: --tag hello:1 is read back as oci:DIR:hello:1, as skopeo and podman
 // record it).

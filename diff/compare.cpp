@@ -16,7 +16,7 @@ namespace reproimg::diff {
 
 namespace {
 
-using normalize::EntryType;
+using readers::EntryType;
 
 const normalize::Policy& debian_profile()
 {
@@ -121,7 +121,7 @@ struct PendingContent {
   const FileRecord* b;
 };
 
-Json xattr_value(const normalize::Xattrs& x, const std::string& name)
+Json xattr_value(const readers::Xattrs& x, const std::string& name)
 {
   for (const auto& [n, v] : x) {
     if (n == name) {
@@ -234,8 +234,8 @@ private:
     const Remedies remedies = remedies_for(cause, pc, false);
     Difference& d = record(cause, path, is_normalizable(cause, remedies));
     d.remedies = remedies;
-    d.add("type", ra ? Json(normalize::type_name(ra->type)) : Json(nullptr),
-          rb ? Json(normalize::type_name(rb->type)) : Json(nullptr));
+    d.add("type", ra ? Json(readers::type_name(ra->type)) : Json(nullptr),
+          rb ? Json(readers::type_name(rb->type)) : Json(nullptr));
     if (r->type == EntryType::regular) {
       d.add("size", ra ? Json(ra->size) : Json(nullptr), rb ? Json(rb->size) : Json(nullptr));
     }
@@ -263,7 +263,7 @@ private:
       d.add(std::move(name), std::move(x), std::move(y));
     };
     if (ta != tb) {
-      put(Cause::type, "type", normalize::type_name(ta), normalize::type_name(tb));
+      put(Cause::type, "type", readers::type_name(ta), readers::type_name(tb));
     }
     if (ra->mtime != rb->mtime || ra->mtime_nsec != rb->mtime_nsec) {
       put(Cause::mtime, "mtime", time_text(ra->mtime, ra->mtime_nsec), time_text(rb->mtime, rb->mtime_nsec));
@@ -460,14 +460,14 @@ ProfileRule debian_profile_rule(const std::string& path)
   return {};
 }
 
-bool is_volatile_path(const std::string& path, normalize::EntryType type)
+bool is_volatile_path(const std::string& path, readers::EntryType type)
 {
   if (debian_profile_rule(path).action != ProfileAction::none) {
     return true;
   }
   // A directory under var/log or var/cache differs in its mtime because its files changed: that
   // is the files' volatility, the directory itself is an mtime difference.
-  return type != normalize::EntryType::directory && (path.rfind("var/log/", 0) == 0 || path.rfind("var/cache/", 0) == 0);
+  return type != readers::EntryType::directory && (path.rfind("var/log/", 0) == 0 || path.rfind("var/cache/", 0) == 0);
 }
 
 TreeComparison compare_trees(const Tree& a, const Tree& b, std::optional<int> layer, const CompareOptions& options,

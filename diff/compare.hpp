@@ -29,7 +29,7 @@ struct ProfileRule {
 ProfileRule debian_profile_rule(const std::string& path);
 
 // Is path one of the known volatile paths (logs, caches, machine-id, ssh host keys, ...)?
-bool is_volatile_path(const std::string& path, normalize::EntryType type);
+bool is_volatile_path(const std::string& path, readers::EntryType type);
 
 struct TreeComparison {
   std::size_t compared = 0;       // paths in both trees

@@ -4,7 +4,7 @@
 #include "diff/image_documents.hpp"
 #include "image/image_source.hpp"
 #include "image/json.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/parallel.hpp"
 #include "util/spool.hpp"
@@ -28,7 +28,7 @@ struct Side {
   std::optional<image::ImageRef> ref;
   std::unique_ptr<image::ImageStore> store;
   std::optional<image::Image> image;
-  normalize::LayerSource layer; // when not an image
+  readers::LayerSource layer; // when not an image
   util::Fd stdin_copy;          // "-": standard input, copied so it can be read again
 };
 
@@ -44,9 +44,9 @@ Side open_side(const std::string& spec, const DiffOptions& options)
     s.image = image::load_image(*s.store, *s.ref, options.platform);
   } else if (spec == "-") {
     s.stdin_copy = util::copy_stdin_to_temp();
-    s.layer = {normalize::LayerSource::Kind::tar, "/dev/fd/" + std::to_string(s.stdin_copy.get())};
+    s.layer = {readers::LayerSource::Kind::tar, "/dev/fd/" + std::to_string(s.stdin_copy.get())};
   } else {
-    s.layer = normalize::parse_layer_source(spec);
+    s.layer = readers::parse_layer_source(spec);
   }
   return s;
 }
@@ -95,12 +95,12 @@ std::string tar_dialect(const unsigned char* h, size_t n)
 }
 
 struct StreamFacts {
-  normalize::StreamDigests digests;
+  readers::StreamDigests digests;
   std::string dialect;
   std::vector<unsigned char> head; // the first bytes of the stored blob (gzip header)
 };
 
-StreamFacts stream_facts(const normalize::LayerSource& source)
+StreamFacts stream_facts(const readers::LayerSource& source)
 {
   class Head : public util::ByteSink {
   public:
@@ -114,7 +114,7 @@ StreamFacts stream_facts(const normalize::LayerSource& source)
     size_t used = 0;
   } head;
   StreamFacts f;
-  f.digests = normalize::digest_layer(source, &head);
+  f.digests = readers::digest_layer(source, &head);
   util::Fd fd = util::open_read(source.path);
   f.dialect = tar_dialect(head.bytes, head.used);
   unsigned char raw[10] = {};
@@ -141,7 +141,7 @@ void add_gzip_header_attributes(Difference& d, const std::vector<unsigned char>&
 }
 
 // Same entries but different bytes: the compression or the tar encoding?
-void explain_stream_difference(const normalize::LayerSource& sa, const normalize::LayerSource& sb, int layer,
+void explain_stream_difference(const readers::LayerSource& sa, const readers::LayerSource& sb, int layer,
                                std::optional<std::uint64_t> first_byte, std::vector<Difference>& out)
 {
   StreamFacts fa;
@@ -254,8 +254,8 @@ Layers read_image_layers(const Side& s, util::Progress& progress)
 void note_endings(const Layers& layers, const std::string& side, std::vector<std::string>& notes)
 {
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (layers[i]->ending() != normalize::TarEnding::end_blocks) {
-      notes.push_back(side + " layer " + std::to_string(i) + ": " + normalize::ending_note(layers[i]->ending()));
+    if (layers[i]->ending() != readers::TarEnding::end_blocks) {
+      notes.push_back(side + " layer " + std::to_string(i) + ": " + readers::ending_note(layers[i]->ending()));
     }
   }
 }
@@ -268,9 +268,9 @@ struct Context {
   std::vector<Layers> keep_layers;
 };
 
-std::string ending_text(normalize::TarEnding ending)
+std::string ending_text(readers::TarEnding ending)
 {
-  const std::string note = normalize::ending_note(ending);
+  const std::string note = readers::ending_note(ending);
   return note.empty() ? "end-of-archive blocks" : note;
 }
 
@@ -286,7 +286,7 @@ void add_ending_difference(const LayerIndex& a, const LayerIndex& b, int layer, 
   out.push_back(std::move(d));
 }
 
-void diff_layer_pair(Context& ctx, const normalize::LayerSource& sa, const normalize::LayerSource& sb, int layer,
+void diff_layer_pair(Context& ctx, const readers::LayerSource& sa, const readers::LayerSource& sb, int layer,
                      std::optional<std::uint64_t> first_byte)
 {
   std::unique_ptr<LayerIndex> ia;
@@ -326,7 +326,7 @@ void check_all_layers(const Side& a, const Side& b)
 {
   auto check = [](const Side& s) {
     for (size_t i = 0; i < s.image->layers.size(); ++i) {
-      normalize::digest_layer(image::checked_layer_source(*s.store, *s.image, i));
+      readers::digest_layer(image::checked_layer_source(*s.store, *s.image, i));
     }
   };
   const bool same_image = a.image->ref.kind == b.image->ref.kind && util::same_file(a.image->ref.path, b.image->ref.path);
@@ -361,8 +361,8 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
       const bool same_diff_id = i < ia.diff_ids.size() && i < ib.diff_ids.size() && ia.diff_ids[i] == ib.diff_ids[i];
       if (same_diff_id) {
         // The config's word is taken only once both blobs are checked against it.
-        util::run_both([&] { normalize::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
-                       [&] { normalize::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
+        util::run_both([&] { readers::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
+                       [&] { readers::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
         if (auto d = compare_stored_layers(la, lb, n)) {
           ctx.result.differences.push_back(std::move(*d));
         }
@@ -729,7 +729,7 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
     diff_image_with_tree(ctx, a.image ? a : b, a.image ? b : a, a.image.has_value());
   } else {
     std::optional<std::uint64_t> first_byte;
-    const bool files = a.layer.kind == normalize::LayerSource::Kind::tar && b.layer.kind == normalize::LayerSource::Kind::tar;
+    const bool files = a.layer.kind == readers::LayerSource::Kind::tar && b.layer.kind == readers::LayerSource::Kind::tar;
     if (files && same_file_bytes(a.layer.path, b.layer.path, first_byte)) {
       result.notes.push_back("byte-identical files");
     } else {

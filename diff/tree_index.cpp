@@ -3,9 +3,9 @@
 
 #include "digest/sha256.hpp"
 #include "image/overlay.hpp"
-#include "normalize/dir_reader.hpp"
+#include "readers/dir_reader.hpp"
 #include "normalize/path.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/spool.hpp"
 
@@ -32,11 +32,11 @@ std::string record_path(const std::string& raw)
   return raw; // an unsafe or odd path is compared as stored
 }
 
-class IndexVisitor : public normalize::EntryVisitor {
+class IndexVisitor : public readers::EntryVisitor {
 public:
   IndexVisitor(LayerIndex& index, int number) : m_index(index), m_number(number) {}
 
-  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     const std::uint64_t ordinal = m_ordinal++;
     const auto c = normalize::canonical_path(e.path);
@@ -55,8 +55,8 @@ public:
     r.mtime_nsec = e.mtime_nsec;
     if (e.has_atime) r.atime = e.atime;
     if (e.has_ctime) r.ctime = e.ctime;
-    r.size = e.type == normalize::EntryType::regular ? e.size : 0;
-    r.link_target = e.type == normalize::EntryType::hardlink ? record_path(e.link_target) : e.link_target;
+    r.size = e.type == readers::EntryType::regular ? e.size : 0;
+    r.link_target = e.type == readers::EntryType::hardlink ? record_path(e.link_target) : e.link_target;
     r.devmajor = e.devmajor;
     r.devminor = e.devminor;
     r.xattrs = e.xattrs;
@@ -66,7 +66,7 @@ public:
     r.layer_number = m_number;
     r.content.layer = &m_index;
     r.content.ordinal = ordinal;
-    if (r.type == normalize::EntryType::regular && r.size > 0) {
+    if (r.type == readers::EntryType::regular && r.size > 0) {
       if (const auto off = data.source_offset()) {
         r.content.kind = ContentRef::Kind::range;
         r.content.offset = *off;
@@ -105,7 +105,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& source, int number, util::Progress* shared)
+std::unique_ptr<LayerIndex> LayerIndex::read(const readers::LayerSource& source, int number, util::Progress* shared)
 {
   auto index = std::make_unique<LayerIndex>();
   index->m_source = source;
@@ -113,14 +113,14 @@ std::unique_ptr<LayerIndex> LayerIndex::read(const normalize::LayerSource& sourc
   IndexVisitor visitor(*index, number);
   util::Progress quiet(util::ProgressMode::off, "");
   util::Progress& progress = shared ? *shared : quiet;
-  if (source.kind == normalize::LayerSource::Kind::directory) {
-    normalize::read_directory(source.path, visitor, progress);
+  if (source.kind == readers::LayerSource::Kind::directory) {
+    readers::read_directory(source.path, visitor, progress);
     index->m_compression = "directory";
     return index;
   }
   index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : util::open_read(source.path);
-  const normalize::TarInput input = normalize::tar_input_of(source, index->m_fd.get());
-  const auto result = normalize::read_tar(input, visitor, progress, {normalize::SourceOffsets::offered});
+  const readers::TarInput input = readers::tar_input_of(source, index->m_fd.get());
+  const auto result = readers::read_tar(input, visitor, progress, {readers::SourceOffsets::offered});
   index->m_compression = result.compression;
   index->m_ending = result.ending;
   return index;
@@ -137,14 +137,14 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
   if (wanted.empty() || is_directory()) {
     return;
   }
-  class Capture : public normalize::EntryVisitor {
+  class Capture : public readers::EntryVisitor {
   public:
     Capture(const std::set<std::uint64_t>& w, std::map<std::uint64_t, std::string>& out, std::uint64_t max)
         : m_wanted(w), m_out(out), m_max(max) {}
-    void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+    void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
     {
       const std::uint64_t ordinal = m_ordinal++;
-      if (!m_wanted.count(ordinal) || e.type != normalize::EntryType::regular) {
+      if (!m_wanted.count(ordinal) || e.type != readers::EntryType::regular) {
         return;
       }
       class Bounded : public util::ByteSink {
@@ -175,12 +175,12 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
   } capture(wanted, m_fetched, max_bytes);
   util::Progress progress(util::ProgressMode::off, "");
   // The blob was checked when the index was made; contents are read again only for reports.
-  normalize::TarInput input = normalize::tar_input_of(m_source, m_fd.get());
+  readers::TarInput input = readers::tar_input_of(m_source, m_fd.get());
   input.expect.reset();
   if (::lseek(m_fd.get(), 0, SEEK_SET) < 0 && input.seekable) {
     util::throw_errno("cannot rewind", m_name);
   }
-  normalize::read_tar(input, capture, progress);
+  readers::read_tar(input, capture, progress);
 }
 
 const std::string* LayerIndex::fetched(std::uint64_t ordinal) const
@@ -215,10 +215,10 @@ class FlattenNodes {
 public:
   explicit FlattenNodes(std::vector<std::unique_ptr<FileRecord>>& owned) : m_owned(&owned) {}
 
-  bool is_directory(const FileRecord* r) const { return r->type == normalize::EntryType::directory; }
+  bool is_directory(const FileRecord* r) const { return r->type == readers::EntryType::directory; }
   const std::string* hardlink_target(const FileRecord* r) const
   {
-    return r->type == normalize::EntryType::hardlink ? &r->link_target : nullptr;
+    return r->type == readers::EntryType::hardlink ? &r->link_target : nullptr;
   }
   const FileRecord* linked(const FileRecord* link, const std::string& data_path, const FileRecord*)
   {
@@ -383,7 +383,7 @@ ContentComparison compare_content(const FileRecord& a, const FileRecord& b)
 
 std::optional<std::string> read_content(const FileRecord& r, std::uint64_t max_bytes)
 {
-  if (r.type != normalize::EntryType::regular || r.size == 0) {
+  if (r.type != readers::EntryType::regular || r.size == 0) {
     return std::string();
   }
   if (direct(r)) {

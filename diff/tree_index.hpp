@@ -4,9 +4,9 @@
 // while the index is built.
 #pragma once
 
-#include "normalize/entry.hpp"
+#include "readers/entry.hpp"
 #include "normalize/pipeline.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
 
@@ -33,7 +33,7 @@ struct ContentRef {
 
 struct FileRecord {
   std::string path; // canonical (an unsafe path is kept as stored)
-  normalize::EntryType type = normalize::EntryType::regular;
+  readers::EntryType type = readers::EntryType::regular;
   std::uint32_t mode = 0;
   std::int64_t uid = 0;
   std::int64_t gid = 0;
@@ -47,7 +47,7 @@ struct FileRecord {
   std::string link_target; // symlink target verbatim; hardlink target canonical
   std::uint32_t devmajor = 0;
   std::uint32_t devminor = 0;
-  normalize::Xattrs xattrs; // sorted by name
+  readers::Xattrs xattrs; // sorted by name
   bool sparse = false;
   std::uint64_t position = 0; // order in its layer (of the occurrence kept)
   int layer_number = 0;       // which layer of an image it came from
@@ -59,15 +59,15 @@ class LayerIndex {
 public:
   // Reads the source. number is the layer's index in its image (0 for a lone layer).
   // progress, if set, counts what is read (it may be shared by two reads side by side).
-  static std::unique_ptr<LayerIndex> read(const normalize::LayerSource& source, int number,
+  static std::unique_ptr<LayerIndex> read(const readers::LayerSource& source, int number,
                                           util::Progress* progress = nullptr);
 
   const std::string& name() const { return m_name; }
-  const normalize::LayerSource& source() const { return m_source; }
+  const readers::LayerSource& source() const { return m_source; }
   const std::string& compression() const { return m_compression; }
   // How the tar stream ended (a Go-style ending is read, and reported as tar-encoding).
-  normalize::TarEnding ending() const { return m_ending; }
-  bool is_directory() const { return m_source.kind == normalize::LayerSource::Kind::directory; }
+  readers::TarEnding ending() const { return m_ending; }
+  bool is_directory() const { return m_source.kind == readers::LayerSource::Kind::directory; }
   int fd() const { return m_fd.get(); }
   // Reads the layer again, once, keeping up to max_bytes of each listed entry's content
   // (hashed records only: the others are read directly).
@@ -80,10 +80,10 @@ public:
   std::vector<std::string> warnings; // what the reader warned about (kept for the report's notes)
 
 private:
-  normalize::LayerSource m_source;
+  readers::LayerSource m_source;
   std::string m_name;
   std::string m_compression;
-  normalize::TarEnding m_ending = normalize::TarEnding::end_blocks;
+  readers::TarEnding m_ending = readers::TarEnding::end_blocks;
   util::Fd m_fd; // the opened file (seekable inputs), or a temp copy of stdin
   mutable std::map<std::uint64_t, std::string> m_fetched;
 };

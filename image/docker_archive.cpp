@@ -30,7 +30,7 @@
 #include "digest/layer_ids.hpp"
 #include "digest/sha256.hpp"
 #include "image/json.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "normalize/tar_writer.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -49,17 +49,17 @@ constexpr size_t k_copy_buffer = 1 << 20;
 // One member of the archive: a directory, small bytes, or a layer streamed from its blob.
 struct ArchiveMember {
   std::string path;
-  normalize::EntryType type = normalize::EntryType::regular;
+  readers::EntryType type = readers::EntryType::regular;
   std::string bytes;
   const DockerArchiveLayer* layer = nullptr;
 };
 
-normalize::Entry entry_for(const ArchiveMember& m, std::uint64_t size, std::int64_t epoch)
+readers::Entry entry_for(const ArchiveMember& m, std::uint64_t size, std::int64_t epoch)
 {
-  normalize::Entry e;
+  readers::Entry e;
   e.path = m.path;
   e.type = m.type;
-  e.mode = m.type == normalize::EntryType::directory ? 0755 : 0644;
+  e.mode = m.type == readers::EntryType::directory ? 0755 : 0644;
   e.mtime = epoch;
   e.size = size;
   return e;
@@ -111,7 +111,7 @@ void write_compressed_layer(const ArchiveMember& m, std::int64_t epoch, normaliz
   util::Fd fd = util::open_read(layer.path);
   util::Spool spool;
   util::SpoolSink into(spool);
-  const auto digests = normalize::digest_stream(fd.get(), layer.path, &into);
+  const auto digests = readers::digest_stream(fd.get(), layer.path, &into);
   if (digests.diff_id != layer.diff_id) {
     diff_id_mismatch(layer, digests.diff_id);
   }
@@ -165,7 +165,7 @@ void write_docker_archive(const DockerArchiveImage& image, const std::string& ou
   }
 
   std::vector<ArchiveMember> members;
-  members.push_back({hex_of(digest::sha256_digest(image.config)) + ".json", normalize::EntryType::regular,
+  members.push_back({hex_of(digest::sha256_digest(image.config)) + ".json", readers::EntryType::regular,
                      image.config, nullptr});
   const auto chains = digest::chain_ids(diff_ids);
   Json layer_paths = Json::array();
@@ -187,10 +187,10 @@ void write_docker_archive(const DockerArchiveImage& image, const std::string& ou
     if (!parent.empty()) {
       v1["parent"] = parent;
     }
-    members.push_back({id, normalize::EntryType::directory, {}, nullptr});
-    members.push_back({id + "/VERSION", normalize::EntryType::regular, "1.0", nullptr});
-    members.push_back({id + "/json", normalize::EntryType::regular, canonical_json(v1), nullptr});
-    members.push_back({id + "/layer.tar", normalize::EntryType::regular, {}, &image.layers[i]});
+    members.push_back({id, readers::EntryType::directory, {}, nullptr});
+    members.push_back({id + "/VERSION", readers::EntryType::regular, "1.0", nullptr});
+    members.push_back({id + "/json", readers::EntryType::regular, canonical_json(v1), nullptr});
+    members.push_back({id + "/layer.tar", readers::EntryType::regular, {}, &image.layers[i]});
     layer_paths.push_back(id + "/layer.tar");
     parent = id;
   }
@@ -208,9 +208,9 @@ void write_docker_archive(const DockerArchiveImage& image, const std::string& ou
       repositories[ref.substr(0, colon)][ref.substr(colon + 1)] = parent;
     }
   }
-  members.push_back({"manifest.json", normalize::EntryType::regular, canonical_json(Json::array({item})), nullptr});
+  members.push_back({"manifest.json", readers::EntryType::regular, canonical_json(Json::array({item})), nullptr});
   if (!repositories.empty()) {
-    members.push_back({"repositories", normalize::EntryType::regular, canonical_json(repositories), nullptr});
+    members.push_back({"repositories", readers::EntryType::regular, canonical_json(repositories), nullptr});
   }
   std::sort(members.begin(), members.end(), [](const ArchiveMember& a, const ArchiveMember& b) { return a.path < b.path; });
 

@@ -3,7 +3,7 @@
 
 #include "digest/layer_ids.hpp"
 #include "digest/sha256.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/parallel.hpp"
@@ -17,14 +17,14 @@ namespace {
 StoredLayer read_stored(const ImageStore& store, const Image& image, size_t i)
 {
   const LayerRef& l = image.layers[i];
-  const normalize::StreamDigests d = normalize::digest_layer(checked_layer_source(store, image, i));
+  const readers::StreamDigests d = readers::digest_layer(checked_layer_source(store, image, i));
   StoredLayer s;
   s.media_type = l.media_type;
   s.compression = d.compression;
   s.blob_digest = d.blob_digest;
   s.size = d.blob_size;
   s.diff_id = d.diff_id;
-  s.note = normalize::ending_note(d.ending);
+  s.note = readers::ending_note(d.ending);
   return s;
 }
 

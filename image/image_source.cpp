@@ -6,7 +6,7 @@
 #include "image/media_types.hpp"
 #include "normalize/compress.hpp"
 #include "normalize/path.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -50,17 +50,17 @@ struct IndexedMember {
 };
 
 // Indexes the members of an uncompressed tar by canonical path (data offsets, not data).
-class MemberIndexer : public normalize::EntryVisitor {
+class MemberIndexer : public readers::EntryVisitor {
 public:
   explicit MemberIndexer(std::map<std::string, IndexedMember>& members) : m_members(members) {}
-  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     const auto cp = normalize::canonical_path(e.path);
     if (cp.status != normalize::PathStatus::ok) {
       return; // "./" and such: nothing an image refers to
     }
     IndexedMember m;
-    if (e.type == normalize::EntryType::regular) {
+    if (e.type == readers::EntryType::regular) {
       m.size = e.size;
       if (const auto off = data.source_offset()) {
         m.offset = *off;
@@ -68,10 +68,10 @@ public:
       } else {
         m.has_data = e.size == 0;
       }
-    } else if (e.type == normalize::EntryType::symlink || e.type == normalize::EntryType::hardlink) {
+    } else if (e.type == readers::EntryType::symlink || e.type == readers::EntryType::hardlink) {
       m.symlink = true;
       m.link_target = e.link_target;
-      if (e.type == normalize::EntryType::hardlink) {
+      if (e.type == readers::EntryType::hardlink) {
         m.link_target = "/" + e.link_target; // archive-absolute
       }
     } else {
@@ -91,15 +91,15 @@ private:
 // (blobs/sha256/HEX, HEX/layer.tar); the first member that is anything else (a device, a fifo, a
 // deeper path: what a rootfs holds within its first entries) ends the scan: the tar is a layer.
 // So does a compressed tar (image archives are read uncompressed), at its first file.
-class ImageArchiveProbe : public normalize::EntryVisitor {
+class ImageArchiveProbe : public readers::EntryVisitor {
 public:
   struct NotAnImage {};
 
-  void on_entry(normalize::SourceEntry& e, normalize::EntryData& data) override
+  void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     // A member whose bytes are not in the file as they are (compressed input): not an image
     // archive reproimg reads, whatever it holds; nothing more is decompressed to find out.
-    if (e.type == normalize::EntryType::regular && e.size > 0 && !data.source_offset()) {
+    if (e.type == readers::EntryType::regular && e.size > 0 && !data.source_offset()) {
       throw NotAnImage{};
     }
     const auto cp = normalize::canonical_path(e.path);
@@ -107,16 +107,16 @@ public:
       return;
     }
     switch (e.type) {
-    case normalize::EntryType::regular:
-    case normalize::EntryType::directory:
-    case normalize::EntryType::symlink:
-    case normalize::EntryType::hardlink: break;
+    case readers::EntryType::regular:
+    case readers::EntryType::directory:
+    case readers::EntryType::symlink:
+    case readers::EntryType::hardlink: break;
     default: throw NotAnImage{};
     }
     if (std::count(cp.path.begin(), cp.path.end(), '/') > 2) {
       throw NotAnImage{};
     }
-    if (e.type != normalize::EntryType::directory) {
+    if (e.type != readers::EntryType::directory) {
       m_manifest_json = m_manifest_json || cp.path == "manifest.json";
       m_oci_layout = m_oci_layout || cp.path == "oci-layout";
       m_index_json = m_index_json || cp.path == "index.json";
@@ -152,10 +152,10 @@ public:
     }
     return util::read_file(full(path));
   }
-  normalize::LayerSource layer_source(const std::string& path) const override
+  readers::LayerSource layer_source(const std::string& path) const override
   {
     size_of(path);
-    return {normalize::LayerSource::Kind::tar, full(path)};
+    return {readers::LayerSource::Kind::tar, full(path)};
   }
   std::uint64_t size_of(const std::string& path) const override
   {
@@ -184,10 +184,10 @@ public:
   explicit ArchiveStore(std::string file) : m_file(std::move(file))
   {
     util::Fd fd = util::open_read(m_file);
-    const normalize::TarInput input = normalize::tar_input_of(fd.get(), m_file);
+    const readers::TarInput input = readers::tar_input_of(fd.get(), m_file);
     MemberIndexer indexer(m_members);
     util::Progress quiet(util::ProgressMode::off, "");
-    const auto result = normalize::read_tar(input, indexer, quiet, {normalize::SourceOffsets::offered});
+    const auto result = readers::read_tar(input, indexer, quiet, {readers::SourceOffsets::offered});
     if (result.compression != "none") {
       throw util::Error(util::Location{m_file, std::nullopt, std::nullopt},
                         "a " + result.compression + "-compressed image archive; decompress it first");
@@ -205,10 +205,10 @@ public:
     util::pread_exact(fd.get(), out.data(), out.size(), m.offset, m_file);
     return out;
   }
-  normalize::LayerSource layer_source(const std::string& path) const override
+  readers::LayerSource layer_source(const std::string& path) const override
   {
     const IndexedMember& m = get(path);
-    normalize::LayerSource s{normalize::LayerSource::Kind::tar, m_file};
+    readers::LayerSource s{readers::LayerSource::Kind::tar, m_file};
     s.offset = m.offset;
     s.length = m.size;
     return s;
@@ -659,7 +659,7 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
 // How a stored blob is compressed, by its first bytes.
 std::string stored_compression_of(const ImageStore& store, const std::string& path)
 {
-  const normalize::LayerSource src = store.layer_source(path);
+  const readers::LayerSource src = store.layer_source(path);
   util::Fd fd = util::open_read(src.path);
   unsigned char head[8] = {};
   const std::uint64_t size = src.length ? *src.length : store.size_of(path);
@@ -671,7 +671,7 @@ std::string stored_compression_of(const ImageStore& store, const std::string& pa
 // The sha256 of a stored blob's bytes.
 std::string stored_sha256(const ImageStore& store, const std::string& path)
 {
-  const normalize::LayerSource src = store.layer_source(path);
+  const readers::LayerSource src = store.layer_source(path);
   util::Fd fd = util::open_read(src.path);
   const std::uint64_t size = src.length ? *src.length : store.size_of(path);
   digest::Sha256 hash;
@@ -703,12 +703,12 @@ void identify_archive_layer(const ImageStore& store, LayerRef& l, const std::str
 
 } // namespace
 
-normalize::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i)
+readers::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i)
 {
   const LayerRef& l = image.layers.at(i);
-  normalize::LayerSource source = store.layer_source(l.path);
+  readers::LayerSource source = store.layer_source(l.path);
   source.label = store.describe(l.path);
-  normalize::BlobExpectation expect;
+  readers::BlobExpectation expect;
   expect.digest = l.digest;
   expect.size = l.size;
   if (i < image.diff_ids.size() && image.diff_ids.size() == image.layers.size()) {
@@ -743,7 +743,7 @@ void verify_blob(const std::string& bytes, const std::string& digest, std::uint6
 
 std::optional<ImageRef> parse_image_ref(const std::string& spec)
 {
-  normalize::refuse_unread_transport(spec);
+  readers::refuse_unread_transport(spec);
   auto with_prefix = [&](const char* prefix, ImageRef::Kind kind) -> std::optional<ImageRef> {
     const std::string p = prefix;
     if (spec.rfind(p, 0) != 0) {
@@ -781,10 +781,10 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
   // A file: an image archive if it is an uncompressed tar holding manifest.json or oci-layout.
   try {
     util::Fd fd = util::open_read(spec);
-    const normalize::TarInput input = normalize::tar_input_of(fd.get(), spec);
+    const readers::TarInput input = readers::tar_input_of(fd.get(), spec);
     ImageArchiveProbe probe;
     util::Progress quiet(util::ProgressMode::off, "");
-    if (normalize::read_tar(input, probe, quiet, {normalize::SourceOffsets::offered}).compression != "none") {
+    if (readers::read_tar(input, probe, quiet, {readers::SourceOffsets::offered}).compression != "none") {
       return std::nullopt;
     }
     if (const auto kind = probe.kind()) {

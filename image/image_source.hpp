@@ -42,7 +42,7 @@ public:
   // The bytes of a small file (JSON documents): at most max_size bytes, or an error.
   virtual std::string read_small(const std::string& path, std::uint64_t max_size) const = 0;
   // The file as a layer source for the normalise pipeline (a file, or a byte range of the archive).
-  virtual normalize::LayerSource layer_source(const std::string& path) const = 0;
+  virtual readers::LayerSource layer_source(const std::string& path) const = 0;
   virtual std::uint64_t size_of(const std::string& path) const = 0;
   // For messages: "FILE" or "ARCHIVE:MEMBER".
   virtual std::string describe(const std::string& path) const = 0;
@@ -83,7 +83,7 @@ Image load_image(const ImageStore& store, const ImageRef& ref, const std::option
 
 // Layer i of image as a source whose every read checks it: the descriptor's digest and size, and
 // the config's diff_id (a docker-archive names a layer by path: its diff_id is then the check).
-normalize::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i);
+readers::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i);
 
 // Is a blob's content what its digest says? Throws util::Error naming the blob.
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what);

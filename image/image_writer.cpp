@@ -3,8 +3,8 @@
 
 #include "image/docker_archive.hpp"
 #include "image/media_types.hpp"
-#include "normalize/raw_stream.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/raw_stream.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/interrupt.hpp"
@@ -113,7 +113,7 @@ const normalize::LayerResult& ImageWriter::adopt(const std::string& scratch, con
   return m_layers.back();
 }
 
-const normalize::LayerResult& ImageWriter::add_layer(const normalize::LayerSource& source,
+const normalize::LayerResult& ImageWriter::add_layer(const readers::LayerSource& source,
                                                      normalize::NormalizeOptions options, normalize::Report& report)
 {
   return add_written_layer(options, [&](const normalize::NormalizeOptions& o, util::ByteSink& sink) {
@@ -123,7 +123,7 @@ const normalize::LayerResult& ImageWriter::add_layer(const normalize::LayerSourc
 
 const normalize::LayerResult& ImageWriter::add_layer(const std::string& name, const normalize::EntryProducer& produce,
                                                      normalize::NormalizeOptions options, normalize::Report& report,
-                                                     std::vector<normalize::Entry>* written)
+                                                     std::vector<readers::Entry>* written)
 {
   return add_written_layer(options, [&](const normalize::NormalizeOptions& o, util::ByteSink& sink) {
     return normalize::normalize_entries(name, produce, o, &sink, report, written);
@@ -149,7 +149,7 @@ std::string kept_media_type(const std::string& original, normalize::Compression 
 }
 
 // Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are.
-void copy_blob(const normalize::LayerSource& src, const std::string& scratch, const std::string& what)
+void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what)
 {
   util::Fd in = util::open_read(src.path);
   util::Fd out(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -184,23 +184,23 @@ void copy_blob(const normalize::LayerSource& src, const std::string& scratch, co
 
 const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& store, const LayerRef& layer,
                                                               const std::string& diff_id,
-                                                              normalize::EntryVisitor* entries)
+                                                              readers::EntryVisitor* entries)
 {
   const std::string what = store.describe(layer.path);
   const std::string scratch = m_layout->scratch_path("layer" + std::to_string(m_layer_count++));
   copy_blob(store.layer_source(layer.path), scratch, what);
 
   // The copy is checked (digest, size, diff_id) while its entries are read, before it is adopted.
-  normalize::StreamDigests d;
+  readers::StreamDigests d;
   std::exception_ptr entries_error;
   std::thread reader;
   if (entries) {
     reader = std::thread([&] {
       try {
         util::Fd fd = util::open_read(scratch);
-        const normalize::TarInput input = normalize::tar_input_of(fd.get(), what);
+        const readers::TarInput input = readers::tar_input_of(fd.get(), what);
         util::Progress quiet(util::ProgressMode::off, "");
-        normalize::read_tar(input, *entries, quiet);
+        readers::read_tar(input, *entries, quiet);
       } catch (...) {
         entries_error = std::current_exception();
       }
@@ -208,10 +208,10 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   }
   std::exception_ptr digest_error;
   try {
-    normalize::LayerSource copy{normalize::LayerSource::Kind::tar, scratch};
+    readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
     copy.label = what;
-    copy.expect = normalize::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids"};
-    d = normalize::digest_layer(copy);
+    copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids"};
+    d = readers::digest_layer(copy);
   } catch (...) {
     digest_error = std::current_exception();
   }
@@ -305,7 +305,7 @@ WrittenImage ImageWriter::finish(Json config)
     util::AtomicFile file(out);
     util::FdSink sink(file.fd(), out);
     normalize::Report archive_report;
-    normalize::normalize_layer({normalize::LayerSource::Kind::directory, m_staging->path()}, archive_options, &sink,
+    normalize::normalize_layer({readers::LayerSource::Kind::directory, m_staging->path()}, archive_options, &sink,
                                archive_report);
     sink.finish();
     file.commit();

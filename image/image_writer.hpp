@@ -44,20 +44,20 @@ public:
   ImageWriter& operator=(const ImageWriter&) = delete;
 
   // Normalises one layer into the image. A docker-archive's layers are stored uncompressed.
-  const normalize::LayerResult& add_layer(const normalize::LayerSource& source, normalize::NormalizeOptions options,
+  const normalize::LayerResult& add_layer(const readers::LayerSource& source, normalize::NormalizeOptions options,
                                           normalize::Report& report);
   // The same for entries the caller produces (build): name is for messages; written, if not
   // null, receives the entries as written (see normalize_entries).
   const normalize::LayerResult& add_layer(const std::string& name, const normalize::EntryProducer& produce,
                                           normalize::NormalizeOptions options, normalize::Report& report,
-                                          std::vector<normalize::Entry>* written = nullptr);
+                                          std::vector<readers::Entry>* written = nullptr);
   // A layer of an existing image, kept as it is (build FROM an image): its blob is copied byte for
   // byte and checked against the descriptor's digest and size and against diff_id before it is
   // used. entries, if not null, receives the layer's entries (contents are not read), from
   // another thread. The layer keeps its compression, also in a docker-archive (stored
   // decompressed there, as every docker-archive layer is).
   const normalize::LayerResult& add_existing_layer(const ImageStore& store, const LayerRef& layer,
-                                                   const std::string& diff_id, normalize::EntryVisitor* entries);
+                                                   const std::string& diff_id, readers::EntryVisitor* entries);
   const std::vector<normalize::LayerResult>& layers() const { return m_layers; }
   // Where the image is staged until finish() (a build context must not read it).
   const std::string& staging_dir() const { return m_layout->dir(); }

@@ -5,7 +5,7 @@
 
 namespace reproimg::image {
 
-ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOptions& options, const std::string& out,
+ImportResult import_rootfs(const readers::LayerSource& source, const ImportOptions& options, const std::string& out,
                            normalize::Report& report)
 {
   // Config changes are checked before any work is done.

@@ -29,7 +29,7 @@ struct ImportResult {
 
 // Writes the image to out (an OCI layout directory that must not exist yet or be empty, or an
 // oci-archive or docker-archive file). Nothing appears at out unless the whole image was written.
-ImportResult import_rootfs(const normalize::LayerSource& source, const ImportOptions& options, const std::string& out,
+ImportResult import_rootfs(const readers::LayerSource& source, const ImportOptions& options, const std::string& out,
                            normalize::Report& report);
 
 } // namespace reproimg::image

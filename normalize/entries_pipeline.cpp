@@ -8,14 +8,14 @@ namespace reproimg::normalize {
 
 LayerResult normalize_entries(const std::string& input_name, const EntryProducer& produce,
                               const NormalizeOptions& options, util::ByteSink* out, Report& report,
-                              std::vector<Entry>* written)
+                              std::vector<readers::Entry>* written)
 {
   LayerResult result;
   result.input_compression = "none";
   ContentStore store(options.memory_limit);
   LayerBuilder builder(options.policy, report, store, input_name);
   produce(builder);
-  std::vector<Entry> entries = builder.finish();
+  std::vector<readers::Entry> entries = builder.finish();
 
   util::Progress progress(options.progress, "writing " + input_name);
   LayerOutput output(options, out);

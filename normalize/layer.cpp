@@ -31,18 +31,18 @@ std::string strip_trailing_slashes(std::string s)
 
 } // namespace
 
-void ContentStore::copy(const Entry& e, util::ByteSink& sink)
+void ContentStore::copy(const readers::Entry& e, util::ByteSink& sink)
 {
   if (e.size == 0) {
     return;
   }
   switch (e.content.where) {
-  case ContentRef::Where::none:
+  case readers::ContentRef::Where::none:
     throw util::Error(util::Location{"", e.path, std::nullopt}, "internal error: content missing");
-  case ContentRef::Where::spool:
+  case readers::ContentRef::Where::spool:
     m_spool.copy_to(e.content.offset, e.size, sink);
     return;
-  case ContentRef::Where::source: {
+  case readers::ContentRef::Where::source: {
     std::uint64_t offset = e.content.offset;
     std::uint64_t left = e.size;
     while (left > 0) {
@@ -71,7 +71,7 @@ void ContentStore::copy(const Entry& e, util::ByteSink& sink)
     }
     return;
   }
-  case ContentRef::Where::disk: {
+  case readers::ContentRef::Where::disk: {
     const std::string& path = m_disk_paths.at(e.content.offset);
     util::Fd fd = util::open_read(path);
     if (m_buffer.empty()) {
@@ -129,7 +129,7 @@ std::uint32_t LayerBuilder::group_of(size_t slot_index)
   return s.group;
 }
 
-std::optional<std::string> LayerBuilder::kept_path(const SourceEntry& src, const util::Location& where)
+std::optional<std::string> LayerBuilder::kept_path(const readers::SourceEntry& src, const util::Location& where)
 {
   const CanonicalPath cp = canonical_path(src.path);
   switch (cp.status) {
@@ -150,13 +150,13 @@ std::optional<std::string> LayerBuilder::kept_path(const SourceEntry& src, const
   for (const auto& glob : m_policy.excludes) {
     if (glob_matches_path_or_parent(glob, path)) {
       m_report.note("exclude", path);
-      if (src.type != EntryType::directory) {
+      if (src.type != readers::EntryType::directory) {
         m_excluded.insert(path);
       }
       return std::nullopt;
     }
   }
-  if (src.type == EntryType::socket) {
+  if (src.type == readers::EntryType::socket) {
     m_report.note("socket-dropped", path);
     m_report.warn(util::Error::format(where, "socket dropped (a layer cannot carry one)"));
     return std::nullopt;
@@ -164,7 +164,7 @@ std::optional<std::string> LayerBuilder::kept_path(const SourceEntry& src, const
   return path;
 }
 
-void LayerBuilder::set_owner(const SourceEntry& src, Entry& e)
+void LayerBuilder::set_owner(const readers::SourceEntry& src, readers::Entry& e)
 {
   e.uid = src.uid;
   e.gid = src.gid;
@@ -191,7 +191,7 @@ void LayerBuilder::set_owner(const SourceEntry& src, Entry& e)
   }
 }
 
-void LayerBuilder::set_times(const SourceEntry& src, Entry& e)
+void LayerBuilder::set_times(const readers::SourceEntry& src, readers::Entry& e)
 {
   const std::int64_t mtime =
       m_policy.mtime == MtimePolicy::set ? m_policy.epoch : std::min(src.mtime, m_policy.epoch);
@@ -212,7 +212,7 @@ void LayerBuilder::set_times(const SourceEntry& src, Entry& e)
   }
 }
 
-void LayerBuilder::set_xattrs(SourceEntry& src, Entry& e)
+void LayerBuilder::set_xattrs(readers::SourceEntry& src, readers::Entry& e)
 {
   // Noted once per entry, like every other rule: bsdtar's pax writes each xattr twice
   // (LIBARCHIVE.xattr.* and SCHILY.xattr.*), and libarchive reads back both.
@@ -237,9 +237,9 @@ void LayerBuilder::set_xattrs(SourceEntry& src, Entry& e)
                  e.xattrs.end());
 }
 
-void LayerBuilder::link_hardlink(const SourceEntry& src, Slot& slot, const util::Location& where)
+void LayerBuilder::link_hardlink(const readers::SourceEntry& src, Slot& slot, const util::Location& where)
 {
-  Entry& e = slot.entry;
+  readers::Entry& e = slot.entry;
   const CanonicalPath target = canonical_path(src.link_target);
   if (target.status == PathStatus::unsafe) {
     throw util::Error(where, "hardlink target has a '..' component (unsafe layer)");
@@ -256,14 +256,14 @@ void LayerBuilder::link_hardlink(const SourceEntry& src, Slot& slot, const util:
   if (it == m_by_path.end()) {
     m_report.note("hardlink-dangling", e.path);
     m_report.warn(util::Error::format(where, "hardlink target '" + target.path + "' is not in the layer; kept as is"));
-  } else if (m_slots[it->second].entry.type == EntryType::directory) {
+  } else if (m_slots[it->second].entry.type == readers::EntryType::directory) {
     throw util::Error(where, "hardlink to a directory");
   } else {
     slot.group = group_of(it->second);
   }
 }
 
-void LayerBuilder::take_contents(const SourceEntry& src, EntryData& data, Entry& e, const util::Location& where)
+void LayerBuilder::take_contents(const readers::SourceEntry& src, readers::EntryData& data, readers::Entry& e, const util::Location& where)
 {
   const std::string& path = e.path;
   bool empty = false;
@@ -286,9 +286,9 @@ void LayerBuilder::take_contents(const SourceEntry& src, EntryData& data, Entry&
   }
   e.size = src.size;
   if (const auto off = data.source_offset()) {
-    e.content = {ContentRef::Where::source, *off};
+    e.content = {readers::ContentRef::Where::source, *off};
   } else if (const auto disk = data.disk_path()) {
-    e.content = {ContentRef::Where::disk, m_store.add_disk_path(*disk)};
+    e.content = {readers::ContentRef::Where::disk, m_store.add_disk_path(*disk)};
   } else {
     util::Spool& spool = m_store.spool();
     const std::uint64_t start = spool.begin();
@@ -297,11 +297,11 @@ void LayerBuilder::take_contents(const SourceEntry& src, EntryData& data, Entry&
     if (sink.bytes() != e.size) {
       throw util::Error(where, "content size differs from the header's size");
     }
-    e.content = {ContentRef::Where::spool, start};
+    e.content = {readers::ContentRef::Where::spool, start};
   }
 }
 
-void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
+void LayerBuilder::on_entry(readers::SourceEntry& src, readers::EntryData& data)
 {
   ++m_report.entries_in;
   const std::uint64_t seq = m_seq++;
@@ -313,7 +313,7 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
 
   Slot slot;
   slot.seq = seq;
-  Entry& e = slot.entry;
+  readers::Entry& e = slot.entry;
   e.path = *path;
   e.type = src.type;
   e.mode = src.mode & 07777;
@@ -321,17 +321,17 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
   set_times(src, e);
   set_xattrs(src, e);
   switch (e.type) {
-  case EntryType::hardlink: link_hardlink(src, slot, where); break;
-  case EntryType::symlink: e.link_target = src.link_target; break;
-  case EntryType::chardev:
-  case EntryType::blockdev:
+  case readers::EntryType::hardlink: link_hardlink(src, slot, where); break;
+  case readers::EntryType::symlink: e.link_target = src.link_target; break;
+  case readers::EntryType::chardev:
+  case readers::EntryType::blockdev:
     e.devmajor = src.devmajor;
     e.devminor = src.devminor;
     break;
-  case EntryType::regular: take_contents(src, data, e, where); break;
-  case EntryType::directory:
-  case EntryType::fifo:
-  case EntryType::socket: break;
+  case readers::EntryType::regular: take_contents(src, data, e, where); break;
+  case readers::EntryType::directory:
+  case readers::EntryType::fifo:
+  case readers::EntryType::socket: break;
   }
 
   // A path seen again replaces the earlier entry (what extraction would leave).
@@ -344,7 +344,7 @@ void LayerBuilder::on_entry(SourceEntry& src, EntryData& data)
   m_slots.push_back(std::move(slot));
 }
 
-std::vector<Entry> LayerBuilder::finish()
+std::vector<readers::Entry> LayerBuilder::finish()
 {
   // Paths are unique among the live slots, so this order is total. The keys are sorted in an array
   // of their own: comparisons then do not reach into the slots (a few hundred bytes apart).
@@ -373,13 +373,13 @@ std::vector<Entry> LayerBuilder::finish()
   for (size_t idx : order) {
     const Slot& s = m_slots[idx];
     if (s.group != 0 && !empty_group[s.group - 1] && m_groups[s.group - 1].size > 0 &&
-        m_groups[s.group - 1].type == EntryType::regular && empties(s.entry.path)) {
+        m_groups[s.group - 1].type == readers::EntryType::regular && empties(s.entry.path)) {
       empty_group[s.group - 1] = true;
       m_report.note("truncate", s.entry.path);
     }
   }
 
-  std::vector<Entry> out;
+  std::vector<readers::Entry> out;
   out.reserve(order.size());
   std::vector<std::string> carrier(m_groups.size()); // the first path of each group, once seen
   for (size_t idx : order) {
@@ -388,8 +388,8 @@ std::vector<Entry> LayerBuilder::finish()
       out.push_back(std::move(s.entry));
       continue;
     }
-    const Entry& inode = m_groups[s.group - 1];
-    Entry e = inode;
+    const readers::Entry& inode = m_groups[s.group - 1];
+    readers::Entry e = inode;
     e.path = s.entry.path;
     if (empty_group[s.group - 1]) {
       e.size = 0;
@@ -402,7 +402,7 @@ std::vector<Entry> LayerBuilder::finish()
         m_report.note("hardlink", e.path);
       }
     } else {
-      e.type = EntryType::hardlink;
+      e.type = readers::EntryType::hardlink;
       e.link_target = first;
       e.size = 0;
       e.content = {};
@@ -437,19 +437,19 @@ private:
 
 } // namespace
 
-void write_canonical_layer(const std::vector<Entry>& entries, ContentStore& store, util::ByteSink& sink,
+void write_canonical_layer(const std::vector<readers::Entry>& entries, ContentStore& store, util::ByteSink& sink,
                            util::Progress& progress)
 {
   std::uint64_t contents = 0;
-  for (const Entry& e : entries) {
-    contents += e.type == EntryType::regular ? e.size : 0;
+  for (const readers::Entry& e : entries) {
+    contents += e.type == readers::EntryType::regular ? e.size : 0;
   }
   progress.add_total(contents, entries.size());
   CanonicalTarWriter writer(sink);
   TarDataSink data(writer, progress); // contents counted as they are written
-  for (const Entry& e : entries) {
+  for (const readers::Entry& e : entries) {
     writer.begin_entry(e);
-    if (e.type == EntryType::regular) {
+    if (e.type == readers::EntryType::regular) {
       store.copy(e, data);
     }
     writer.end_entry();

@@ -2,10 +2,10 @@
 // duplicates resolved, sorted, hardlinks re-anchored on the first path; then writes it.
 #pragma once
 
-#include "normalize/entry.hpp"
+#include "readers/entry.hpp"
 #include "normalize/policy.hpp"
 #include "normalize/report.hpp"
-#include "normalize/source.hpp"
+#include "readers/source.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "util/spool.hpp"
@@ -36,7 +36,7 @@ public:
     return m_disk_paths.size() - 1;
   }
   // Streams exactly e.size bytes of e's content; throws if the source no longer has them.
-  void copy(const Entry& e, util::ByteSink& sink);
+  void copy(const readers::Entry& e, util::ByteSink& sink);
 
 private:
   util::Spool m_spool;
@@ -46,19 +46,19 @@ private:
   std::vector<unsigned char> m_buffer;
 };
 
-class LayerBuilder : public EntryVisitor {
+class LayerBuilder : public readers::EntryVisitor {
 public:
   LayerBuilder(const Policy& policy, Report& report, ContentStore& store, std::string input_name);
 
-  void on_entry(SourceEntry& entry, EntryData& data) override;
+  void on_entry(readers::SourceEntry& entry, readers::EntryData& data) override;
   void on_warning(const std::string& message) override;
 
   // The canonical entries, in canonical order. Call once, after the reader is done.
-  std::vector<Entry> finish();
+  std::vector<readers::Entry> finish();
 
 private:
   struct Slot {
-    Entry entry;
+    readers::Entry entry;
     std::uint64_t seq = 0;
     std::uint32_t group = 0; // hardlink group + 1; 0 = none
     bool dead = false;       // replaced by a later entry with the same path
@@ -66,12 +66,12 @@ private:
 
   // The steps of on_entry: the canonical path (none: the entry is dropped, and the rule noted),
   // then each attribute by the policy, then the links or the contents.
-  std::optional<std::string> kept_path(const SourceEntry& src, const util::Location& where);
-  void set_owner(const SourceEntry& src, Entry& e);
-  void set_times(const SourceEntry& src, Entry& e);
-  void set_xattrs(SourceEntry& src, Entry& e);
-  void link_hardlink(const SourceEntry& src, Slot& slot, const util::Location& where);
-  void take_contents(const SourceEntry& src, EntryData& data, Entry& e, const util::Location& where);
+  std::optional<std::string> kept_path(const readers::SourceEntry& src, const util::Location& where);
+  void set_owner(const readers::SourceEntry& src, readers::Entry& e);
+  void set_times(const readers::SourceEntry& src, readers::Entry& e);
+  void set_xattrs(readers::SourceEntry& src, readers::Entry& e);
+  void link_hardlink(const readers::SourceEntry& src, Slot& slot, const util::Location& where);
+  void take_contents(const readers::SourceEntry& src, readers::EntryData& data, readers::Entry& e, const util::Location& where);
   std::uint32_t group_of(size_t slot_index);
   // Does --truncate or the whiteout rule empty a regular file at path?
   bool empties(const std::string& path) const;
@@ -83,12 +83,12 @@ private:
   std::vector<Slot> m_slots;
   std::unordered_map<std::string, size_t> m_by_path;
   std::unordered_set<std::string> m_excluded; // excluded non-directories, for hardlinks to them
-  std::vector<Entry> m_groups; // the inode each hardlink group shares
+  std::vector<readers::Entry> m_groups; // the inode each hardlink group shares
   std::uint64_t m_seq = 0;
 };
 
 // Writes entries as the canonical tar stream into sink (then finishes it).
-void write_canonical_layer(const std::vector<Entry>& entries, ContentStore& store, util::ByteSink& sink,
+void write_canonical_layer(const std::vector<readers::Entry>& entries, ContentStore& store, util::ByteSink& sink,
                            util::Progress& progress);
 
 } // namespace reproimg::normalize

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "normalize/policy.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/progress.hpp"
 
 #include <cstdint>
@@ -32,7 +32,7 @@ struct LayerResult {
   std::uint64_t tar_size = 0;
   std::uint64_t blob_size = 0;
   bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
-  TarEnding input_ending = TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
+  readers::TarEnding input_ending = readers::TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
 };
 
 } // namespace reproimg::normalize

@@ -2,10 +2,10 @@
 #include "normalize/pipeline.hpp"
 
 #include "digest/background_sha256.hpp"
-#include "normalize/dir_reader.hpp"
+#include "readers/dir_reader.hpp"
 #include "normalize/layer.hpp"
 #include "normalize/layer_output.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -95,7 +95,7 @@ private:
 
 } // namespace
 
-LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& options, util::ByteSink* out,
+LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeOptions& options, util::ByteSink* out,
                             Report& report)
 {
   LayerResult result;
@@ -105,20 +105,20 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
 
   util::Fd owned;
   std::optional<InputComparingHasher> comparing;
-  if (source.kind == LayerSource::Kind::directory) {
-    read_directory(source.path, builder, progress);
+  if (source.kind == readers::LayerSource::Kind::directory) {
+    readers::read_directory(source.path, builder, progress);
     result.input_compression = "directory";
   } else {
     if (source.path != "-") {
       owned = util::open_read(source.path);
     }
-    const TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
+    const readers::TarInput input = readers::tar_input_of(source, source.path == "-" ? 0 : owned.get());
     store.set_source(input.fd, input.name);
-    const TarReadResult r = read_tar(input, builder, progress, {SourceOffsets::offered});
+    const readers::TarReadResult r = readers::read_tar(input, builder, progress, {readers::SourceOffsets::offered});
     result.input_compression = r.compression;
     result.input_ending = r.ending;
-    if (r.ending != TarEnding::end_blocks) {
-      report.warn(util::Error::format(util::Location{input.name, std::nullopt, std::nullopt}, ending_note(r.ending)));
+    if (r.ending != readers::TarEnding::end_blocks) {
+      report.warn(util::Error::format(util::Location{input.name, std::nullopt, std::nullopt}, readers::ending_note(r.ending)));
     }
     report.bytes_in = r.tar_bytes;
     if (options.compare_with_input && !out && options.compute_digests && options.compression == Compression::none &&
@@ -126,7 +126,7 @@ LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& o
       comparing.emplace(input.fd, input.file_size, input.name);
     }
   }
-  std::vector<Entry> entries = builder.finish();
+  std::vector<readers::Entry> entries = builder.finish();
   progress.done();
 
   util::Progress write_progress(options.progress, "writing");

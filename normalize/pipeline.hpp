@@ -3,7 +3,7 @@
 #pragma once
 
 #include "normalize/layer_options.hpp"
-#include "normalize/layer_source.hpp"
+#include "readers/layer_source.hpp"
 #include "normalize/report.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
@@ -14,7 +14,7 @@
 namespace reproimg::normalize {
 
 // Normalises one layer into out (null: only the digests are computed, nothing is written).
-LayerResult normalize_layer(const LayerSource& source, const NormalizeOptions& options, util::ByteSink* out,
+LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeOptions& options, util::ByteSink* out,
                             Report& report);
 
 } // namespace reproimg::normalize

@@ -1,7 +1,7 @@
 // The canonical tar encoding.
 #include "normalize/tar_writer.hpp"
 
-#include "normalize/tar_headers.hpp"
+#include "readers/tar_headers.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -60,16 +60,16 @@ std::string pax_record(const std::string& key, const std::string& value)
   return out;
 }
 
-std::string encode_headers(const Entry& e)
+std::string encode_headers(const readers::Entry& e)
 {
   std::map<std::string, std::string> pax; // sorted keys: deterministic record order
   bool binary = false;
 
-  char h[k_tar_block];
+  char h[readers::k_tar_block];
   std::memset(h, 0, sizeof h);
 
   std::string name = e.path;
-  if (e.type == EntryType::directory) {
+  if (e.type == readers::EntryType::directory) {
     name += '/';
   }
   if (name.size() <= 100) {
@@ -89,7 +89,7 @@ std::string encode_headers(const Entry& e)
     pax["gid"] = std::to_string(e.gid);
     put_octal(h + 116, 8, 0);
   }
-  const std::uint64_t size = e.type == EntryType::regular ? e.size : 0;
+  const std::uint64_t size = e.type == readers::EntryType::regular ? e.size : 0;
   if (!put_octal(h + 124, 12, size)) {
     pax["size"] = std::to_string(size);
     put_octal(h + 124, 12, 0);
@@ -100,7 +100,7 @@ std::string encode_headers(const Entry& e)
   }
   h[156] = static_cast<char>(e.type);
 
-  if (e.type == EntryType::symlink || e.type == EntryType::hardlink) {
+  if (e.type == readers::EntryType::symlink || e.type == readers::EntryType::hardlink) {
     const std::string& link = e.link_target;
     if (link.size() <= 100) {
       std::memcpy(h + 157, link.data(), link.size());
@@ -127,7 +127,7 @@ std::string encode_headers(const Entry& e)
       binary = binary || !is_ascii(e.gname);
     }
   }
-  const bool device = e.type == EntryType::chardev || e.type == EntryType::blockdev;
+  const bool device = e.type == readers::EntryType::chardev || e.type == readers::EntryType::blockdev;
   if (!put_octal(h + 329, 8, device ? e.devmajor : 0)) {
     pax["SCHILY.devmajor"] = std::to_string(e.devmajor);
     put_octal(h + 329, 8, 0);
@@ -158,9 +158,9 @@ std::string encode_headers(const Entry& e)
     for (const auto& [key, value] : pax) {
       records += pax_record(key, value);
     }
-    Entry x;
+    readers::Entry x;
     x.path = "././@PaxHeader";
-    x.type = EntryType::regular;
+    x.type = readers::EntryType::regular;
     x.mode = 0644;
     x.size = records.size();
     std::string xh = encode_headers(x);
@@ -175,7 +175,7 @@ std::string encode_headers(const Entry& e)
     xh[155] = ' ';
     out += xh;
     out += records;
-    out.append((k_tar_block - records.size() % k_tar_block) % k_tar_block, '\0');
+    out.append((readers::k_tar_block - records.size() % readers::k_tar_block) % readers::k_tar_block, '\0');
   }
   out.append(h, sizeof h);
   return out;
@@ -187,11 +187,11 @@ void CanonicalTarWriter::emit(const void* data, size_t size)
   m_bytes += size;
 }
 
-void CanonicalTarWriter::begin_entry(const Entry& e)
+void CanonicalTarWriter::begin_entry(const readers::Entry& e)
 {
   const std::string headers = encode_headers(e);
   emit(headers.data(), headers.size());
-  m_expected = e.type == EntryType::regular ? e.size : 0;
+  m_expected = e.type == readers::EntryType::regular ? e.size : 0;
   m_written = 0;
   m_path_for_errors = e.path;
 }
@@ -229,8 +229,8 @@ void CanonicalTarWriter::end_entry()
     throw util::Error(util::Location{"", m_path_for_errors, std::nullopt},
                       "content is shorter than its recorded size (was the input changed while reading?)");
   }
-  static const char k_zeros[k_tar_block] = {};
-  const size_t pad = static_cast<size_t>((k_tar_block - m_written % k_tar_block) % k_tar_block);
+  static const char k_zeros[readers::k_tar_block] = {};
+  const size_t pad = static_cast<size_t>((readers::k_tar_block - m_written % readers::k_tar_block) % readers::k_tar_block);
   if (pad > 0) {
     emit(k_zeros, pad);
   }
@@ -238,7 +238,7 @@ void CanonicalTarWriter::end_entry()
 
 void CanonicalTarWriter::finish()
 {
-  static const char k_zeros[2 * k_tar_block] = {};
+  static const char k_zeros[2 * readers::k_tar_block] = {};
   emit(k_zeros, sizeof k_zeros);
   m_out.finish();
 }

@@ -3,7 +3,7 @@
 // one fixed pax header name, two zero blocks at the end and nothing after.
 #pragma once
 
-#include "normalize/entry.hpp"
+#include "readers/entry.hpp"
 #include "util/file.hpp"
 
 #include <cstdint>
@@ -18,7 +18,7 @@ public:
 
   // Writes the (pax and) ustar header of e; for a regular file with size > 0, exactly e.size
   // bytes must follow through write_data(), then end_entry().
-  void begin_entry(const Entry& e);
+  void begin_entry(const readers::Entry& e);
   void write_data(const void* data, size_t size);
   // write_data() without a copy, where the sink lends room (util::ByteSink::lend).
   std::span<unsigned char> lend_data();
@@ -42,7 +42,7 @@ private:
 };
 
 // The header blocks (pax extended header, if any, then the ustar header) for e. Exposed for tests.
-std::string encode_headers(const Entry& e);
+std::string encode_headers(const readers::Entry& e);
 
 // A pax record "LEN KEY=VALUE\n" with LEN counting itself.
 std::string pax_record(const std::string& key, const std::string& value);

@@ -76,7 +76,7 @@ must_reject=(
 # Known gaps: must-reject files that reproimg accepts today. Printed on every run; a gap that
 # gets closed fails the run until it is removed from this list, so the list stays true. (Empty:
 # the last three, which libarchive 3.6 accepts without a warning, are caught by reproimg's own
-# checks of the raw header blocks, normalize/tar_headers.)
+# checks of the raw header blocks, readers/tar_headers.)
 declare -A known_gap=()
 
 # Malformed files no catalog judges, refused on purpose (a test fails if one is accepted).

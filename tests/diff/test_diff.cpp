@@ -295,20 +295,20 @@ BOOST_AUTO_TEST_CASE(flattening_gives_hardlinks_the_data_of_a_whited_out_path)
                                 {"d/x", "x"}});
   write_tar(dir.file("2.tar"), {{".wh.data", ""}, {"d", "now a file"}});
   std::vector<std::unique_ptr<diff::LayerIndex>> layers;
-  layers.push_back(diff::LayerIndex::read({normalize::LayerSource::Kind::tar, dir.file("1.tar")}, 0));
-  layers.push_back(diff::LayerIndex::read({normalize::LayerSource::Kind::tar, dir.file("2.tar")}, 1));
+  layers.push_back(diff::LayerIndex::read({readers::LayerSource::Kind::tar, dir.file("1.tar")}, 0));
+  layers.push_back(diff::LayerIndex::read({readers::LayerSource::Kind::tar, dir.file("2.tar")}, 1));
   const diff::Tree t = diff::flatten(layers, "image");
   std::vector<std::string> paths;
   for (const auto* r : t.records) paths.push_back(r->path);
   BOOST_TEST((paths == std::vector<std::string>{"d", "l1", "l2"}));
   const diff::FileRecord& l1 = *t.by_path.at("l1");
-  BOOST_TEST((l1.type == normalize::EntryType::regular));
+  BOOST_TEST((l1.type == readers::EntryType::regular));
   BOOST_TEST(l1.size == 3u);
   BOOST_TEST(diff::read_content(l1, 100).value_or("?") == "old");
   const diff::FileRecord& l2 = *t.by_path.at("l2");
-  BOOST_TEST((l2.type == normalize::EntryType::hardlink));
+  BOOST_TEST((l2.type == readers::EntryType::hardlink));
   BOOST_TEST(l2.link_target == "l1");
-  BOOST_TEST((t.by_path.at("d")->type == normalize::EntryType::regular));
+  BOOST_TEST((t.by_path.at("d")->type == readers::EntryType::regular));
 }
 
 BOOST_AUTO_TEST_CASE(reports_escape_what_they_show)

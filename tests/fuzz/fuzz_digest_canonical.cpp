@@ -7,7 +7,7 @@
 #include "digest/sha256.hpp"
 #include "fuzz_support.hpp"
 #include "normalize/pipeline.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 
 #include <optional>
@@ -32,7 +32,7 @@ struct Canonical {
 };
 
 // What `digest --canonical` computes: normalize_layer with no sink.
-std::optional<Canonical> canonical_digest(const normalize::LayerSource& source)
+std::optional<Canonical> canonical_digest(const readers::LayerSource& source)
 {
   try {
     normalize::Report report;
@@ -44,18 +44,18 @@ std::optional<Canonical> canonical_digest(const normalize::LayerSource& source)
   }
 }
 
-std::optional<normalize::StreamDigests> stored_digests(int fd, std::optional<std::pair<std::uint64_t, std::uint64_t>> range)
+std::optional<readers::StreamDigests> stored_digests(int fd, std::optional<std::pair<std::uint64_t, std::uint64_t>> range)
 {
   try {
-    return range ? normalize::digest_stream_range(fd, "input", range->first, range->second)
-                 : normalize::digest_stream(fd, "input");
+    return range ? readers::digest_stream_range(fd, "input", range->first, range->second)
+                 : readers::digest_stream(fd, "input");
   } catch (const util::Error& e) {
     fuzz::refused(e);
     return std::nullopt;
   }
 }
 
-bool same(const std::optional<normalize::StreamDigests>& a, const std::optional<normalize::StreamDigests>& b)
+bool same(const std::optional<readers::StreamDigests>& a, const std::optional<readers::StreamDigests>& b)
 {
   if (!a || !b) {
     return a.has_value() == b.has_value();
@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
 {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const fuzz::MemFile input(bytes);
-  const normalize::LayerSource source{normalize::LayerSource::Kind::tar, input.path()};
+  const readers::LayerSource source{readers::LayerSource::Kind::tar, input.path()};
 
   // The canonical diff_id, and the sha256 of normalize's output for the same input.
   const std::optional<Canonical> canon = canonical_digest(source);
@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
   const int fd = ::open(input.path().c_str(), O_RDONLY | O_CLOEXEC);
   check(fd >= 0, "cannot reopen the input");
   const util::Fd own(fd);
-  const std::optional<normalize::StreamDigests> stored = stored_digests(fd, std::nullopt);
+  const std::optional<readers::StreamDigests> stored = stored_digests(fd, std::nullopt);
   if (stored) {
     check(stored->blob_digest == digest::sha256_digest(bytes), "stored blob digest != sha256(input)");
     check(stored->blob_size == size, "stored blob size != input size");
@@ -117,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
   padded.append(bytes);
   padded.append(bytes.substr(0, std::min<size_t>(bytes.size(), 1024)));
   const fuzz::MemFile outer(padded);
-  normalize::LayerSource member{normalize::LayerSource::Kind::tar, outer.path()};
+  readers::LayerSource member{readers::LayerSource::Kind::tar, outer.path()};
   member.offset = offset;
   member.length = size;
   const std::optional<Canonical> canon_member = canonical_digest(member);
@@ -125,14 +125,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
   if (canon) {
     check(canon->diff_id == canon_member->diff_id, "canonical diff_id differs when read as an archive member");
   }
-  const std::optional<normalize::StreamDigests> stored_member = stored_digests(outer.fd(), std::pair{offset, std::uint64_t{size}});
+  const std::optional<readers::StreamDigests> stored_member = stored_digests(outer.fd(), std::pair{offset, std::uint64_t{size}});
   check(same(stored, stored_member), "stored digests differ when read as an archive member");
 
   // A strict prefix never reads as more than the whole: at most as many entries, and never at
   // all when the input is one compressed stream (one gzip member or zstd frame) cut inside.
   if (stored && size > 1) {
     const std::uint64_t cut = (static_cast<std::uint64_t>(data[0]) * 257 + data[size - 1]) % size;
-    const std::optional<normalize::StreamDigests> prefix = stored_digests(fd, std::pair{std::uint64_t{0}, cut});
+    const std::optional<readers::StreamDigests> prefix = stored_digests(fd, std::pair{std::uint64_t{0}, cut});
     if (prefix) {
       check(prefix->entries <= stored->entries, "a strict prefix read as more entries than the whole input");
       check(!fuzz::one_compressed_stream(bytes), "a strict prefix of one compressed stream was read as complete");

@@ -33,7 +33,7 @@ std::optional<std::string> normalize_to_string(const std::string& path)
   fuzz::StringSink sink;
   normalize::Report report;
   try {
-    normalize::normalize_layer({normalize::LayerSource::Kind::tar, path}, options(normalize::Compression::none), &sink,
+    normalize::normalize_layer({readers::LayerSource::Kind::tar, path}, options(normalize::Compression::none), &sink,
                                report);
   } catch (const util::Error& e) {
     fuzz::refused(e);
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size)
     util::AtomicFile file(out_path);
     util::FdSink sink(file.fd(), out_path);
     normalize::Report report;
-    normalize::normalize_layer({normalize::LayerSource::Kind::tar, input.path()}, options(compression), &sink, report);
+    normalize::normalize_layer({readers::LayerSource::Kind::tar, input.path()}, options(compression), &sink, report);
     sink.finish();
     file.commit();
     tar_size = report.bytes_out;

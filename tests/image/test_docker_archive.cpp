@@ -71,7 +71,7 @@ std::string layer_tar(const std::string& path, const std::string& content)
 {
   test::StringSink sink;
   normalize::CanonicalTarWriter tar(sink);
-  normalize::Entry e;
+  readers::Entry e;
   e.path = path;
   e.mode = 0644;
   e.size = content.size();

@@ -2,7 +2,7 @@
 // written with libarchive into a private temp dir, and read back with libarchive.
 #include "digest/sha256.hpp"
 #include "normalize/pipeline.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "normalize/report.hpp"
 #include "tests/codecs.hpp"
 #include "tests/support.hpp"
@@ -23,6 +23,7 @@
 
 using namespace reproimg;
 using namespace reproimg::normalize;
+using namespace reproimg::readers;
 using reproimg::test::StringSink;
 using reproimg::test::TempDir;
 using reproimg::test::gunzip;

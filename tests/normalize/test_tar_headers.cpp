@@ -1,8 +1,8 @@
-// Tests for the strict header checks (normalize/tar_headers) and for the capture of the raw tar
-// bytes they judge (normalize/archive_input, tar_reader): on hand-made header blocks, then through
+// Tests for the strict header checks (readers/tar_headers) and for the capture of the raw tar
+// bytes they judge (readers/archive_input, tar_reader): on hand-made header blocks, then through
 // normalize_layer from a file, a FIFO, gzip and zstd, with the header chain straddling read blocks.
 #include "normalize/pipeline.hpp"
-#include "normalize/tar_headers.hpp"
+#include "readers/tar_headers.hpp"
 #include "tests/codecs.hpp"
 #include "tests/support.hpp"
 #include "util/error.hpp"
@@ -21,6 +21,7 @@
 
 using namespace reproimg;
 using namespace reproimg::normalize;
+using namespace reproimg::readers;
 using reproimg::test::StringSink;
 using reproimg::test::TempDir;
 using reproimg::test::gzip;

@@ -1,6 +1,6 @@
 // Tests for normalize/tar_writer: the canonical header encoding, pax records, and that libarchive
 // reads back every field we write.
-#include "normalize/tar_headers.hpp"
+#include "readers/tar_headers.hpp"
 #include "normalize/tar_writer.hpp"
 #include "tests/support.hpp"
 #include "util/error.hpp"
@@ -14,6 +14,7 @@
 
 using namespace reproimg;
 using namespace reproimg::normalize;
+using namespace reproimg::readers;
 using reproimg::test::StringSink;
 
 namespace {

@@ -3,9 +3,9 @@
 // data, with or without its padding and end blocks), read as exactly the entries before the cut.
 #include "tests/codecs.hpp"
 #include "digest/sha256.hpp"
-#include "normalize/decompress.hpp"
+#include "readers/decompress.hpp"
 #include "normalize/pipeline.hpp"
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 #include "tests/support.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -24,6 +24,7 @@ namespace reproimg::normalize {
 namespace {
 
 using test::TempDir;
+using namespace reproimg::readers;
 
 // One entry of the test layer.
 struct Item {

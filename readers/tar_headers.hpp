@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 // A tar archive is a sequence of 512-byte blocks: headers, and data padded to a whole block.
 constexpr size_t k_tar_block = 512;
@@ -45,4 +45,4 @@ struct StoredData {
 // Nothing when the chain does not hold the entry's own header or its size cannot be read.
 std::optional<StoredData> stored_data(std::string_view chain);
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

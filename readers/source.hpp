@@ -1,14 +1,14 @@
 // The interface between entry readers (tar via libarchive, a directory on disk) and their consumer.
 #pragma once
 
-#include "normalize/entry.hpp"
+#include "readers/entry.hpp"
 #include "util/file.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 // Access to the current entry's content, valid only during EntryVisitor::on_entry.
 class EntryData {
@@ -49,4 +49,4 @@ public:
   virtual void on_warning(const std::string& message) = 0;
 };
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

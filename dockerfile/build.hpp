@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 struct BuildOptions {
   normalize::NormalizeOptions layer;             // policy (E, ...) and layer compression
-  Platform platform;                             // the target (FROM --platform overrides it)
+  image::Platform platform;                             // the target (FROM --platform overrides it)
   std::string tag;                               // the index's org.opencontainers.image.ref.name
   std::vector<std::string> repo_tags;            // docker-archive: its RepoTags ("name:tag")
-  ImageFormat format = ImageFormat::oci;
+  image::ImageFormat format = image::ImageFormat::oci;
   std::map<std::string, std::string> build_args; // --build-arg
   std::string dockerfile;                        // empty: CONTEXT/Dockerfile; "-": standard input
 };
@@ -46,4 +46,4 @@ struct BuildResult {
 BuildResult build_image(const std::string& context, const BuildOptions& options, const std::string& out,
                         normalize::Report& report);
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

@@ -1,11 +1,12 @@
 // Unit tests for .dockerignore matching (Docker's pattern rules).
-#include "image/dockerignore.hpp"
+#include "dockerfile/dockerignore.hpp"
 #include "util/error.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 using namespace reproimg;
-using namespace reproimg::image;
+using namespace reproimg::dockerfile;
+using namespace reproimg::dockerfile;
 
 BOOST_AUTO_TEST_SUITE(dockerignore)
 

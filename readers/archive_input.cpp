@@ -1,5 +1,5 @@
 // libarchive client callbacks with magic-number compression detection.
-#include "normalize/archive_input.hpp"
+#include "readers/archive_input.hpp"
 
 #include "util/error.hpp"
 
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 namespace {
 
@@ -474,4 +474,4 @@ void ArchiveInput::rethrow_read_error(const std::optional<std::string>& entry) c
   }
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

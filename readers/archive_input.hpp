@@ -4,7 +4,7 @@
 // that the raw header blocks libarchive reads can be captured and checked.
 #pragma once
 
-#include "normalize/decompress.hpp"
+#include "readers/decompress.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
 
@@ -19,7 +19,7 @@
 
 struct archive;
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 // Where the bytes read are copied as they pass (each may be null): stored, every byte of the
 // input as stored (the blob); tar, every byte of the tar stream, decompressed (for a diff_id).
@@ -41,7 +41,7 @@ public:
   // Reads the first block, picks the one decompression its magic number names (gzip, bzip2, xz,
   // zstd, or none; compress, lz4 and lzip are refused by name), and opens a, a reader of the tar
   // formats with no filter of its own: whatever the compression, a reads the tar bytes from here
-  // (one code path, and they can be captured). Decompression is ours (normalize/decompress.hpp):
+  // (one code path, and they can be captured). Decompression is ours (readers/decompress.hpp):
   // libarchive's filters nest (a gzip inside a gzip...), 3.6 can loop on a crafted recursive gzip,
   // and they read a compressed stream cut short as a shorter, valid one.
   void open(archive* a);
@@ -168,4 +168,4 @@ private:
 // libarchive's error string, cleaned to one line.
 std::string archive_message(archive* a);
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

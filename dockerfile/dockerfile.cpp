@@ -1,7 +1,7 @@
 // Dockerfile parsing, substitution and planning, following BuildKit's Dockerfile frontend.
-#include "image/dockerfile.hpp"
+#include "dockerfile/dockerfile.hpp"
 
-#include "image/dockerignore.hpp"
+#include "dockerfile/dockerignore.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -11,7 +11,7 @@
 #include <deque>
 #include <set>
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 namespace {
 
@@ -387,9 +387,9 @@ std::optional<std::vector<std::string>> json_strings(const std::string& text)
   if (text.empty() || text.front() != '[') {
     return std::nullopt;
   }
-  Json parsed;
+  image::Json parsed;
   try {
-    parsed = Json::parse(text);
+    parsed = image::Json::parse(text);
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -454,7 +454,7 @@ public:
   {
     m_plan.platform = options.platform;
     // BuildKit's automatic platform arguments, for FROM and for `ARG TARGETARCH` in the stage.
-    const Platform& p = options.platform;
+    const image::Platform& p = options.platform;
     m_global["TARGETOS"] = p.os;
     m_global["TARGETARCH"] = p.architecture;
     m_global["TARGETVARIANT"] = p.variant;
@@ -629,7 +629,7 @@ private:
       flags(ins, {});
       BuildStep s = make(kw == "CMD" ? StepKind::cmd : StepKind::entrypoint, ins);
       s.words = command(ins);
-      s.history = kw + " " + Json(s.words).dump();
+      s.history = kw + " " + image::Json(s.words).dump();
       m_plan.steps.push_back(std::move(s));
     } else if (kw == "SHELL") {
       flags(ins, {});
@@ -641,7 +641,7 @@ private:
       m_shell = *argv;
       BuildStep s = make(StepKind::shell, ins);
       s.words = *argv;
-      s.history = "SHELL " + Json(s.words).dump();
+      s.history = "SHELL " + image::Json(s.words).dump();
       m_plan.steps.push_back(std::move(s));
     } else if (kw == "ENV" || kw == "LABEL") {
       flags(ins, {});
@@ -703,7 +703,7 @@ private:
         }
         s.words.push_back(v);
       }
-      s.history = "VOLUME " + Json(s.words).dump();
+      s.history = "VOLUME " + image::Json(s.words).dump();
       m_plan.steps.push_back(std::move(s));
     } else if (kw == "ONBUILD") {
       flags(ins, {});
@@ -750,7 +750,7 @@ private:
     }
     const auto platform_flag = f.find("platform");
     if (platform_flag != f.end()) {
-      m_plan.platform = parse_platform(expand_word(platform_flag->second, m_global, m_df.escape));
+      m_plan.platform = image::parse_platform(expand_word(platform_flag->second, m_global, m_df.escape));
     }
     m_in_stage = true;
     m_plan.from_line = ins.line;
@@ -762,16 +762,16 @@ private:
     }
     m_plan.base = image;
     m_plan.base_config = m_options.load_base(image, m_plan.platform, platform_flag != f.end());
-    const Json& config = m_plan.base_config;
+    const image::Json& config = m_plan.base_config;
     // The image is what it is: its platform is the image's.
     auto field = [&](const char* key) {
       const auto it = config.find(key);
       return it != config.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     if (!field("os").empty() && !field("architecture").empty()) {
-      m_plan.platform = Platform{field("os"), field("architecture"), field("variant")};
+      m_plan.platform = image::Platform{field("os"), field("architecture"), field("variant")};
     }
-    const Json section = config.contains("config") && config["config"].is_object() ? config["config"] : Json::object();
+    const image::Json section = config.contains("config") && config["config"].is_object() ? config["config"] : image::Json::object();
     // The stage's variables, working directory and shell start as the image's.
     m_env.clear();
     if (section.contains("Env") && section["Env"].is_array()) {
@@ -810,13 +810,13 @@ private:
   }
 
   // A list of strings in the base image's config (null or absent: nullopt).
-  std::optional<std::vector<std::string>> strings_of(const Json& section, const char* key)
+  std::optional<std::vector<std::string>> strings_of(const image::Json& section, const char* key)
   {
     if (!section.contains(key) || section[key].is_null()) {
       return std::nullopt;
     }
-    const Json& list = section[key];
-    if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const Json& j) { return j.is_string(); })) {
+    const image::Json& list = section[key];
+    if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const image::Json& j) { return j.is_string(); })) {
       throw fail("'" + util::printable(m_plan.base) + "': the image config's " + key + " is not a list of strings");
     }
     return list.get<std::vector<std::string>>();
@@ -996,22 +996,22 @@ private:
     const std::string type = upper(ins.args.substr(0, i));
     const std::string rest = trim(std::string_view(ins.args).substr(i));
     BuildStep s = make(StepKind::healthcheck, ins);
-    Json hc = Json::object();
+    image::Json hc = image::Json::object();
     if (type == "NONE") {
       if (!rest.empty() || !f.empty()) {
         throw fail("HEALTHCHECK NONE takes no arguments");
       }
-      hc["Test"] = Json::array({"NONE"});
+      hc["Test"] = image::Json::array({"NONE"});
     } else if (type == "CMD") {
       if (rest.empty()) {
         throw fail("missing command after HEALTHCHECK CMD");
       }
-      Json test = Json::array();
+      image::Json test = image::Json::array();
       if (auto argv = json_strings(rest)) {
         test.push_back("CMD");
         for (const auto& a : *argv) test.push_back(a);
       } else {
-        test = Json::array({"CMD-SHELL", rest});
+        test = image::Json::array({"CMD-SHELL", rest});
       }
       hc["Test"] = test;
       static const std::pair<const char*, const char*> k_durations[] = {
@@ -1212,4 +1212,4 @@ std::optional<std::int64_t> parse_go_duration(std::string_view text)
   return negative ? -ns : ns;
 }
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

@@ -1,9 +1,9 @@
 // The libarchive streaming loop (archive_read.3), with every return code handled.
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 
 #include "digest/background_sha256.hpp"
-#include "normalize/archive_input.hpp"
-#include "normalize/tar_headers.hpp"
+#include "readers/archive_input.hpp"
+#include "readers/tar_headers.hpp"
 #include "digest/sha256.hpp"
 #include "util/error.hpp"
 
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 namespace {
 
@@ -575,4 +575,4 @@ TarReadResult read_tar_whole(const TarInput& input, EntryVisitor& visitor, util:
 
 } // namespace
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -1,11 +1,11 @@
 // Layer sources: how a command-line spelling names one, and the tar input it opens as.
-#include "normalize/layer_source.hpp"
+#include "readers/layer_source.hpp"
 
 #include "util/error.hpp"
 
 #include <sys/stat.h>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 TarInput tar_input_of(const LayerSource& source, int fd)
 {
@@ -59,4 +59,4 @@ LayerSource parse_layer_source(const std::string& spec)
   return {LayerSource::Kind::tar, spec};
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

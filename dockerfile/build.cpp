@@ -1,17 +1,17 @@
 // Builds: the base image's layers kept as they are (or none, FROM scratch), the build context, the
 // image's file tree, one canonical layer per ADD, COPY (and WORKDIR that creates a directory),
 // then config, manifest and index through the ImageWriter, written atomically.
-#include "image/build.hpp"
+#include "dockerfile/build.hpp"
 
 #include "image/config_changes.hpp"
-#include "image/dockerfile.hpp"
-#include "image/dockerignore.hpp"
+#include "dockerfile/dockerfile.hpp"
+#include "dockerfile/dockerignore.hpp"
 #include "image/image_source.hpp"
 #include "image/image_writer.hpp"
 #include "image/overlay.hpp"
 #include "normalize/entries_pipeline.hpp"
 #include "normalize/path.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -28,14 +28,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 namespace {
 
-using normalize::EntryData;
-using normalize::EntryType;
-using normalize::EntryVisitor;
-using normalize::SourceEntry;
+using readers::EntryData;
+using readers::EntryType;
+using readers::EntryVisitor;
+using readers::SourceEntry;
 using Owner = std::pair<std::int64_t, std::int64_t>;
 
 // Docker's classic builder wrote config-only steps this way; the text after it is the
@@ -225,7 +225,7 @@ struct BuildNodes {
   Node detached(const Node&, const std::string&, const Node& data) const { return data; }
 };
 
-using TreeLayer = Overlay<Node, BuildNodes>::Layer;
+using TreeLayer = image::Overlay<Node, BuildNodes>::Layer;
 
 class ImageTree {
 public:
@@ -255,7 +255,7 @@ public:
   }
 
 private:
-  Overlay<Node, BuildNodes> m_overlay;
+  image::Overlay<Node, BuildNodes> m_overlay;
 };
 
 // The entries of a base image's layer, for the tree's overlay.
@@ -421,7 +421,7 @@ public:
 
   void put_dir(SourceEntry e)
   {
-    normalize::NoEntryData none;
+    readers::NoEntryData none;
     put(e, none);
   }
 
@@ -447,7 +447,7 @@ public:
     ensure_parents(path);
     if (const Node* n = m_tree.find(path)) {
       if (n->type != EntryType::directory) {
-        throw util::Error("/" + path + " is a " + normalize::type_name(n->type) +
+        throw util::Error("/" + path + " is a " + readers::type_name(n->type) +
                           " in the image, not a directory to copy into");
       }
       // Changed by this layer: its mtime is the build's, clamped to E.
@@ -534,12 +534,12 @@ bool is_tar_archive(const std::string& path, const std::string& name)
     void on_warning(const std::string&) override {}
   } probe;
   util::Fd fd = util::open_read(path);
-  normalize::TarInput input;
+  readers::TarInput input;
   input.name = name;
   input.fd = fd.get();
   util::Progress progress(util::ProgressMode::off, "");
   try {
-    normalize::read_tar(input, probe, progress);
+    readers::read_tar(input, probe, progress);
   } catch (const FirstEntry&) {
     return true;
   } catch (const util::IoError&) {
@@ -673,7 +673,7 @@ private:
       e.link_target = read_link(disk, st);
     }
     if (e.type != EntryType::regular) {
-      normalize::NoEntryData none;
+      readers::NoEntryData none;
       m_emitter.put(e, none);
       return;
     }
@@ -683,13 +683,13 @@ private:
       if (!first && it->second != path) {
         e.type = EntryType::hardlink;
         e.link_target = it->second;
-        normalize::NoEntryData none;
+        readers::NoEntryData none;
         m_emitter.put(e, none);
         return;
       }
     }
     e.size = static_cast<std::uint64_t>(st.st_size);
-    normalize::DiskFileData data(disk);
+    readers::DiskFileData data(disk);
     m_emitter.put(e, data);
   }
 
@@ -745,11 +745,11 @@ private:
   {
     PlacingVisitor placing(m_emitter, dest, m_step.chown);
     util::Fd fd = util::open_read(disk);
-    normalize::TarInput input;
+    readers::TarInput input;
     input.name = name;
     input.fd = fd.get();
     util::Progress progress(util::ProgressMode::off, "");
-    normalize::read_tar(input, placing, progress);
+    readers::read_tar(input, placing, progress);
     placing.add_missing_parents();
   }
 
@@ -791,30 +791,30 @@ Owner user_owner(const std::string& user)
 // The image FROM names, opened and checked before any layer is written.
 struct BaseImage {
   std::string name; // as the Dockerfile names it
-  std::unique_ptr<ImageStore> store;
-  Image image;
-  Json config; // the config as the new image inherits it (see inherited_config)
+  std::unique_ptr<image::ImageStore> store;
+  image::Image image;
+  image::Json config; // the config as the new image inherits it (see inherited_config)
 };
 
 // What an image built on this config inherits, as BuildKit reads an image config into its
 // structures: the OCI fields of the image and of its "config" section (and Docker's Healthcheck,
 // OnBuild, Shell); empty values are dropped as Go's omitempty drops them; types are checked.
-Json inherited_config(const Json& config, const std::string& what)
+image::Json inherited_config(const image::Json& config, const std::string& what)
 {
   auto bad = [&](const std::string& field, const char* want) {
     return util::Error(what + ": the image config's " + field + " is not " + want);
   };
-  auto is_string_list = [](const Json& j) {
-    return j.is_array() && std::all_of(j.begin(), j.end(), [](const Json& e) { return e.is_string(); });
+  auto is_string_list = [](const image::Json& j) {
+    return j.is_array() && std::all_of(j.begin(), j.end(), [](const image::Json& e) { return e.is_string(); });
   };
-  auto is_empty = [](const Json& j) {
+  auto is_empty = [](const image::Json& j) {
     return j.is_null() || (j.is_string() && j.get<std::string>().empty()) || (j.is_array() && j.empty()) ||
            (j.is_object() && j.empty()) || (j.is_boolean() && !j.get<bool>());
   };
   if (!config.is_object()) {
     throw util::Error(what + ": the image config is not a JSON object");
   }
-  Json out = Json::object();
+  image::Json out = image::Json::object();
   for (const char* key : {"architecture", "os", "variant", "os.version", "author"}) {
     if (config.contains(key) && !is_empty(config[key])) {
       if (!config[key].is_string()) {
@@ -829,9 +829,9 @@ Json inherited_config(const Json& config, const std::string& what)
     }
     out["os.features"] = config["os.features"];
   }
-  Json section = Json::object();
+  image::Json section = image::Json::object();
   if (config.contains("config") && !config["config"].is_null()) {
-    const Json& c = config["config"];
+    const image::Json& c = config["config"];
     if (!c.is_object()) {
       throw bad("config", "an object");
     }
@@ -845,7 +845,7 @@ Json inherited_config(const Json& config, const std::string& what)
         if (!value.is_string()) throw bad("config." + key, "a string");
       } else if (key == "Labels") {
         if (!value.is_object() ||
-            !std::all_of(value.begin(), value.end(), [](const Json& e) { return e.is_string(); })) {
+            !std::all_of(value.begin(), value.end(), [](const image::Json& e) { return e.is_string(); })) {
           throw bad("config.Labels", "an object of strings");
         }
       } else if (key == "ExposedPorts" || key == "Volumes" || key == "Healthcheck") {
@@ -859,10 +859,10 @@ Json inherited_config(const Json& config, const std::string& what)
     }
   }
   out["config"] = section;
-  Json history = Json::array();
+  image::Json history = image::Json::array();
   if (config.contains("history") && !config["history"].is_null()) {
     if (!config["history"].is_array() ||
-        !std::all_of(config["history"].begin(), config["history"].end(), [](const Json& h) { return h.is_object(); })) {
+        !std::all_of(config["history"].begin(), config["history"].end(), [](const image::Json& h) { return h.is_object(); })) {
       throw bad("history", "a list of objects");
     }
     for (const auto& h : config["history"]) {
@@ -882,9 +882,9 @@ Json inherited_config(const Json& config, const std::string& what)
 }
 
 // Opens the image a FROM names; every failure is one line naming it.
-Json load_base_image(BaseImage& base, const std::string& name, const Platform& platform, bool platform_given)
+image::Json load_base_image(BaseImage& base, const std::string& name, const image::Platform& platform, bool platform_given)
 {
-  const auto ref = parse_image_ref(name);
+  const auto ref = image::parse_image_ref(name);
   if (!ref) {
     throw util::Error("'" + util::printable(name) +
                       "' is not a local image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG], "
@@ -894,13 +894,13 @@ Json load_base_image(BaseImage& base, const std::string& name, const Platform& p
   }
   try {
     base.name = name;
-    base.store = ImageStore::open(*ref);
-    base.image = load_image(*base.store, *ref, platform);
+    base.store = image::ImageStore::open(*ref);
+    base.image = image::load_image(*base.store, *ref, platform);
     base.config = inherited_config(base.image.config, "base image " + name);
   } catch (const util::Error& e) {
     throw util::Error("cannot read the base image '" + util::printable(name) + "': " + e.what());
   }
-  const Json& c = base.config;
+  const image::Json& c = base.config;
   const std::string os = c.value("os", std::string());
   const std::string arch = c.value("architecture", std::string());
   if (platform_given && (os != platform.os || arch != platform.architecture ||
@@ -919,15 +919,15 @@ Json load_base_image(BaseImage& base, const std::string& name, const Platform& p
 class Builder {
 public:
   Builder(const BuildContext& context, const BuildOptions& options, const Dockerfile& dockerfile,
-          normalize::Report& report, ImageWriter& writer, const BaseImage* base)
+          normalize::Report& report, image::ImageWriter& writer, const BaseImage* base)
       : m_context(context), m_options(options), m_dockerfile(dockerfile), m_report(report), m_writer(writer),
         m_base(base)
   {
   }
 
   struct Image {
-    Json config_section;
-    Json history = Json::array();
+    image::Json config_section;
+    image::Json history = image::Json::array();
     std::vector<BuildLayer> layer_info;
     std::string author;
   };
@@ -935,7 +935,7 @@ public:
   Image run(const BuildPlan& plan)
   {
     Image img;
-    const std::string created = rfc3339(m_options.layer.policy.epoch);
+    const std::string created = image::rfc3339(m_options.layer.policy.epoch);
     if (m_base) {
       try {
         add_base_layers(img);
@@ -949,7 +949,7 @@ public:
       img.author = m_base->config.value("author", std::string());
     } else {
       // What BuildKit starts a FROM scratch stage with.
-      img.config_section["Env"] = Json::array({std::string("PATH=") + k_default_path});
+      img.config_section["Env"] = image::Json::array({std::string("PATH=") + k_default_path});
       img.config_section["WorkingDir"] = "/";
     }
     bool cmd_set = false;
@@ -957,16 +957,16 @@ public:
       try {
         std::optional<normalize::LayerResult> layer;
         std::string created_by = step.history;
-        Json& cfg = img.config_section;
+        image::Json& cfg = img.config_section;
         switch (step.kind) {
         case StepKind::arg:
           break;
         case StepKind::env:
           for (const auto& [k, v] : step.pairs) {
-            Json& env = cfg["Env"];
+            image::Json& env = cfg["Env"];
             const std::string prefix = k + "=";
             auto it = std::find_if(env.begin(), env.end(),
-                                   [&](const Json& e) { return e.get<std::string>().rfind(prefix, 0) == 0; });
+                                   [&](const image::Json& e) { return e.get<std::string>().rfind(prefix, 0) == 0; });
             if (it != env.end()) {
               *it = prefix + v;
             } else {
@@ -1026,19 +1026,19 @@ public:
           break;
         case StepKind::expose:
           for (const auto& p : step.words) {
-            cfg["ExposedPorts"][p] = Json::object();
+            cfg["ExposedPorts"][p] = image::Json::object();
           }
           break;
         case StepKind::volume:
           for (const auto& p : step.words) {
-            cfg["Volumes"][p] = Json::object();
+            cfg["Volumes"][p] = image::Json::object();
           }
           break;
         case StepKind::stopsignal:
           cfg["StopSignal"] = step.value;
           break;
         case StepKind::onbuild:
-          apply_change(cfg, "ONBUILD " + step.value);
+          image::apply_change(cfg, "ONBUILD " + step.value);
           break;
         case StepKind::healthcheck:
           cfg["Healthcheck"] = step.healthcheck;
@@ -1050,7 +1050,7 @@ public:
           img.author = step.value;
           break;
         }
-        Json h = {{"created", created}, {"created_by", k_nop + created_by}};
+        image::Json h = {{"created", created}, {"created_by", k_nop + created_by}};
         if (!layer) {
           h["empty_layer"] = true;
         } else {
@@ -1067,7 +1067,7 @@ public:
       write_layer(Owner{0, 0}, [](LayerEmitter&) {}, img);
       const std::string created_by = std::string(k_nop) + "FROM scratch";
       img.layer_info.back().created_by = created_by;
-      img.history.insert(img.history.begin(), Json{{"created", created}, {"created_by", created_by},
+      img.history.insert(img.history.begin(), image::Json{{"created", created}, {"created_by", created_by},
                                                    {"comment", "empty layer: an image has at least one"}});
     }
     return img;
@@ -1100,7 +1100,7 @@ private:
   template <typename Fill>
   normalize::LayerResult write_layer(Owner owner, Fill fill, Image& img)
   {
-    std::vector<normalize::Entry> written;
+    std::vector<readers::Entry> written;
     const std::string name = "layer " + std::to_string(m_writer.layers().size() + 1);
     const normalize::LayerResult r = m_writer.add_layer(
         name,
@@ -1122,7 +1122,7 @@ private:
   const BuildOptions& m_options;
   const Dockerfile& m_dockerfile;
   normalize::Report& m_report;
-  ImageWriter& m_writer;
+  image::ImageWriter& m_writer;
   const BaseImage* m_base;
   ImageTree m_tree;
 };
@@ -1188,7 +1188,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   PlanOptions plan_options;
   plan_options.build_args = options.build_args;
   plan_options.platform = options.platform;
-  plan_options.load_base = [&](const std::string& name, const Platform& platform, bool platform_given) {
+  plan_options.load_base = [&](const std::string& name, const image::Platform& platform, bool platform_given) {
     base.emplace();
     return load_base_image(*base, name, platform, platform_given);
   };
@@ -1200,14 +1200,14 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
     base.reset();
   }
 
-  ImageTarget target;
+  image::ImageTarget target;
   target.format = options.format;
   target.out = out;
   target.tag = options.tag;
   target.repo_tags = options.repo_tags;
   target.platform = plan.platform;
   target.epoch = options.layer.policy.epoch;
-  ImageWriter writer(target);
+  image::ImageWriter writer(target);
 
   BuildContext context(context_dir, ignore);
   context.hide(writer.staging_dir());
@@ -1216,16 +1216,16 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   Builder::Image img = builder.run(plan);
 
   // The base image's other fields (os.version, ...) are inherited; the rest is this build's.
-  Json config = base ? base->config : Json::object();
-  set_config_platform(config, plan.platform);
+  image::Json config = base ? base->config : image::Json::object();
+  image::set_config_platform(config, plan.platform);
   config.erase("author");
   if (!img.author.empty()) {
     config["author"] = img.author;
   }
-  config["created"] = rfc3339(options.layer.policy.epoch);
+  config["created"] = image::rfc3339(options.layer.policy.epoch);
   config["config"] = img.config_section;
   config["history"] = img.history;
-  const WrittenImage written = writer.finish(config);
+  const image::WrittenImage written = writer.finish(config);
 
   BuildResult result;
   result.manifest_digest = written.manifest_digest;
@@ -1234,4 +1234,4 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   return result;
 }
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

@@ -1,7 +1,7 @@
 // Entry type names.
-#include "normalize/entry.hpp"
+#include "readers/entry.hpp"
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 const char* type_name(EntryType type)
 {
@@ -18,4 +18,4 @@ const char* type_name(EntryType type)
   return "unknown";
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -1,11 +1,11 @@
 // .dockerignore patterns compiled to regular expressions, as moby/patternmatcher does.
-#include "image/dockerignore.hpp"
+#include "dockerfile/dockerignore.hpp"
 
 #include "util/error.hpp"
 #include "util/text.hpp"
 
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 namespace {
 
@@ -172,4 +172,4 @@ bool DockerIgnore::excluded(const std::string& path) const
   return matched;
 }
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

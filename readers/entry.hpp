@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 // Values are the ustar typeflags the canonical writer emits.
 enum class EntryType : char {
@@ -80,4 +80,4 @@ struct Entry {
   ContentRef content;
 };
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -1,12 +1,12 @@
 // Strict checks of raw tar header chains and pax records.
-#include "normalize/tar_headers.hpp"
+#include "readers/tar_headers.hpp"
 
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <limits>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 namespace {
 
@@ -330,4 +330,4 @@ std::optional<StoredData> stored_data(std::string_view chain)
   }
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 enum class Codec { none, gzip, bzip2, xz, zstd };
 
@@ -38,4 +38,4 @@ std::unique_ptr<Decoder> make_decoder(Codec codec, ChunkSource source, std::stri
 // The most memory an xz stream may ask for: a larger dictionary is refused, not allocated.
 constexpr std::uint64_t k_xz_memory_limit = 1ull << 30;
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

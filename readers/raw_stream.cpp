@@ -1,10 +1,10 @@
 // One pass over a (compressed) layer: hash the stored bytes and the decompressed bytes, reading
 // the tar headers on the way so that only a whole tar stream gets identities.
-#include "normalize/raw_stream.hpp"
+#include "readers/raw_stream.hpp"
 
-#include "normalize/tar_reader.hpp"
+#include "readers/tar_reader.hpp"
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 namespace {
 
@@ -66,4 +66,4 @@ StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t
   return digest_input(input, decompressed, nullptr);
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

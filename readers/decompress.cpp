@@ -1,5 +1,5 @@
 // gzip (zlib), bzip2 (libbz2), xz (liblzma) and zstd (libzstd) decoders with strict ends.
-#include "normalize/decompress.hpp"
+#include "readers/decompress.hpp"
 
 #include "util/error.hpp"
 
@@ -11,7 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 const char* codec_name(Codec c)
 {
@@ -396,4 +396,4 @@ std::unique_ptr<Decoder> make_decoder(Codec codec, ChunkSource source, std::stri
   return nullptr;
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -2,14 +2,14 @@
 // rootfs directory; and, for a blob of an image, what it must be.
 #pragma once
 
-#include "normalize/blob_check.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/blob_check.hpp"
+#include "readers/tar_reader.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 struct LayerSource {
   enum class Kind { tar, directory };
@@ -39,4 +39,4 @@ LayerSource parse_layer_source(const std::string& spec);
 // parsing calls it first.
 void refuse_unread_transport(const std::string& spec);
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

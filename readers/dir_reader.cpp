@@ -1,5 +1,5 @@
 // Directory walking with lstat, sorted listings, inode-based hardlinks and xattrs.
-#include "normalize/dir_reader.hpp"
+#include "readers/dir_reader.hpp"
 
 #include "util/error.hpp"
 
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 namespace {
 
@@ -205,4 +205,4 @@ std::uint64_t read_directory(const std::string& root, EntryVisitor& visitor, uti
   return w.count;
 }
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

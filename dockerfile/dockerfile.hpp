@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 // One instruction as written, continuation lines joined and comments dropped.
 struct DockerfileInstruction {
@@ -72,27 +72,27 @@ struct BuildStep {
   bool add = false;         // ADD (local archives are extracted)
   std::optional<std::pair<std::int64_t, std::int64_t>> chown; // --chown=UID[:GID]
   std::optional<std::uint32_t> chmod;                         // --chmod=OCTAL
-  Json healthcheck;         // HEALTHCHECK: the config's Healthcheck object
+  image::Json healthcheck;         // HEALTHCHECK: the config's Healthcheck object
 };
 
 // Reads the image FROM names (anything but scratch) and returns its config (the whole config
 // document, os and architecture included). platform is FROM --platform when platform_given, else
 // the target (it picks one image of a multi-platform index). Throws util::Error.
 using BaseImageLoader =
-    std::function<Json(const std::string& image, const Platform& platform, bool platform_given)>;
+    std::function<image::Json(const std::string& image, const image::Platform& platform, bool platform_given)>;
 
 struct PlanOptions {
   std::map<std::string, std::string> build_args; // --build-arg K=V
-  Platform platform;                             // the target: TARGETOS, TARGETARCH, ...
+  image::Platform platform;                             // the target: TARGETOS, TARGETARCH, ...
   BaseImageLoader load_base;                     // unset: only FROM scratch
 };
 
 struct BuildPlan {
-  Platform platform;      // the target, FROM --platform, or the base image's
+  image::Platform platform;      // the target, FROM --platform, or the base image's
   std::string stage_name; // FROM ... AS name
   std::string base;       // the image FROM names, substituted; empty: scratch
   int from_line = 0;      // the line of FROM
-  Json base_config;       // its config, as load_base returned it
+  image::Json base_config;       // its config, as load_base returned it
   std::vector<BuildStep> steps;
   std::vector<std::string> warnings; // build args no ARG consumed, ...
 };
@@ -107,4 +107,4 @@ BuildPlan plan_build(const Dockerfile& dockerfile, const PlanOptions& options);
 // Go's time.ParseDuration ("1m30s", "500ms") in nanoseconds; nullopt if malformed.
 std::optional<std::int64_t> parse_go_duration(std::string_view text);
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

@@ -1,5 +1,5 @@
 // Unit tests for the Dockerfile parser, Docker's variable substitution and the build plan.
-#include "image/dockerfile.hpp"
+#include "dockerfile/dockerfile.hpp"
 #include "util/error.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -8,6 +8,7 @@
 
 using namespace reproimg;
 using namespace reproimg::image;
+using namespace reproimg::dockerfile;
 
 namespace {
 

@@ -3,15 +3,15 @@
 // short (tar or compressed) has no identities, it is an error.
 #pragma once
 
-#include "normalize/layer_source.hpp"
-#include "normalize/tar_reader.hpp"
+#include "readers/layer_source.hpp"
+#include "readers/tar_reader.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
 
 #include <cstdint>
 #include <string>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 struct StreamDigests {
   std::string compression; // "none", "gzip", "bzip2", "xz", "zstd"
@@ -35,4 +35,4 @@ StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompress
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
                                   util::ByteSink* decompressed = nullptr);
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

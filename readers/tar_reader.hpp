@@ -1,8 +1,8 @@
 // Reads any tar dialect in any supported compression (libarchive) into an EntryVisitor.
 #pragma once
 
-#include "normalize/blob_check.hpp"
-#include "normalize/source.hpp"
+#include "readers/blob_check.hpp"
+#include "readers/source.hpp"
 #include "util/progress.hpp"
 
 #include <optional>
@@ -10,7 +10,7 @@
 
 struct archive;
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 struct TarInput {
   std::string name; // for messages: the file name, or "<stdin>"
@@ -71,4 +71,4 @@ struct TarReadResult {
 TarReadResult read_tar(const TarInput& input, EntryVisitor& visitor, util::Progress& progress,
                        const TarReadOptions& options = {});
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

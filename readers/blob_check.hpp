@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace reproimg::normalize {
+namespace reproimg::readers {
 
 struct BlobExpectation {
   std::string digest;                 // "sha256:..." of the bytes as stored; empty: unknown
@@ -15,4 +15,4 @@ struct BlobExpectation {
   std::string diff_id_source;         // for messages: "the config's rootfs.diff_ids[N]"
 };
 
-} // namespace reproimg::normalize
+} // namespace reproimg::readers

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace reproimg::image {
+namespace reproimg::dockerfile {
 
 // Docker's rules (moby/patternmatcher, as BuildKit applies them): one pattern a line; a line
 // starting with '#' is a comment; patterns are cleaned and made relative ("/a/./b/" is "a/b");
@@ -38,4 +38,4 @@ private:
 // Go's path.Clean for a relative or absolute path ("" becomes ".").
 std::string clean_path(const std::string& path);
 
-} // namespace reproimg::image
+} // namespace reproimg::dockerfile

@@ -934,121 +934,19 @@ public:
 
   Image run(const BuildPlan& plan)
   {
-    Image img;
+    Image img = start(plan);
     const std::string created = image::rfc3339(m_options.layer.policy.epoch);
-    if (m_base) {
-      try {
-        add_base_layers(img);
-      } catch (const util::Error& e) {
-        throw util::Error(m_dockerfile.name + ":" + std::to_string(plan.from_line) +
-                          ": FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
-      }
-      img.config_section = m_base->config["config"];
-      img.config_section.erase("OnBuild"); // the triggers ran right after FROM
-      img.history = m_base->config["history"];
-      img.author = m_base->config.value("author", std::string());
-    } else {
-      // What BuildKit starts a FROM scratch stage with.
-      img.config_section["Env"] = image::Json::array({std::string("PATH=") + k_default_path});
-      img.config_section["WorkingDir"] = "/";
-    }
     bool cmd_set = false;
     for (const auto& step : plan.steps) {
       try {
         std::optional<normalize::LayerResult> layer;
         std::string created_by = step.history;
-        image::Json& cfg = img.config_section;
-        switch (step.kind) {
-        case StepKind::arg:
-          break;
-        case StepKind::env:
-          for (const auto& [k, v] : step.pairs) {
-            image::Json& env = cfg["Env"];
-            const std::string prefix = k + "=";
-            auto it = std::find_if(env.begin(), env.end(),
-                                   [&](const image::Json& e) { return e.get<std::string>().rfind(prefix, 0) == 0; });
-            if (it != env.end()) {
-              *it = prefix + v;
-            } else {
-              env.push_back(prefix + v);
-            }
-          }
-          break;
-        case StepKind::label:
-          for (const auto& [k, v] : step.pairs) {
-            cfg["Labels"][k] = v;
-          }
-          break;
-        case StepKind::cmd:
-          cfg["Cmd"] = step.words;
-          cmd_set = true;
-          break;
-        case StepKind::entrypoint:
-          cfg["Entrypoint"] = step.words;
-          if (!cmd_set) {
-            cfg.erase("Cmd"); // as Docker: an ENTRYPOINT drops a CMD set before this stage
-          }
-          break;
-        case StepKind::copy: {
-          const auto matches = CopyLayer::sources(step, m_context);
-          std::string kind;
-          layer = write_layer(step.chown.value_or(Owner{0, 0}),
-                              [&](LayerEmitter& emitter) {
-                                CopyLayer copy(step, m_context, m_tree, emitter);
-                                kind = copy.emit(matches);
-                              },
-                              img);
-          created_by = step.keyword;
-          if (step.chown) {
-            created_by += " --chown=" + std::to_string(step.chown->first) + ":" + std::to_string(step.chown->second);
-          }
-          if (step.chmod) {
-            char mode[16];
-            std::snprintf(mode, sizeof mode, "%04o", *step.chmod);
-            created_by += std::string(" --chmod=") + mode;
-          }
-          created_by += " " + kind + ":" + layer->diff_id.substr(7) + " in " + step.value +
-                        (step.dest_is_dir && step.value != "/" ? "/" : "");
-          break;
-        }
-        case StepKind::workdir: {
-          cfg["WorkingDir"] = step.value;
-          const std::string dir = m_tree.resolve(image_relative(step.value), true);
-          if (!m_tree.is_dir(dir)) {
-            const Owner owner = user_owner(cfg.value("User", std::string()));
-            layer = write_layer(owner,
-                                [&](LayerEmitter& emitter) { emitter.ensure_dir(dir, std::nullopt); }, img);
-          }
-          break;
-        }
-        case StepKind::user:
-          cfg["User"] = step.value;
-          break;
-        case StepKind::expose:
-          for (const auto& p : step.words) {
-            cfg["ExposedPorts"][p] = image::Json::object();
-          }
-          break;
-        case StepKind::volume:
-          for (const auto& p : step.words) {
-            cfg["Volumes"][p] = image::Json::object();
-          }
-          break;
-        case StepKind::stopsignal:
-          cfg["StopSignal"] = step.value;
-          break;
-        case StepKind::onbuild:
-          image::apply_change(cfg, "ONBUILD " + step.value);
-          break;
-        case StepKind::healthcheck:
-          cfg["Healthcheck"] = step.healthcheck;
-          break;
-        case StepKind::shell:
-          cfg["Shell"] = step.words;
-          break;
-        case StepKind::maintainer:
-          img.author = step.value;
-          break;
+        if (step.kind == StepKind::copy) {
+          created_by = copy_step(step, img, layer);
+        } else if (step.kind == StepKind::workdir) {
+          layer = workdir_step(step, img);
+        } else {
+          config_step(step, img, cmd_set);
         }
         image::Json h = {{"created", created}, {"created_by", k_nop + created_by}};
         if (!layer) {
@@ -1068,12 +966,127 @@ public:
       const std::string created_by = std::string(k_nop) + "FROM scratch";
       img.layer_info.back().created_by = created_by;
       img.history.insert(img.history.begin(), image::Json{{"created", created}, {"created_by", created_by},
-                                                   {"comment", "empty layer: an image has at least one"}});
+                                                          {"comment", "empty layer: an image has at least one"}});
     }
     return img;
   }
 
 private:
+  // What FROM gives: the base image's layers, config and history, or what BuildKit starts a FROM
+  // scratch stage with.
+  Image start(const BuildPlan& plan)
+  {
+    Image img;
+    if (!m_base) {
+      img.config_section["Env"] = image::Json::array({std::string("PATH=") + k_default_path});
+      img.config_section["WorkingDir"] = "/";
+      return img;
+    }
+    try {
+      add_base_layers(img);
+    } catch (const util::Error& e) {
+      throw util::Error(m_dockerfile.name + ":" + std::to_string(plan.from_line) +
+                        ": FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
+    }
+    img.config_section = m_base->config["config"];
+    img.config_section.erase("OnBuild"); // the triggers ran right after FROM
+    img.history = m_base->config["history"];
+    img.author = m_base->config.value("author", std::string());
+    return img;
+  }
+
+  // COPY/ADD: one layer; returns the history's created_by as BuildKit writes it.
+  std::string copy_step(const BuildStep& step, Image& img, std::optional<normalize::LayerResult>& layer)
+  {
+    const auto matches = CopyLayer::sources(step, m_context);
+    std::string kind;
+    layer = write_layer(step.chown.value_or(Owner{0, 0}),
+                        [&](LayerEmitter& emitter) {
+                          CopyLayer copy(step, m_context, m_tree, emitter);
+                          kind = copy.emit(matches);
+                        },
+                        img);
+    std::string created_by = step.keyword;
+    if (step.chown) {
+      created_by += " --chown=" + std::to_string(step.chown->first) + ":" + std::to_string(step.chown->second);
+    }
+    if (step.chmod) {
+      char mode[16];
+      std::snprintf(mode, sizeof mode, "%04o", *step.chmod);
+      created_by += std::string(" --chmod=") + mode;
+    }
+    return created_by + " " + kind + ":" + layer->diff_id.substr(7) + " in " + step.value +
+           (step.dest_is_dir && step.value != "/" ? "/" : "");
+  }
+
+  // WORKDIR: a layer only when the directory is not there yet.
+  std::optional<normalize::LayerResult> workdir_step(const BuildStep& step, Image& img)
+  {
+    img.config_section["WorkingDir"] = step.value;
+    const std::string dir = m_tree.resolve(image_relative(step.value), true);
+    if (m_tree.is_dir(dir)) {
+      return std::nullopt;
+    }
+    const Owner owner = user_owner(img.config_section.value("User", std::string()));
+    return write_layer(owner, [&](LayerEmitter& emitter) { emitter.ensure_dir(dir, std::nullopt); }, img);
+  }
+
+  // The instructions that change the config only.
+  static void config_step(const BuildStep& step, Image& img, bool& cmd_set)
+  {
+    image::Json& cfg = img.config_section;
+    switch (step.kind) {
+    case StepKind::arg:
+    case StepKind::copy:
+    case StepKind::workdir:
+      break;
+    case StepKind::env:
+      for (const auto& [k, v] : step.pairs) {
+        image::Json& env = cfg["Env"];
+        const std::string prefix = k + "=";
+        auto it = std::find_if(env.begin(), env.end(),
+                               [&](const image::Json& e) { return e.get<std::string>().rfind(prefix, 0) == 0; });
+        if (it != env.end()) {
+          *it = prefix + v;
+        } else {
+          env.push_back(prefix + v);
+        }
+      }
+      break;
+    case StepKind::label:
+      for (const auto& [k, v] : step.pairs) {
+        cfg["Labels"][k] = v;
+      }
+      break;
+    case StepKind::cmd:
+      cfg["Cmd"] = step.words;
+      cmd_set = true;
+      break;
+    case StepKind::entrypoint:
+      cfg["Entrypoint"] = step.words;
+      if (!cmd_set) {
+        cfg.erase("Cmd"); // as Docker: an ENTRYPOINT drops a CMD set before this stage
+      }
+      break;
+    case StepKind::user: cfg["User"] = step.value; break;
+    case StepKind::expose:
+      for (const auto& p : step.words) {
+        cfg["ExposedPorts"][p] = image::Json::object();
+      }
+      break;
+    case StepKind::volume:
+      for (const auto& p : step.words) {
+        cfg["Volumes"][p] = image::Json::object();
+      }
+      break;
+    case StepKind::stopsignal: cfg["StopSignal"] = step.value; break;
+    case StepKind::onbuild: image::apply_change(cfg, "ONBUILD " + step.value); break;
+    case StepKind::healthcheck: cfg["Healthcheck"] = step.healthcheck; break;
+    case StepKind::shell: cfg["Shell"] = step.words; break;
+    case StepKind::maintainer: img.author = step.value; break;
+    }
+  }
+
   // The base image's layers, kept as they are (copied, verified), and its file tree.
   void add_base_layers(Image& img)
   {

@@ -608,6 +608,17 @@ private:
 
   void step(const DockerfileInstruction& ins)
   {
+    using Handler = void (Planner::*)(const DockerfileInstruction&);
+    static const std::map<std::string, Handler> handlers = {
+        {"ADD", &Planner::plan_copy},          {"CMD", &Planner::plan_command},
+        {"COPY", &Planner::plan_copy},         {"ENTRYPOINT", &Planner::plan_command},
+        {"ENV", &Planner::plan_pairs},         {"EXPOSE", &Planner::plan_expose},
+        {"HEALTHCHECK", &Planner::healthcheck}, {"LABEL", &Planner::plan_pairs},
+        {"MAINTAINER", &Planner::plan_maintainer}, {"ONBUILD", &Planner::plan_onbuild},
+        {"SHELL", &Planner::plan_shell},       {"STOPSIGNAL", &Planner::plan_value},
+        {"USER", &Planner::plan_value},        {"VOLUME", &Planner::plan_volume},
+        {"WORKDIR", &Planner::plan_workdir},
+    };
     const std::string& kw = ins.keyword;
     if (kw == "ARG") {
       arg(ins);
@@ -623,112 +634,144 @@ private:
     if (kw == "RUN") {
       throw fail(k_run_hint);
     }
-    if (kw == "COPY" || kw == "ADD") {
-      copy(ins, kw == "ADD");
-    } else if (kw == "CMD" || kw == "ENTRYPOINT") {
-      flags(ins, {});
-      BuildStep s = make(kw == "CMD" ? StepKind::cmd : StepKind::entrypoint, ins);
-      s.words = command(ins);
-      s.history = kw + " " + image::Json(s.words).dump();
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "SHELL") {
-      flags(ins, {});
-      need_args(ins);
-      const auto argv = json_strings(ins.args);
-      if (!argv || argv->empty()) {
-        throw fail("wants a JSON array of strings, e.g. SHELL [\"/bin/sh\", \"-c\"]");
-      }
-      m_shell = *argv;
-      BuildStep s = make(StepKind::shell, ins);
-      s.words = *argv;
-      s.history = "SHELL " + image::Json(s.words).dump();
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "ENV" || kw == "LABEL") {
-      flags(ins, {});
-      BuildStep s = make(kw == "ENV" ? StepKind::env : StepKind::label, ins);
-      s.pairs = key_values(ins);
-      if (kw == "ENV") {
-        // All values are substituted with the variables as they were before this instruction.
-        for (const auto& [k, v] : s.pairs) {
-          m_env[k] = v;
-        }
-      }
-      s.history = history_of(kw, s.pairs);
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "WORKDIR") {
-      flags(ins, {});
-      need_args(ins);
-      const std::string dir = expand(ins.args);
-      if (dir.empty()) {
-        throw fail("the directory is empty after substitution");
-      }
-      m_workdir = absolute(dir);
-      BuildStep s = make(StepKind::workdir, ins);
-      s.value = m_workdir;
-      s.history = "WORKDIR " + m_workdir;
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "USER" || kw == "STOPSIGNAL") {
-      flags(ins, {});
-      need_args(ins);
-      BuildStep s = make(kw == "USER" ? StepKind::user : StepKind::stopsignal, ins);
-      s.value = expand(ins.args);
-      if (s.value.empty()) {
-        throw fail("the value is empty after substitution");
-      }
-      if (kw == "STOPSIGNAL") {
-        check_signal(s.value);
-      }
-      s.history = kw + " " + s.value;
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "EXPOSE") {
-      flags(ins, {});
-      need_args(ins);
-      BuildStep s = make(StepKind::expose, ins);
-      for (const auto& p : expand_words(ins.args, vars(), m_df.escape)) {
-        expose(p, s.words);
-      }
-      std::string h = "EXPOSE";
-      for (const auto& p : s.words) h += " " + p;
-      s.history = h;
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "VOLUME") {
-      flags(ins, {});
-      need_args(ins);
-      BuildStep s = make(StepKind::volume, ins);
-      const auto list = json_strings(ins.args);
-      for (const auto& w : list ? *list : split_blanks(ins.args)) {
-        const std::string v = expand(w);
-        if (trim(v).empty()) {
-          throw fail("a volume cannot be an empty string");
-        }
-        s.words.push_back(v);
-      }
-      s.history = "VOLUME " + image::Json(s.words).dump();
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "ONBUILD") {
-      flags(ins, {});
-      need_args(ins);
-      const auto first = split_blanks(ins.args);
-      const std::string trigger = upper(first.at(0));
-      if (trigger == "ONBUILD" || trigger == "FROM" || trigger == "MAINTAINER") {
-        throw fail(trigger + " isn't allowed as an ONBUILD trigger");
-      }
-      BuildStep s = make(StepKind::onbuild, ins);
-      s.value = ins.args;
-      s.history = "ONBUILD " + ins.args;
-      m_plan.steps.push_back(std::move(s));
-    } else if (kw == "HEALTHCHECK") {
-      healthcheck(ins);
-    } else if (kw == "MAINTAINER") {
-      flags(ins, {});
-      need_args(ins);
-      BuildStep s = make(StepKind::maintainer, ins);
-      s.value = ins.args;
-      s.history = "MAINTAINER " + ins.args;
-      m_plan.steps.push_back(std::move(s));
-    } else {
+    const auto it = handlers.find(kw);
+    if (it == handlers.end()) {
       throw fail("unknown instruction");
     }
+    (this->*(it->second))(ins);
+  }
+
+  void plan_copy(const DockerfileInstruction& ins) { copy(ins, ins.keyword == "ADD"); }
+
+  // CMD, ENTRYPOINT
+  void plan_command(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    BuildStep s = make(ins.keyword == "CMD" ? StepKind::cmd : StepKind::entrypoint, ins);
+    s.words = command(ins);
+    s.history = ins.keyword + " " + image::Json(s.words).dump();
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_shell(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    const auto argv = json_strings(ins.args);
+    if (!argv || argv->empty()) {
+      throw fail("wants a JSON array of strings, e.g. SHELL [\"/bin/sh\", \"-c\"]");
+    }
+    m_shell = *argv;
+    BuildStep s = make(StepKind::shell, ins);
+    s.words = *argv;
+    s.history = "SHELL " + image::Json(s.words).dump();
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  // ENV, LABEL
+  void plan_pairs(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    const bool env = ins.keyword == "ENV";
+    BuildStep s = make(env ? StepKind::env : StepKind::label, ins);
+    s.pairs = key_values(ins);
+    if (env) {
+      // All values are substituted with the variables as they were before this instruction.
+      for (const auto& [k, v] : s.pairs) {
+        m_env[k] = v;
+      }
+    }
+    s.history = history_of(ins.keyword, s.pairs);
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_workdir(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    const std::string dir = expand(ins.args);
+    if (dir.empty()) {
+      throw fail("the directory is empty after substitution");
+    }
+    m_workdir = absolute(dir);
+    BuildStep s = make(StepKind::workdir, ins);
+    s.value = m_workdir;
+    s.history = "WORKDIR " + m_workdir;
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  // USER, STOPSIGNAL
+  void plan_value(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    const bool signal = ins.keyword == "STOPSIGNAL";
+    BuildStep s = make(signal ? StepKind::stopsignal : StepKind::user, ins);
+    s.value = expand(ins.args);
+    if (s.value.empty()) {
+      throw fail("the value is empty after substitution");
+    }
+    if (signal) {
+      check_signal(s.value);
+    }
+    s.history = ins.keyword + " " + s.value;
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_expose(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    BuildStep s = make(StepKind::expose, ins);
+    for (const auto& p : expand_words(ins.args, vars(), m_df.escape)) {
+      expose(p, s.words);
+    }
+    std::string h = "EXPOSE";
+    for (const auto& p : s.words) h += " " + p;
+    s.history = h;
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_volume(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    BuildStep s = make(StepKind::volume, ins);
+    const auto list = json_strings(ins.args);
+    for (const auto& w : list ? *list : split_blanks(ins.args)) {
+      const std::string v = expand(w);
+      if (trim(v).empty()) {
+        throw fail("a volume cannot be an empty string");
+      }
+      s.words.push_back(v);
+    }
+    s.history = "VOLUME " + image::Json(s.words).dump();
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_onbuild(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    const auto first = split_blanks(ins.args);
+    const std::string trigger = upper(first.at(0));
+    if (trigger == "ONBUILD" || trigger == "FROM" || trigger == "MAINTAINER") {
+      throw fail(trigger + " isn't allowed as an ONBUILD trigger");
+    }
+    BuildStep s = make(StepKind::onbuild, ins);
+    s.value = ins.args;
+    s.history = "ONBUILD " + ins.args;
+    m_plan.steps.push_back(std::move(s));
+  }
+
+  void plan_maintainer(const DockerfileInstruction& ins)
+  {
+    flags(ins, {});
+    need_args(ins);
+    BuildStep s = make(StepKind::maintainer, ins);
+    s.value = ins.args;
+    s.history = "MAINTAINER " + ins.args;
+    m_plan.steps.push_back(std::move(s));
   }
 
   void from(const DockerfileInstruction& ins)

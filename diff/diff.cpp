@@ -100,30 +100,32 @@ struct StreamFacts {
   std::vector<unsigned char> head; // the first bytes of the stored blob (gzip header)
 };
 
-StreamFacts stream_facts(const readers::LayerSource& source)
+// The first bytes of the stored blob (a gzip header's fields).
+std::vector<unsigned char> stored_head(const readers::LayerSource& source)
 {
-  class Head : public util::ByteSink {
-  public:
-    void write(const void* d, size_t n) override
-    {
-      const size_t take = std::min(n, sizeof bytes - used);
-      std::memcpy(bytes + used, d, take);
-      used += take;
-    }
-    unsigned char bytes[512] = {};
-    size_t used = 0;
-  } head;
-  StreamFacts f;
-  f.digests = readers::digest_layer(source, &head);
   util::Fd fd = util::open_read(source.path);
-  f.dialect = tar_dialect(head.bytes, head.used);
   unsigned char raw[10] = {};
   if (source.length) {
     util::pread_exact(fd.get(), raw, std::min<std::uint64_t>(10, *source.length), source.offset, source.display_name());
   } else if (::pread(fd.get(), raw, 10, 0) < 0) {
     util::throw_errno("cannot read", source.display_name());
   }
-  f.head.assign(raw, raw + 10);
+  return {raw, raw + 10};
+}
+
+// What the layer's read found, or (a plain tar, not hashed then) a second read.
+StreamFacts stream_facts(const LayerIndex& index)
+{
+  StreamFacts f;
+  if (index.digests()) {
+    f.digests = *index.digests();
+    f.dialect = tar_dialect(index.tar_head().data(), index.tar_head().size());
+  } else {
+    FirstBytes head;
+    f.digests = readers::digest_layer(index.source(), &head);
+    f.dialect = tar_dialect(head.data(), head.size());
+  }
+  f.head = stored_head(index.source());
   return f;
 }
 
@@ -141,12 +143,12 @@ void add_gzip_header_attributes(Difference& d, const std::vector<unsigned char>&
 }
 
 // Same entries but different bytes: the compression or the tar encoding?
-void explain_stream_difference(const readers::LayerSource& sa, const readers::LayerSource& sb, int layer,
+void explain_stream_difference(const LayerIndex& la, const LayerIndex& lb, int layer,
                                std::optional<std::uint64_t> first_byte, std::vector<Difference>& out)
 {
   StreamFacts fa;
   StreamFacts fb;
-  util::run_both([&] { fa = stream_facts(sa); }, [&] { fb = stream_facts(sb); });
+  util::run_both([&] { fa = stream_facts(la); }, [&] { fb = stream_facts(lb); });
   if (fa.digests.blob_digest == fb.digests.blob_digest) {
     return;
   }
@@ -301,7 +303,7 @@ void diff_layer_pair(Context& ctx, const readers::LayerSource& sa, const readers
     add_ending_difference(*ia, *ib, layer, ctx.result.differences);
   }
   if (both_tars && c.entry_differences == 0 && !c.order_differs && c.excluded == 0) {
-    explain_stream_difference(sa, sb, layer, first_byte, ctx.result.differences);
+    explain_stream_difference(*ia, *ib, layer, first_byte, ctx.result.differences);
   } else if (both_tars && ia->compression() != ib->compression()) {
     Difference d;
     d.cause = Cause::compression;

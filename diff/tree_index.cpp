@@ -120,9 +120,19 @@ std::unique_ptr<LayerIndex> LayerIndex::read(const readers::LayerSource& source,
   }
   index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : util::open_read(source.path);
   const readers::TarInput input = readers::tar_input_of(source, index->m_fd.get());
-  const auto result = readers::read_tar(input, visitor, progress, {readers::SourceOffsets::offered});
+  readers::TarReadOptions options;
+  options.offsets = readers::SourceOffsets::offered;
+  if (input.expect) {
+    // Every byte is read and hashed to check the blob: keep what that finds, so that a layer
+    // whose entries match need not be read again to say how its bytes differ.
+    options.tar_tee = &index->m_tar_head;
+  }
+  const auto result = readers::read_tar(input, visitor, progress, options);
   index->m_compression = result.compression;
   index->m_ending = result.ending;
+  if (input.expect) {
+    index->m_digests = readers::stream_digests_of(result);
+  }
   return index;
 }
 

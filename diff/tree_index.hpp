@@ -6,11 +6,14 @@
 
 #include "readers/entry.hpp"
 #include "normalize/pipeline.hpp"
+#include "readers/raw_stream.hpp"
 #include "readers/tar_reader.hpp"
 #include "util/file.hpp"
 #include "util/progress.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +23,23 @@
 namespace reproimg::diff {
 
 class LayerIndex;
+
+// Keeps the first bytes written to it (a tar stream's first header, to tell its dialect).
+class FirstBytes : public util::ByteSink {
+public:
+  void write(const void* data, size_t n) override
+  {
+    const size_t take = std::min(n, sizeof m_bytes - m_used);
+    std::memcpy(m_bytes + m_used, data, take);
+    m_used += take;
+  }
+  const unsigned char* data() const { return m_bytes; }
+  size_t size() const { return m_used; }
+
+private:
+  unsigned char m_bytes[512] = {};
+  size_t m_used = 0;
+};
 
 struct ContentRef {
   enum class Kind : std::uint8_t { none, range, disk, hashed };
@@ -67,6 +87,10 @@ public:
   const std::string& compression() const { return m_compression; }
   // How the tar stream ended (a Go-style ending is read, and reported as tar-encoding).
   readers::TarEnding ending() const { return m_ending; }
+  // A blob checked as it was read (an image's layer) was hashed on the way: its identities, and the
+  // first bytes of its tar stream. None for a plain tar or a directory.
+  const std::optional<readers::StreamDigests>& digests() const { return m_digests; }
+  const FirstBytes& tar_head() const { return m_tar_head; }
   bool is_directory() const { return m_source.kind == readers::LayerSource::Kind::directory; }
   int fd() const { return m_fd.get(); }
   // Reads the layer again, once, keeping up to max_bytes of each listed entry's content
@@ -84,6 +108,8 @@ private:
   std::string m_name;
   std::string m_compression;
   readers::TarEnding m_ending = readers::TarEnding::end_blocks;
+  std::optional<readers::StreamDigests> m_digests;
+  FirstBytes m_tar_head;
   util::Fd m_fd; // the opened file (seekable inputs), or a temp copy of stdin
   mutable std::map<std::uint64_t, std::string> m_fetched;
 };

@@ -6,6 +6,7 @@
 #include "image/media_types.hpp"
 #include "normalize/compress.hpp"
 #include "normalize/path.hpp"
+#include "readers/decompress.hpp"
 #include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -665,7 +666,7 @@ std::string stored_compression_of(const ImageStore& store, const std::string& pa
   const std::uint64_t size = src.length ? *src.length : store.size_of(path);
   const size_t n = static_cast<size_t>(std::min<std::uint64_t>(sizeof head, size));
   util::pread_exact(fd.get(), head, n, src.offset, store.describe(path));
-  return normalize::compression_by_magic(head, n);
+  return readers::sniff_codec(head, n, n == size).name;
 }
 
 // The sha256 of a stored blob's bytes.

@@ -158,18 +158,4 @@ std::string compressor_version(Compression c)
   return "";
 }
 
-const char* compression_by_magic(const unsigned char* bytes, size_t size)
-{
-  auto starts = [&](std::initializer_list<unsigned char> magic) {
-    return size >= magic.size() && std::equal(magic.begin(), magic.end(), bytes);
-  };
-  if (starts({0x1f, 0x8b})) return "gzip";
-  if (starts({'B', 'Z', 'h'})) return "bzip2";
-  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return "xz";
-  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return "zstd";
-  // A skippable frame (0x184D2A50..5F, little-endian) exists only in zstd streams.
-  if (size >= 4 && (bytes[0] & 0xf0) == 0x50 && bytes[1] == 0x2a && bytes[2] == 0x4d && bytes[3] == 0x18) return "zstd";
-  return "none";
-}
-
 } // namespace reproimg::normalize

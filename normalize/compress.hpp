@@ -20,9 +20,4 @@ std::unique_ptr<util::ByteSink> make_compressor(Compression c, util::ByteSink& n
 // The versions of the compression libraries, for reports (the blob digest depends on them).
 std::string compressor_version(Compression c);
 
-// The compression the first bytes of a stream name by their magic number: "gzip", "bzip2", "xz",
-// "zstd" (a frame or a skippable frame), else "none". For telling how a blob is stored without
-// reading it (an image's layers): a stored blob may say otherwise in its media type.
-const char* compression_by_magic(const unsigned char* bytes, size_t size);
-
 } // namespace reproimg::normalize

@@ -18,49 +18,6 @@ namespace {
 
 constexpr size_t k_read_buffer = 1 << 20;
 
-struct Magic {
-  const char* name;
-  Codec codec;
-  bool supported = true;
-};
-
-Magic sniff(const unsigned char* p, size_t n)
-{
-  auto starts = [&](std::initializer_list<unsigned char> m) {
-    if (n < m.size()) {
-      return false;
-    }
-    size_t i = 0;
-    for (unsigned char c : m) {
-      if (p[i++] != c) {
-        return false;
-      }
-    }
-    return true;
-  };
-  if (starts({0x1f, 0x8b})) return {"gzip", Codec::gzip};
-  if (starts({'B', 'Z', 'h'})) return {"bzip2", Codec::bzip2};
-  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return {"xz", Codec::xz};
-  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return {"zstd", Codec::zstd};
-  // A zstd skippable frame (magic 0x184D2A5?, then a 32-bit little-endian length), as some
-  // writers put first: zstd only if a real frame follows it within the first block.
-  if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
-    const std::uint64_t len = p[4] | (p[5] << 8) | (p[6] << 16) | (std::uint64_t{p[7]} << 24);
-    const std::uint64_t next = 8 + len;
-    if (next + 4 <= n && p[next] == 0x28 && p[next + 1] == 0xb5 && p[next + 2] == 0x2f && p[next + 3] == 0xfd) {
-      return {"zstd", Codec::zstd};
-    }
-    return {"a zstd skippable frame with no frame after it", Codec::none, false};
-  }
-  if (starts({0x1f, 0x9d})) return {"compress (.Z)", Codec::none, false};
-  if (starts({0x04, 0x22, 0x4d, 0x18})) return {"lz4", Codec::none, false};
-  if (starts({'L', 'Z', 'I', 'P'})) return {"lzip", Codec::none, false};
-  return {"none", Codec::none};
-}
-
-} // namespace
-
-namespace {
 locale_t utf8_locale()
 {
   static const locale_t loc = [] {
@@ -389,7 +346,7 @@ void ArchiveInput::sniff_compression()
   }
   m_pending = have;
   m_raw_ended = have < want;
-  const Magic magic = sniff(m_buffer.data(), have);
+  const CodecMagic magic = sniff_codec(m_buffer.data(), have, m_raw_ended);
   if (!magic.supported) {
     throw util::Error(util::Location{m_name, std::nullopt, 0},
                       std::string("unsupported compression: ") + magic.name +

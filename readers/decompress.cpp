@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <bzlib.h>
 #include <cstring>
 #include <exception>
@@ -23,6 +24,36 @@ const char* codec_name(Codec c)
   case Codec::zstd: return "zstd";
   }
   return "none";
+}
+
+CodecMagic sniff_codec(const unsigned char* p, size_t n, bool at_end)
+{
+  auto starts = [&](std::initializer_list<unsigned char> m) {
+    return n >= m.size() && std::equal(m.begin(), m.end(), p);
+  };
+  if (starts({0x1f, 0x8b})) return {"gzip", Codec::gzip};
+  if (starts({'B', 'Z', 'h'})) return {"bzip2", Codec::bzip2};
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return {"xz", Codec::xz};
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return {"zstd", Codec::zstd};
+  // A zstd skippable frame (magic 0x184D2A5?, then a 32-bit little-endian length), as some
+  // writers put first: zstd only if a real frame follows it.
+  if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+    const CodecMagic no_frame{"a zstd skippable frame with no frame after it", Codec::none, false};
+    if (n < 8) {
+      return at_end ? no_frame : CodecMagic{"zstd", Codec::zstd};
+    }
+    const std::uint64_t len = p[4] | (p[5] << 8) | (p[6] << 16) | (std::uint64_t{p[7]} << 24);
+    const std::uint64_t next = 8 + len;
+    if (next + 4 <= n) {
+      const bool frame = p[next] == 0x28 && p[next + 1] == 0xb5 && p[next + 2] == 0x2f && p[next + 3] == 0xfd;
+      return frame ? CodecMagic{"zstd", Codec::zstd} : no_frame;
+    }
+    return at_end ? no_frame : CodecMagic{"zstd", Codec::zstd};
+  }
+  if (starts({0x1f, 0x9d})) return {"compress (.Z)", Codec::none, false};
+  if (starts({0x04, 0x22, 0x4d, 0x18})) return {"lz4", Codec::none, false};
+  if (starts({'L', 'Z', 'I', 'P'})) return {"lzip", Codec::none, false};
+  return {"none", Codec::none};
 }
 
 namespace {

@@ -14,6 +14,16 @@ enum class Codec { none, gzip, bzip2, xz, zstd };
 
 const char* codec_name(Codec c);
 
+// What the first bytes of a stream say it is, by magic number. The one table every reader uses.
+struct CodecMagic {
+  const char* name; // "gzip", ..., "none", or what an unsupported compression is ("lz4", ...)
+  Codec codec = Codec::none;
+  bool supported = true;
+};
+// n bytes of the stream's start at p; at_end: they are all of it. A zstd skippable frame is zstd
+// when a frame follows it (or when what follows is not at hand: the decoder then judges).
+CodecMagic sniff_codec(const unsigned char* p, size_t n, bool at_end);
+
 // Where a decoder takes its compressed bytes: each call hands over the next chunk (valid until the
 // next call) and returns its length, 0 at the end of the input.
 using ChunkSource = std::function<size_t(const unsigned char** chunk)>;

@@ -22,7 +22,13 @@ StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::P
   TarReadOptions options;
   options.digests = true;
   options.tar_tee = decompressed;
-  const TarReadResult r = read_tar(input, skip, progress ? *progress : quiet, options);
+  return stream_digests_of(read_tar(input, skip, progress ? *progress : quiet, options));
+}
+
+} // namespace
+
+StreamDigests stream_digests_of(const TarReadResult& r)
+{
   StreamDigests out;
   out.compression = r.compression;
   out.blob_digest = r.blob_digest;
@@ -33,8 +39,6 @@ StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::P
   out.ending = r.ending;
   return out;
 }
-
-} // namespace
 
 StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed, util::Progress* progress)
 {

@@ -23,6 +23,9 @@ struct StreamDigests {
   TarEnding ending = TarEnding::end_blocks; // a Go-style ending is read as complete, and said
 };
 
+// The identities a read_tar with digests (or an expectation) found.
+StreamDigests stream_digests_of(const TarReadResult& r);
+
 // Reads fd to its end. name is for messages. decompressed, if set, receives the tar stream (not
 // finished: the caller owns it). progress, if set, counts the bytes read.
 StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* decompressed = nullptr,

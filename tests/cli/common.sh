@@ -78,6 +78,33 @@ need_tools() {
   fi
 }
 
+# run COMMAND...: runs it; $rc, $work/stdout and $work/stderr hold what it did.
+run() {
+  rc=0
+  "$@" > "$work/stdout" 2> "$work/stderr" || rc=$?
+}
+
+# says_error WHAT RC SUBSTRING...: the last run exited RC with one line on stderr, in the
+# "reproimg: error: " form, holding every SUBSTRING.
+says_error() {
+  local what=$1 want=$2
+  shift 2
+  equal "$what: exit code" "$want" "$rc"
+  equal "$what: one line on stderr" 1 "$(wc -l < "$work/stderr")"
+  local msg
+  msg=$(head -n 1 "$work/stderr")
+  case $msg in
+    "reproimg: error: "*) pass ;;
+    *) fail "$what: not a 'reproimg: error: ' line: $msg" ;;
+  esac
+  for s in "$@"; do
+    case $msg in
+      *"$s"*) pass ;;
+      *) fail "$what: the message lacks '$s': $msg" ;;
+    esac
+  done
+}
+
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }

@@ -120,9 +120,8 @@ public:
       compare_layers(locked, img);
     }
     const bool bit = rb.same_blobs && rec.manifest_digest == img.manifest_digest && rec.config_digest == img.config_digest;
-    const bool canonical = rb.same_blobs || (rb.canonical_ids.size() == rec.layers.size() &&
-                                             rb.canonical_config_digest == rec.canonical_config_digest &&
-                                             canonical_ids_equal(rec, rb.canonical_ids));
+    const bool ids_equal = rb.canonical_ids.size() == rec.layers.size() && canonical_ids_equal(rec, rb.canonical_ids);
+    const bool canonical = rb.same_blobs || (ids_equal && rb.canonical_config_digest == rec.canonical_config_digest);
     std::vector<Difference> config_strict;
     for (const auto& d : out) {
       if ((d.path.rfind("config:", 0) == 0 || d.cause == Cause::layer_split) && !d.normalizable) config_strict.push_back(d);
@@ -188,12 +187,18 @@ private:
     return rb;
   }
 
-  static bool canonical_ids_equal(const LockedImage& rec, const std::vector<std::string>& ids)
+  bool canonical_ids_equal(const LockedImage& rec, const std::vector<std::string>& ids)
   {
+    bool equal = true;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] != rec.layers[i].canonical_diff_id) return false;
+      if (ids[i] != rec.layers[i].canonical_diff_id) {
+        m_result.canonical_differences.push_back("layer " + std::to_string(i) + " canonical diff_id " +
+                                                 rec.layers[i].canonical_diff_id + " (lock) vs " + ids[i]);
+        m_result.diff.notes.push_back(m_result.canonical_differences.back());
+        equal = false;
+      }
     }
-    return true;
+    return equal;
   }
 
   // Layers paired by position: how each is stored (compression, format), or the split.
@@ -289,7 +294,10 @@ std::string summary_of(const VerifyResult& r)
   const std::string raw = causes_text(r.diff.differences);
   const std::string strict = causes_text(r.failing);
   if (!r.passed) {
-    const std::string why = r.level == Level::bit || strict.empty() ? raw : strict;
+    std::string why = r.level == Level::bit || strict.empty() ? raw : strict;
+    if (why.empty() && !r.canonical_differences.empty()) {
+      why = r.canonical_differences.front() + (r.canonical_differences.size() > 1 ? ", ..." : "");
+    }
     return std::string(level_name(r.level)) + " mismatch" + (why.empty() ? "" : ": " + why);
   }
   std::string s = std::string(level_name(r.level)) + " match";

@@ -43,6 +43,8 @@ struct VerifyResult {
   diff::DiffResult diff;         // A: the lock, B: the rebuild (raw differences, diff's causes and hints)
   std::vector<diff::Difference> failing; // the records that fail the level asked for
   std::vector<Subject> subjects;
+  // "layer N canonical diff_id sha256:... (lock) vs sha256:..." for each layer that differs there.
+  std::vector<std::string> canonical_differences;
 };
 
 // lock_name: the lock file as given (for the report's side A).

@@ -11,5 +11,7 @@ int cmd_demo(int argc, char** argv);
 int cmd_import(int argc, char** argv);
 int cmd_build(int argc, char** argv);
 int cmd_diff(int argc, char** argv);
+int cmd_lock(int argc, char** argv);
+int cmd_verify(int argc, char** argv);
 
 } // namespace reproimg::cli

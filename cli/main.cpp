@@ -29,6 +29,8 @@ const Command k_commands[] = {
     {"import", reproimg::cli::cmd_import, "turn a rootfs into a one-layer OCI image, reproducibly"},
     {"build", reproimg::cli::cmd_build, "build a Dockerfile FROM scratch or a local image (ADD, COPY, CMD, ...) without a daemon"},
     {"diff", reproimg::cli::cmd_diff, "compare two images, layers or trees and explain every difference"},
+    {"lock", reproimg::cli::cmd_lock, "record an image's identities and files in a lock, to verify a rebuild against"},
+    {"verify", reproimg::cli::cmd_verify, "check a rebuild against a lock (bit, canonical, files) and explain a mismatch"},
     {"demo", reproimg::cli::cmd_demo, "show two naive packings of one tree normalising to one layer"},
 };
 

@@ -175,71 +175,6 @@ void explain_stream_difference(const LayerIndex& la, const LayerIndex& lb, int l
 
 // --- images -----------------------------------------------------------------------------------
 
-void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out)
-{
-  auto rec = [&](Cause c, std::string path, Json x, Json y, bool normalizable, const std::string& attr = "value") {
-    Difference d;
-    d.cause = c;
-    d.path = std::move(path);
-    d.normalizable = normalizable;
-    d.add(attr, std::move(x), std::move(y));
-    out.push_back(std::move(d));
-  };
-  std::set<std::string> keys;
-  for (const Json* j : {&a, &b}) {
-    if (j->is_object()) {
-      for (auto it = j->begin(); it != j->end(); ++it) keys.insert(it.key());
-    }
-  }
-  for (const auto& key : keys) {
-    const Json x = member_or_null(a, key);
-    const Json y = member_or_null(b, key);
-    if (x == y || key == "rootfs") {
-      continue;
-    }
-    if (key == "created") {
-      rec(Cause::config_created, "config:/created", x, y, true, "created");
-    } else if (key == "history") {
-      const size_t n = std::max(x.is_array() ? x.size() : 0, y.is_array() ? y.size() : 0);
-      for (size_t i = 0; i < n; ++i) {
-        const Json hx = x.is_array() && i < x.size() ? x[i] : Json(nullptr);
-        const Json hy = y.is_array() && i < y.size() ? y[i] : Json(nullptr);
-        if (hx == hy) continue;
-        Difference d;
-        d.cause = Cause::config_history;
-        d.path = "config:/history/" + std::to_string(i);
-        std::set<std::string> fields;
-        for (const Json* h : {&hx, &hy}) {
-          if (h->is_object()) for (auto it = h->begin(); it != h->end(); ++it) fields.insert(it.key());
-        }
-        bool only_created = hx.is_object() && hy.is_object();
-        for (const auto& f : fields) {
-          const Json fx = member_or_null(hx, f);
-          const Json fy = member_or_null(hy, f);
-          if (fx != fy) {
-            d.add(f, fx, fy);
-            only_created = only_created && f == "created";
-          }
-        }
-        if (!hx.is_object() || !hy.is_object()) d.add("entry", hx, hy);
-        d.normalizable = only_created;
-        out.push_back(std::move(d));
-      }
-    } else if (key == "config" && x.is_object() && y.is_object()) {
-      std::set<std::string> fields;
-      for (auto it = x.begin(); it != x.end(); ++it) fields.insert(it.key());
-      for (auto it = y.begin(); it != y.end(); ++it) fields.insert(it.key());
-      for (const auto& f : fields) {
-        const Json fx = member_or_null(x, f);
-        const Json fy = member_or_null(y, f);
-        if (fx != fy) rec(Cause::config_field, "config:/config/" + pointer_escape(f), fx, fy, false);
-      }
-    } else {
-      rec(Cause::config_field, "config:/" + pointer_escape(key), x, y, false);
-    }
-  }
-}
-
 using Layers = std::vector<std::unique_ptr<LayerIndex>>;
 
 Layers read_image_layers(const Side& s, util::Progress& progress)
@@ -669,11 +604,13 @@ std::string cause_hint(Cause cause, const std::vector<const Difference*>& ds, bo
   return "";
 }
 
-void finish(DiffResult& r, const DiffOptions& options)
+} // namespace
+
+void finish_result(DiffResult& r, const std::set<Cause>& ignore, bool semantic)
 {
   std::vector<Difference> kept;
   for (auto& d : r.differences) {
-    if (options.ignore.count(d.cause) || (options.semantic && d.normalizable)) continue;
+    if (ignore.count(d.cause) || (semantic && d.normalizable)) continue;
     kept.push_back(std::move(d));
   }
   r.differences = std::move(kept);
@@ -710,8 +647,6 @@ void finish(DiffResult& r, const DiffOptions& options)
   }
 }
 
-} // namespace
-
 DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const DiffOptions& options)
 {
   if (spec_a == "-" && spec_b == "-") {
@@ -739,7 +674,7 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
     }
   }
   progress.done();
-  finish(result, options);
+  finish_result(result, options.ignore, options.semantic);
   return result;
 }
 

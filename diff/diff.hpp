@@ -26,4 +26,9 @@ struct DiffOptions {
 // one side only).
 DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const DiffOptions& options);
 
+// Finishes a result whose differences are collected: drops the ignored causes (and, semantic,
+// what normalize removes), sorts, sets the per-cause summary and hints, the verdict and the
+// fewest normalize options. verify finishes its results with it, so both speak alike.
+void finish_result(DiffResult& result, const std::set<Cause>& ignore, bool semantic);
+
 } // namespace reproimg::diff

@@ -229,4 +229,70 @@ std::string format_hint(const std::vector<const Difference*>& records)
          "): what a transport does, not content; `reproimg normalize` writes both as the same image";
 }
 
+// See image_documents.hpp.
+void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out)
+{
+  auto rec = [&](Cause c, std::string path, Json x, Json y, bool normalizable, const std::string& attr = "value") {
+    Difference d;
+    d.cause = c;
+    d.path = std::move(path);
+    d.normalizable = normalizable;
+    d.add(attr, std::move(x), std::move(y));
+    out.push_back(std::move(d));
+  };
+  std::set<std::string> keys;
+  for (const Json* j : {&a, &b}) {
+    if (j->is_object()) {
+      for (auto it = j->begin(); it != j->end(); ++it) keys.insert(it.key());
+    }
+  }
+  for (const auto& key : keys) {
+    const Json x = member_or_null(a, key);
+    const Json y = member_or_null(b, key);
+    if (x == y || key == "rootfs") {
+      continue;
+    }
+    if (key == "created") {
+      rec(Cause::config_created, "config:/created", x, y, true, "created");
+    } else if (key == "history") {
+      const size_t n = std::max(x.is_array() ? x.size() : 0, y.is_array() ? y.size() : 0);
+      for (size_t i = 0; i < n; ++i) {
+        const Json hx = x.is_array() && i < x.size() ? x[i] : Json(nullptr);
+        const Json hy = y.is_array() && i < y.size() ? y[i] : Json(nullptr);
+        if (hx == hy) continue;
+        Difference d;
+        d.cause = Cause::config_history;
+        d.path = "config:/history/" + std::to_string(i);
+        std::set<std::string> fields;
+        for (const Json* h : {&hx, &hy}) {
+          if (h->is_object()) for (auto it = h->begin(); it != h->end(); ++it) fields.insert(it.key());
+        }
+        bool only_created = hx.is_object() && hy.is_object();
+        for (const auto& f : fields) {
+          const Json fx = member_or_null(hx, f);
+          const Json fy = member_or_null(hy, f);
+          if (fx != fy) {
+            d.add(f, fx, fy);
+            only_created = only_created && f == "created";
+          }
+        }
+        if (!hx.is_object() || !hy.is_object()) d.add("entry", hx, hy);
+        d.normalizable = only_created;
+        out.push_back(std::move(d));
+      }
+    } else if (key == "config" && x.is_object() && y.is_object()) {
+      std::set<std::string> fields;
+      for (auto it = x.begin(); it != x.end(); ++it) fields.insert(it.key());
+      for (auto it = y.begin(); it != y.end(); ++it) fields.insert(it.key());
+      for (const auto& f : fields) {
+        const Json fx = member_or_null(x, f);
+        const Json fy = member_or_null(y, f);
+        if (fx != fy) rec(Cause::config_field, "config:/config/" + pointer_escape(f), fx, fy, false);
+      }
+    } else {
+      rec(Cause::config_field, "config:/" + pointer_escape(key), x, y, false);
+    }
+  }
+}
+
 } // namespace reproimg::diff

@@ -30,6 +30,10 @@ void compare_image_documents(const image::Image& a, const image::Image& b, std::
 // or the same blob under another media type); `compression` when both are compressed, differently.
 std::optional<Difference> compare_stored_layers(const image::LayerRef& a, const image::LayerRef& b, int layer);
 
+// The records of two configs that differ: `config-created`, `config-history` per history entry,
+// `config-field` per other field (rootfs aside: the layers say it).
+void compare_configs(const Json& a, const Json& b, std::vector<Difference>& out);
+
 // " (oci and dir hold the same manifest)" for two containers of one manifest; "" for one container.
 std::string container_note(const image::Image& a, const image::Image& b);
 

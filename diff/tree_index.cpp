@@ -39,31 +39,11 @@ public:
   void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     const std::uint64_t ordinal = m_ordinal++;
-    const auto c = normalize::canonical_path(e.path);
-    if (c.status == normalize::PathStatus::root || c.status == normalize::PathStatus::empty) {
-      return; // the root entry "./" carries nothing a rootfs keeps
+    std::optional<FileRecord> made = record_of_entry(e, m_number);
+    if (!made) {
+      return;
     }
-    FileRecord r;
-    r.path = c.status == normalize::PathStatus::ok ? c.path : e.path;
-    r.type = e.type;
-    r.mode = e.mode;
-    r.uid = e.uid;
-    r.gid = e.gid;
-    r.uname = e.uname;
-    r.gname = e.gname;
-    r.mtime = e.mtime;
-    r.mtime_nsec = e.mtime_nsec;
-    if (e.has_atime) r.atime = e.atime;
-    if (e.has_ctime) r.ctime = e.ctime;
-    r.size = e.type == readers::EntryType::regular ? e.size : 0;
-    r.link_target = e.type == readers::EntryType::hardlink ? record_path(e.link_target) : e.link_target;
-    r.devmajor = e.devmajor;
-    r.devminor = e.devminor;
-    r.xattrs = e.xattrs;
-    std::stable_sort(r.xattrs.begin(), r.xattrs.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    r.sparse = e.sparse;
-    r.layer_number = m_number;
+    FileRecord& r = *made;
     r.content.layer = &m_index;
     r.content.ordinal = ordinal;
     if (r.type == readers::EntryType::regular && r.size > 0) {
@@ -104,6 +84,35 @@ private:
 
 
 } // namespace
+
+std::optional<FileRecord> record_of_entry(const readers::SourceEntry& e, int layer_number)
+{
+  const auto c = normalize::canonical_path(e.path);
+  if (c.status == normalize::PathStatus::root || c.status == normalize::PathStatus::empty) {
+    return std::nullopt; // the root entry "./" carries nothing a rootfs keeps
+  }
+  FileRecord r;
+  r.path = c.status == normalize::PathStatus::ok ? c.path : e.path;
+  r.type = e.type;
+  r.mode = e.mode;
+  r.uid = e.uid;
+  r.gid = e.gid;
+  r.uname = e.uname;
+  r.gname = e.gname;
+  r.mtime = e.mtime;
+  r.mtime_nsec = e.mtime_nsec;
+  if (e.has_atime) r.atime = e.atime;
+  if (e.has_ctime) r.ctime = e.ctime;
+  r.size = e.type == readers::EntryType::regular ? e.size : 0;
+  r.link_target = e.type == readers::EntryType::hardlink ? record_path(e.link_target) : e.link_target;
+  r.devmajor = e.devmajor;
+  r.devminor = e.devminor;
+  r.xattrs = e.xattrs;
+  std::stable_sort(r.xattrs.begin(), r.xattrs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  r.sparse = e.sparse;
+  r.layer_number = layer_number;
+  return r;
+}
 
 std::unique_ptr<LayerIndex> LayerIndex::read(const readers::LayerSource& source, int number, util::Progress* shared)
 {
@@ -395,6 +404,9 @@ std::optional<std::string> read_content(const FileRecord& r, std::uint64_t max_b
 {
   if (r.type != readers::EntryType::regular || r.size == 0) {
     return std::string();
+  }
+  if (r.content.kind == ContentRef::Kind::digest_only) {
+    return std::nullopt;
   }
   if (direct(r)) {
     std::string out(static_cast<size_t>(std::min<std::uint64_t>(r.size, max_bytes)), '\0');

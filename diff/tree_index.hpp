@@ -42,7 +42,9 @@ private:
 };
 
 struct ContentRef {
-  enum class Kind : std::uint8_t { none, range, disk, hashed };
+  // digest_only: the sha256 alone is known (a lock's record): contents are equal iff the digests
+  // are, and there are no bytes to show.
+  enum class Kind : std::uint8_t { none, range, disk, hashed, digest_only };
   Kind kind = Kind::none;
   std::uint64_t offset = 0;  // range: where the bytes are in the layer's file
   std::string disk_path;     // disk
@@ -73,6 +75,10 @@ struct FileRecord {
   int layer_number = 0;       // which layer of an image it came from
   ContentRef content;
 };
+
+// A record of an entry as read: its canonical path (an unsafe or odd path as stored) and every
+// attribute; no content reference. nullopt for the root entry ("./"), which a rootfs does not keep.
+std::optional<FileRecord> record_of_entry(const readers::SourceEntry& e, int layer_number);
 
 // One layer (or a rootfs directory) read into records.
 class LayerIndex {

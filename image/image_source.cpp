@@ -836,6 +836,32 @@ const char* kind_name(ImageRef::Kind kind)
   return "?";
 }
 
+std::vector<Platform> list_platforms(const ImageStore& store, const ImageRef& ref)
+{
+  std::vector<Candidate> all;
+  if (ref.kind == ImageRef::Kind::oci || ref.kind == ImageRef::Kind::oci_archive) {
+    if (!store.exists("index.json")) {
+      return {};
+    }
+    collect(store, parse_json(store.read_small("index.json", k_max_document), store.describe("index.json")),
+            store.describe("index.json"), 0, "", all);
+  } else if (ref.kind == ImageRef::Kind::dir_transport && store.exists("manifest.json")) {
+    const std::string what = store.describe("manifest.json");
+    const Json manifest = parse_json(store.read_small("manifest.json", k_max_document), what);
+    if (is_index(manifest_media_type_of(manifest))) {
+      collect(store, manifest, what, 0, "", all);
+    }
+  }
+  std::vector<Platform> out;
+  for (const auto& c : all) {
+    const Json p = c.descriptor.contains("platform") ? c.descriptor["platform"] : Json();
+    if ((ref.reference.empty() || c.tag == ref.reference) && p.is_object()) {
+      out.push_back({string_or(p, "os", ""), string_or(p, "architecture", ""), string_or(p, "variant", "")});
+    }
+  }
+  return out.size() > 1 ? out : std::vector<Platform>{};
+}
+
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
 {
   Image img;

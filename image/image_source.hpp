@@ -81,6 +81,11 @@ struct Image {
 // digest) and, for an uncompressed layer, checked against its diff_id.
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
 
+// The platforms of the image manifests the reference names (its tag, else all of an index): one
+// per manifest when there are several, each as --platform takes it; empty when the reference
+// names one image (load_image then needs no platform).
+std::vector<Platform> list_platforms(const ImageStore& store, const ImageRef& ref);
+
 // Layer i of image as a source whose every read checks it: the descriptor's digest and size, and
 // the config's diff_id (a docker-archive names a layer by path: its diff_id is then the check).
 readers::LayerSource checked_layer_source(const ImageStore& store, const Image& image, size_t i);

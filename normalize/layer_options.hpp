@@ -10,6 +10,8 @@
 
 namespace reproimg::normalize {
 
+class EntryObserver;
+
 struct NormalizeOptions {
   Policy policy;
   Compression compression = Compression::none;
@@ -23,6 +25,9 @@ struct NormalizeOptions {
   // first difference the common prefix is hashed from the input, so any other input costs at most
   // that prefix's comparison.
   bool compare_with_input = false;
+  // Sees every entry as read, with its content's sha256 (normalize/entry_observer.hpp); a tar
+  // input is then also hashed as stored (LayerResult::input_*). Not with compare_with_input.
+  EntryObserver* observer = nullptr;
 };
 
 struct LayerResult {
@@ -33,6 +38,11 @@ struct LayerResult {
   std::uint64_t blob_size = 0;
   bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
   readers::TarEnding input_ending = readers::TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
+  // With an observer, of a tar input: its blob digest and size, its diff_id and tar size as stored.
+  std::string input_blob_digest;
+  std::uint64_t input_blob_size = 0;
+  std::string input_diff_id;
+  std::uint64_t input_tar_size = 0;
 };
 
 } // namespace reproimg::normalize

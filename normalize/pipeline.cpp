@@ -3,6 +3,7 @@
 
 #include "digest/background_sha256.hpp"
 #include "readers/dir_reader.hpp"
+#include "normalize/entry_observer.hpp"
 #include "normalize/layer.hpp"
 #include "normalize/layer_output.hpp"
 #include "readers/tar_reader.hpp"
@@ -106,7 +107,11 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
   util::Fd owned;
   std::optional<InputComparingHasher> comparing;
   if (source.kind == readers::LayerSource::Kind::directory) {
-    readers::read_directory(source.path, builder, progress);
+    std::optional<ObservingVisitor> observing;
+    if (options.observer) {
+      observing.emplace(builder, *options.observer, -1, source.display_name(), options.policy.max_sparse_fill);
+    }
+    readers::read_directory(source.path, observing ? static_cast<readers::EntryVisitor&>(*observing) : builder, progress);
     result.input_compression = "directory";
   } else {
     if (source.path != "-") {
@@ -114,7 +119,20 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
     }
     const readers::TarInput input = readers::tar_input_of(source, source.path == "-" ? 0 : owned.get());
     store.set_source(input.fd, input.name);
-    const readers::TarReadResult r = readers::read_tar(input, builder, progress, {readers::SourceOffsets::offered});
+    std::optional<ObservingVisitor> observing;
+    readers::TarReadOptions read_options{readers::SourceOffsets::offered};
+    if (options.observer) {
+      observing.emplace(builder, *options.observer, input.fd, input.name, options.policy.max_sparse_fill);
+      read_options.digests = true;
+    }
+    const readers::TarReadResult r =
+        readers::read_tar(input, observing ? static_cast<readers::EntryVisitor&>(*observing) : builder, progress, read_options);
+    if (options.observer) {
+      result.input_blob_digest = r.blob_digest;
+      result.input_blob_size = r.raw_bytes;
+      result.input_diff_id = r.diff_id;
+      result.input_tar_size = r.stream_bytes;
+    }
     result.input_compression = r.compression;
     result.input_ending = r.ending;
     if (r.ending != readers::TarEnding::end_blocks) {

@@ -2,7 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "diff/diff.hpp"
-#include "diff/report.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
@@ -69,7 +69,7 @@ int cmd_diff(int argc, char** argv)
   if (!r.count("a") || !r.count("b")) {
     throw util::Error("diff: want two inputs A and B (see reproimg diff --help)");
   }
-  const auto format = diff::parse_report_format(r["format"].as<std::string>());
+  const auto format = report::parse_report_format(r["format"].as<std::string>());
   if (!format) {
     throw util::Error("diff: --format must be text, json, markdown or html, not '" +
                       util::printable(r["format"].as<std::string>()) + "'");
@@ -105,15 +105,15 @@ int cmd_diff(int argc, char** argv)
 
   std::string text;
   switch (*format) {
-  case diff::ReportFormat::json: text = diff::report_json(result); break;
-  case diff::ReportFormat::markdown: text = diff::report_markdown(result); break;
-  case diff::ReportFormat::html: text = diff::report_html(result); break;
-  case diff::ReportFormat::text: {
-    diff::TextStyle style;
+  case report::ReportFormat::json: text = report::report_json(result); break;
+  case report::ReportFormat::markdown: text = report::report_markdown(result); break;
+  case report::ReportFormat::html: text = report::report_html(result); break;
+  case report::ReportFormat::text: {
+    report::TextStyle style;
     // auto colours a report to the terminal only, not one written to a file.
     style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
     style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
-    text = diff::report_text(result, style);
+    text = report::report_text(result, style);
     break;
   }
   }

@@ -5,7 +5,9 @@
 
 #include <string>
 
-namespace reproimg::diff {
+namespace reproimg::report {
+
+using diff::DiffResult;
 
 enum class ReportFormat { text, json, markdown, html };
 std::optional<ReportFormat> parse_report_format(const std::string& name);
@@ -24,4 +26,4 @@ std::string report_markdown(const DiffResult& r);
 // One self-contained HTML page, a collapsible section per cause.
 std::string report_html(const DiffResult& r);
 
-} // namespace reproimg::diff
+} // namespace reproimg::report

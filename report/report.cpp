@@ -1,5 +1,5 @@
 // Text, JSON, Markdown and HTML reports.
-#include "diff/report.hpp"
+#include "report/report.hpp"
 
 #include "util/error.hpp"
 
@@ -8,7 +8,15 @@
 #include <sstream>
 #include <utility>
 
-namespace reproimg::diff {
+namespace reproimg::report {
+
+using diff::Cause;
+using diff::Difference;
+using diff::Json;
+using diff::Verdict;
+using diff::cause_description;
+using diff::cause_name;
+using diff::verdict_name;
 
 namespace {
 
@@ -350,4 +358,4 @@ std::string report_html(const DiffResult& r)
   return out.str();
 }
 
-} // namespace reproimg::diff
+} // namespace reproimg::report

@@ -2,11 +2,13 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "diff/diff.hpp"
+#include "normalize/policy.hpp"
 #include "report/report.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <sstream>
 
 namespace reproimg::cli {
@@ -21,9 +23,47 @@ const char* const k_examples = R"(  # Two rebuilds of a rootfs tarball: what dif
   reproimg diff --accept-normalizable a.tar b.tar
   # Only real content differences, logs excluded, a Markdown summary for the job page:
   reproimg diff --semantic --exclude 'var/log/*' a.tar b.tar --format markdown >> "$GITHUB_STEP_SUMMARY"
+  # In a GitHub Actions step: annotations per cause, the markdown report appended to the job summary:
+  reproimg diff oci:./out1 oci:./out2 --format github
+  # For a CI dashboard (JUnit XML) or a code-scanning view (SARIF 2.1.0):
+  reproimg diff oci:./out1 oci:./out2 --format junit --output reproimg-junit.xml
+  reproimg diff oci:./out1 oci:./out2 --format sarif --output reproimg.sarif
   # An image against the rootfs directory it was built from (its flattened filesystem):
   reproimg diff oci-archive:image.tar dir:./rootfs
 )";
+
+const char* const k_version = REPROIMG_VERSION;
+
+// --format github: $GITHUB_STEP_SUMMARY, opened for appending (never truncated) before the
+// comparison, so that a file that cannot be written is said at once.
+struct StepSummary {
+  std::string path;
+  util::Fd fd;
+};
+
+StepSummary open_step_summary()
+{
+  const char* path = std::getenv("GITHUB_STEP_SUMMARY");
+  if (!path || !*path) return {};
+  const int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    util::throw_errno("cannot append the markdown report to $GITHUB_STEP_SUMMARY", path);
+  }
+  return {path, util::Fd(fd)};
+}
+
+// What the report says of the check beside the result.
+report::Check check_of(report::ReportFormat format)
+{
+  report::Check check;
+  check.command = report::Command::diff;
+  check.tool_version = k_version;
+  if (format == report::ReportFormat::junit) {
+    // JUnit requires a timestamp: the build's, never the clock (the epoch when there is none).
+    check.timestamp = normalize::source_date_epoch_from_env().value_or(0);
+  }
+  return check;
+}
 
 std::string cause_list()
 {
@@ -49,7 +89,8 @@ int cmd_diff(int argc, char** argv)
   options.add_options()
     ("a", "first input", cxxopts::value<std::string>(), "A")
     ("b", "second input", cxxopts::value<std::string>(), "B")
-    ("format", "text, json, markdown or html", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
+    ("format", report::report_format_list() + " (github: workflow commands; the markdown report is appended to "
+     "$GITHUB_STEP_SUMMARY when it is set)", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
     ("output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(), "FILE")
     ("ignore", "drop these causes: " + cause_list(), cxxopts::value<std::vector<std::string>>(), "CAUSE[,CAUSE]")
     ("exclude", "do not compare paths matching GLOB (and what is below them); repeatable",
@@ -71,7 +112,7 @@ int cmd_diff(int argc, char** argv)
   }
   const auto format = report::parse_report_format(r["format"].as<std::string>());
   if (!format) {
-    throw util::Error("diff: --format must be text, json, markdown or html, not '" +
+    throw util::Error("diff: --format must be " + report::report_format_list() + ", not '" +
                       util::printable(r["format"].as<std::string>()) + "'");
   }
   diff::DiffOptions opts;
@@ -100,22 +141,22 @@ int cmd_diff(int argc, char** argv)
   if (r.count("output")) {
     report_file.emplace(r["output"].as<std::string>());
   }
+  StepSummary step_summary;
+  if (*format == report::ReportFormat::github) {
+    step_summary = open_step_summary();
+  }
+  const report::Check check = check_of(*format);
 
   const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
 
-  std::string text;
-  switch (*format) {
-  case report::ReportFormat::json: text = report::report_json(result); break;
-  case report::ReportFormat::markdown: text = report::report_markdown(result); break;
-  case report::ReportFormat::html: text = report::report_html(result); break;
-  case report::ReportFormat::text: {
-    report::TextStyle style;
-    // auto colours a report to the terminal only, not one written to a file.
-    style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
-    style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
-    text = report::report_text(result, style);
-    break;
-  }
+  report::TextStyle style;
+  // auto colours a report to the terminal only, not one written to a file.
+  style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
+  style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
+  const std::string text = report::render(*format, result, check, style);
+  if (step_summary.fd.valid()) {
+    const std::string summary = report::render(report::ReportFormat::markdown, result, check, style);
+    util::write_all(step_summary.fd.get(), summary.data(), summary.size(), step_summary.path);
   }
   if (report_file) {
     util::write_all(report_file->fd(), text.data(), text.size(), report_file->path());

@@ -1,29 +1,23 @@
-// The four renderings of a diff result. Every one is deterministic: same result, same bytes.
+// The report formats of every command that answers with a DiffResult (diff, and verify): their
+// names, parsing --format, and one render() the commands share.
 #pragma once
 
-#include "diff/difference.hpp"
+#include "report/formats.hpp"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace reproimg::report {
 
-using diff::DiffResult;
+enum class ReportFormat { text, json, markdown, html, junit, sarif, github };
 
-enum class ReportFormat { text, json, markdown, html };
+// The names --format takes, in help order ("md" is also read as markdown).
+const std::vector<std::string>& report_format_names();
+// "text, json, markdown, html, junit, sarif or github": for help texts and refusals.
+std::string report_format_list();
 std::optional<ReportFormat> parse_report_format(const std::string& name);
 
-struct TextStyle {
-  bool color = false;              // ANSI colours (a terminal)
-  std::size_t examples_per_cause = 10; // 0: all
-};
-
-// The versioned JSON document (docs/diff-report.schema.json).
-std::string report_json(const DiffResult& r);
-// Summary first (verdict, counts per cause with hints), then examples per cause.
-std::string report_text(const DiffResult& r, const TextStyle& style);
-// For a CI job summary: a table and a collapsible section per cause.
-std::string report_markdown(const DiffResult& r);
-// One self-contained HTML page, a collapsible section per cause.
-std::string report_html(const DiffResult& r);
+std::string render(ReportFormat format, const DiffResult& r, const Check& check, const TextStyle& style);
 
 } // namespace reproimg::report

@@ -1,26 +1,46 @@
-// Text, JSON, Markdown and HTML reports.
-#include "report/report.hpp"
+// What the report formats share: escaping, the verdict sentence, the records grouped by cause.
+#include "report/shared.hpp"
 
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <map>
-#include <sstream>
 #include <utility>
 
-namespace reproimg::report {
-
-using diff::Cause;
-using diff::Difference;
-using diff::Json;
-using diff::Verdict;
-using diff::cause_description;
-using diff::cause_name;
-using diff::verdict_name;
+namespace reproimg::report::detail {
 
 namespace {
 
-constexpr const char* k_schema = "reproimg-diff/1";
+// The prose of a hint or verdict and the commands in it, `between backticks`: each part rendered
+// by its own function (an unpaired backtick is prose).
+template <typename Prose, typename Code>
+std::string with_code_spans(const std::string& text, Prose prose, Code code)
+{
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    const size_t open = text.find('`', pos);
+    const size_t close = open == std::string::npos ? std::string::npos : text.find('`', open + 1);
+    if (close == std::string::npos) {
+      return out + prose(text.substr(pos));
+    }
+    out += prose(text.substr(pos, open - pos)) + code(text.substr(open + 1, close - open - 1));
+    pos = close + 1;
+  }
+}
+
+// Byte sequences XML 1.0 does not allow in a document, though they are valid UTF-8: U+FFFE, U+FFFF.
+bool xml_noncharacter(const std::string& s, size_t i)
+{
+  return i + 2 < s.size() && s[i] == '\xef' && s[i + 1] == '\xbf' && (s[i + 2] == '\xbe' || s[i + 2] == '\xbf');
+}
+
+} // namespace
+
+const char* command_name(Command command)
+{
+  return command == Command::verify ? "verify" : "diff";
+}
 
 std::string json_text(const Json& j)
 {
@@ -116,24 +136,6 @@ std::string md_escape(const std::string& s)
   return out;
 }
 
-// The prose of a hint or verdict and the commands in it, `between backticks`: each part rendered
-// by its own function (an unpaired backtick is prose).
-template <typename Prose, typename Code>
-std::string with_code_spans(const std::string& text, Prose prose, Code code)
-{
-  std::string out;
-  size_t pos = 0;
-  for (;;) {
-    const size_t open = text.find('`', pos);
-    const size_t close = open == std::string::npos ? std::string::npos : text.find('`', open + 1);
-    if (close == std::string::npos) {
-      return out + prose(text.substr(pos));
-    }
-    out += prose(text.substr(pos, open - pos)) + code(text.substr(open + 1, close - open - 1));
-    pos = close + 1;
-  }
-}
-
 // A markdown code span holding s as it is: fenced by more backticks than s has in a row, and a
 // '|' escaped (GitHub reads it as a table cell's end even inside a code span).
 std::string md_code(const std::string& s)
@@ -163,199 +165,48 @@ std::string html_text(const std::string& s)
   return with_code_spans(s, html_escape, [](const std::string& c) { return "<code>" + html_escape(c) + "</code>"; });
 }
 
-// With this many differences or fewer, the first cause is shown open: the one file that differs
-// is seen without a click.
-constexpr size_t k_open_first_cause_up_to = 20;
+bool image_level(const Difference& d)
+{
+  return d.path.rfind("manifest:", 0) == 0 || d.path.rfind("config:", 0) == 0 || d.cause == Cause::layer_split ||
+         d.cause == Cause::format;
+}
+
+std::string xml_escape(const std::string& s, Newlines newlines)
+{
+  std::string p;
+  if (newlines == Newlines::keep) {
+    size_t start = 0;
+    for (size_t nl = s.find('\n'); nl != std::string::npos; start = nl + 1, nl = s.find('\n', start)) {
+      p += util::printable(std::string_view(s).substr(start, nl - start)) + "\n";
+    }
+    p += util::printable(std::string_view(s).substr(start));
+  } else {
+    p = util::printable(s);
+  }
+  std::string out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (xml_noncharacter(p, i)) {
+      out += p[i + 2] == '\xbe' ? "\\uFFFE" : "\\uFFFF";
+      i += 2;
+      continue;
+    }
+    switch (p[i]) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&apos;"; break;
+    default: out += p[i];
+    }
+  }
+  return out;
+}
 
 bool open_first_cause(const DiffResult& r)
 {
+  // The one file that differs is seen without a click.
+  constexpr size_t k_open_first_cause_up_to = 20;
   return r.differences.size() <= k_open_first_cause_up_to;
 }
 
-} // namespace
-
-std::optional<ReportFormat> parse_report_format(const std::string& name)
-{
-  if (name == "text") return ReportFormat::text;
-  if (name == "json") return ReportFormat::json;
-  if (name == "markdown" || name == "md") return ReportFormat::markdown;
-  if (name == "html") return ReportFormat::html;
-  return std::nullopt;
-}
-
-std::string report_json(const DiffResult& r)
-{
-  Json doc;
-  doc["schema"] = k_schema;
-  doc["a"] = util::printable(r.a);
-  doc["b"] = util::printable(r.b);
-  doc["verdict"] = verdict_name(r.verdict);
-  Json summary = Json::object();
-  Json hints = Json::object();
-  for (const auto& [cause, s] : r.summary) {
-    summary[cause_name(cause)] = s.count;
-    hints[cause_name(cause)] = s.hint;
-  }
-  doc["summary"] = summary;
-  doc["hints"] = hints;
-  doc["normalize_options"] = r.normalize_options;
-  Json list = Json::array();
-  for (const auto& d : r.differences) {
-    Json j;
-    j["cause"] = cause_name(d.cause);
-    j["path"] = util::printable(d.path);
-    j["layer"] = d.layer ? Json(*d.layer) : Json(nullptr);
-    Json attrs = Json::object();
-    for (const auto& [name, v] : d.attributes) attrs[name] = Json::array({v.first, v.second});
-    j["attributes"] = attrs;
-    j["normalizable"] = d.normalizable;
-    j["hint"] = d.hint;
-    if (!d.detail.empty()) {
-      Json detail = Json::array();
-      for (const auto& line : d.detail) detail.push_back(util::printable(line));
-      j["detail"] = detail;
-    }
-    list.push_back(j);
-  }
-  doc["differences"] = list;
-  doc["notes"] = r.notes;
-  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
-}
-
-std::string report_text(const DiffResult& r, const TextStyle& style)
-{
-  auto paint = [&](const char* code, const std::string& s) {
-    return style.color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-  };
-  const char* vcolor = r.verdict == Verdict::identical ? "32" : r.verdict == Verdict::equivalent ? "33" : "31";
-  std::ostringstream out;
-  out << "verdict: " << paint(vcolor, verdict_sentence(r)) << "\n";
-  out << "A: " << util::printable(r.a) << "\nB: " << util::printable(r.b) << "\n";
-  if (r.differences.empty()) {
-    return out.str();
-  }
-  const auto groups = group(r);
-  out << with_commas(r.differences.size()) << (r.differences.size() == 1 ? " difference" : " differences") << " in "
-      << groups.size() << (groups.size() == 1 ? " cause" : " causes") << ":\n";
-  for (const auto& [cause, ds] : groups) {
-    const auto& s = r.summary.at(cause);
-    char line[64];
-    std::snprintf(line, sizeof line, "  %-19s %7s  ", cause_name(cause), with_commas(ds.size()).c_str());
-    out << paint("1", line) << (s.normalizable ? "[normalizable] " : "") << s.hint << "\n";
-  }
-  for (const auto& [cause, ds] : groups) {
-    out << "\n" << paint("1", cause_name(cause)) << " (" << with_commas(ds.size()) << "): " << cause_description(cause)
-        << "\n";
-    std::size_t shown = 0;
-    for (const Difference* d : ds) {
-      if (style.examples_per_cause && shown == style.examples_per_cause) {
-        out << "  ... and " << with_commas(ds.size() - shown) << " more (--all or --format json lists every one)\n";
-        break;
-      }
-      ++shown;
-      out << "  " << where(*d) << "  " << attribute_line(*d) << "\n";
-      for (const auto& l : d->detail) {
-        std::string painted = util::printable(l);
-        if (style.color && !l.empty() && (l[0] == '-' || l[0] == '+')) painted = paint(l[0] == '-' ? "31" : "32", painted);
-        out << "      " << painted << "\n";
-      }
-    }
-  }
-  return out.str();
-}
-
-std::string report_markdown(const DiffResult& r)
-{
-  std::ostringstream out;
-  const char* icon = r.verdict == Verdict::identical ? "✅" : r.verdict == Verdict::equivalent ? "🟡" : "❌";
-  out << "## " << icon << " reproimg diff: " << verdict_name(r.verdict) << "\n\n";
-  out << md_text(verdict_sentence(r)) << "\n\n";
-  out << "- A: " << md_code(r.a) << "\n- B: " << md_code(r.b) << "\n\n";
-  if (r.differences.empty()) {
-    return out.str();
-  }
-  out << "| cause | count | normalizable | what to do |\n|---|---:|:---:|---|\n";
-  const auto groups = group(r);
-  for (const auto& [cause, ds] : groups) {
-    const auto& s = r.summary.at(cause);
-    out << "| `" << cause_name(cause) << "` | " << with_commas(ds.size()) << " | " << (s.normalizable ? "yes" : "no")
-        << " | " << md_text(s.hint) << " |\n";
-  }
-  bool first = true;
-  for (const auto& [cause, ds] : groups) {
-    const bool open = std::exchange(first, false) && open_first_cause(r);
-    out << "\n<details" << (open ? " open" : "") << "><summary><code>" << cause_name(cause) << "</code> ("
-        << with_commas(ds.size()) << ")</summary>\n\n";
-    std::size_t shown = 0;
-    for (const Difference* d : ds) {
-      if (shown++ == 100) {
-        out << "- ... and " << with_commas(ds.size() - 100) << " more\n";
-        break;
-      }
-      out << "- " << md_code(where(*d)) << ": " << md_escape(attribute_line(*d)) << "\n";
-      if (!d->detail.empty()) {
-        out << "\n  ```\n";
-        for (const auto& l : d->detail) out << "  " << util::printable(l) << "\n";
-        out << "  ```\n";
-      }
-    }
-    out << "\n</details>\n";
-  }
-  return out.str();
-}
-
-std::string report_html(const DiffResult& r)
-{
-  std::ostringstream out;
-  const char* vclass = r.verdict == Verdict::identical ? "ok" : r.verdict == Verdict::equivalent ? "warn" : "bad";
-  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>reproimg diff: "
-      << verdict_name(r.verdict) << "</title>\n<style>\n"
-      << "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}\n"
-      << "code,pre,td.path{font-family:ui-monospace,monospace;font-size:90%}\n"
-      << ".ok{color:#17702c}.warn{color:#9a6700}.bad{color:#b3261e}\n"
-      << "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;"
-         "text-align:left;vertical-align:top}\n"
-      << "details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}pre{background:#f6f6f6;padding:.5em;"
-         "margin:.2em 0;overflow-x:auto}\n"
-      << ".del{color:#b3261e}.add{color:#17702c}td:first-child{white-space:nowrap}\n</style></head><body>\n";
-  out << "<h1>reproimg diff: <span class=\"" << vclass << "\">" << verdict_name(r.verdict) << "</span></h1>\n";
-  out << "<p>" << html_text(verdict_sentence(r)) << "</p>\n";
-  out << "<p>A: <code>" << html_escape(r.a) << "</code><br>B: <code>" << html_escape(r.b) << "</code></p>\n";
-  const auto groups = group(r);
-  if (!groups.empty()) {
-    out << "<table><tr><th>cause</th><th>count</th><th>normalizable</th><th>what to do</th></tr>\n";
-    for (const auto& [cause, ds] : groups) {
-      const auto& s = r.summary.at(cause);
-      out << "<tr><td><a href=\"#" << cause_name(cause) << "\"><code>" << cause_name(cause) << "</code></a></td><td>"
-          << with_commas(ds.size()) << "</td><td>" << (s.normalizable ? "yes" : "no") << "</td><td>"
-          << html_text(s.hint) << "</td></tr>\n";
-    }
-    out << "</table>\n";
-  }
-  bool first = true;
-  for (const auto& [cause, ds] : groups) {
-    const bool open = std::exchange(first, false) && open_first_cause(r);
-    out << "<details id=\"" << cause_name(cause) << "\"" << (open ? " open" : "") << "><summary>" << cause_name(cause) << " ("
-        << with_commas(ds.size()) << ") — " << html_escape(cause_description(cause)) << "</summary>\n<table>\n";
-    for (const Difference* d : ds) {
-      out << "<tr><td class=\"path\">" << html_escape(where(*d)) << "</td><td>" << html_escape(attribute_line(*d));
-      if (!d->detail.empty()) {
-        out << "<pre>";
-        for (const auto& l : d->detail) {
-          const char* cls = !l.empty() && l[0] == '-' ? "del" : !l.empty() && l[0] == '+' ? "add" : nullptr;
-          if (cls) out << "<span class=\"" << cls << "\">";
-          out << html_escape(l);
-          if (cls) out << "</span>";
-          out << "\n";
-        }
-        out << "</pre>";
-      }
-      out << "</td></tr>\n";
-    }
-    out << "</table></details>\n";
-  }
-  out << "</body></html>\n";
-  return out.str();
-}
-
-} // namespace reproimg::report
+} // namespace reproimg::report::detail

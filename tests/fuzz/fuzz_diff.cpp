@@ -101,5 +101,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)report::report_text(*ab, {});
   (void)report::report_markdown(*ab);
   (void)report::report_html(*ab);
+  for (const auto& name : report::report_format_names()) {
+    const auto format = *report::parse_report_format(name);
+    const std::string once = report::render(format, *ab, {}, {});
+    check(report::render(format, *ab, {}, {}) == once, "a report is not deterministic");
+  }
   return 0;
 }

@@ -2,11 +2,14 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "diff/diff.hpp"
-#include "diff/report.hpp"
+#include "normalize/policy.hpp"
+#include "cli/report_output.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <sstream>
 
 namespace reproimg::cli {
@@ -21,6 +24,11 @@ const char* const k_examples = R"(  # Two rebuilds of a rootfs tarball: what dif
   reproimg diff --accept-normalizable a.tar b.tar
   # Only real content differences, logs excluded, a Markdown summary for the job page:
   reproimg diff --semantic --exclude 'var/log/*' a.tar b.tar --format markdown >> "$GITHUB_STEP_SUMMARY"
+  # In a GitHub Actions step: annotations per cause, the markdown report appended to the job summary:
+  reproimg diff oci:./out1 oci:./out2 --format github
+  # For a CI dashboard (JUnit XML) or a code-scanning view (SARIF 2.1.0):
+  reproimg diff oci:./out1 oci:./out2 --format junit --output reproimg-junit.xml
+  reproimg diff oci:./out1 oci:./out2 --format sarif --output reproimg.sarif
   # An image against the rootfs directory it was built from (its flattened filesystem):
   reproimg diff oci-archive:image.tar dir:./rootfs
 )";
@@ -49,7 +57,8 @@ int cmd_diff(int argc, char** argv)
   options.add_options()
     ("a", "first input", cxxopts::value<std::string>(), "A")
     ("b", "second input", cxxopts::value<std::string>(), "B")
-    ("format", "text, json, markdown or html", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
+    ("format", report::report_format_list() + " (github: workflow commands; the markdown report is appended to "
+     "$GITHUB_STEP_SUMMARY when it is set)", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
     ("output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(), "FILE")
     ("ignore", "drop these causes: " + cause_list(), cxxopts::value<std::vector<std::string>>(), "CAUSE[,CAUSE]")
     ("exclude", "do not compare paths matching GLOB (and what is below them); repeatable",
@@ -69,9 +78,9 @@ int cmd_diff(int argc, char** argv)
   if (!r.count("a") || !r.count("b")) {
     throw util::Error("diff: want two inputs A and B (see reproimg diff --help)");
   }
-  const auto format = diff::parse_report_format(r["format"].as<std::string>());
+  const auto format = report::parse_report_format(r["format"].as<std::string>());
   if (!format) {
-    throw util::Error("diff: --format must be text, json, markdown or html, not '" +
+    throw util::Error("diff: --format must be " + report::report_format_list() + ", not '" +
                       util::printable(r["format"].as<std::string>()) + "'");
   }
   diff::DiffOptions opts;
@@ -96,36 +105,26 @@ int cmd_diff(int argc, char** argv)
   const Verbosity verbosity = verbosity_from(r);
   const bool color = color_from(r, 1);
   // Created before the comparison, so that a path that cannot be written is said at once.
-  std::optional<util::AtomicFile> report_file;
+  ReportTargets targets;
   if (r.count("output")) {
-    report_file.emplace(r["output"].as<std::string>());
+    targets.file.emplace(r["output"].as<std::string>());
   }
+  if (*format == report::ReportFormat::github) {
+    targets.step_summary = open_step_summary();
+  }
+  // -q: the exit code says it all (as diff -q, cmp -s and git diff --quiet).
+  targets.quiet = verbosity == Verbosity::quiet;
+  const report::Check check = check_of(*format, report::Command::diff);
 
   const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
 
-  std::string text;
-  switch (*format) {
-  case diff::ReportFormat::json: text = diff::report_json(result); break;
-  case diff::ReportFormat::markdown: text = diff::report_markdown(result); break;
-  case diff::ReportFormat::html: text = diff::report_html(result); break;
-  case diff::ReportFormat::text: {
-    diff::TextStyle style;
-    // auto colours a report to the terminal only, not one written to a file.
-    style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
-    style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
-    text = diff::report_text(result, style);
-    break;
-  }
-  }
-  if (report_file) {
-    util::write_all(report_file->fd(), text.data(), text.size(), report_file->path());
-    report_file->commit();
-  } else if (verbosity != Verbosity::quiet) {
-    // -q: the exit code says it all (as diff -q, cmp -s and git diff --quiet).
-    OutputTarget out("-", false);
-    out.sink().write(text);
-    out.commit();
-  }
+  report::TextStyle style;
+  // auto colours a report to the terminal only, not one written to a file.
+  style.color = r["color"].as<std::string>() == "always" || (color && !targets.file);
+  style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
+  const std::string text = report::render(*format, result, check, style);
+  write_report(targets, text,
+               targets.step_summary.fd.valid() ? report::render(report::ReportFormat::markdown, result, check, style) : "");
   switch (result.verdict) {
   case diff::Verdict::identical: return 0;
   case diff::Verdict::equivalent: return r.count("accept-normalizable") ? 0 : 1;

@@ -1,7 +1,8 @@
 // reproimg verify: gate a release on a rebuild matching its lock, at a level; explain a mismatch.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "diff/report.hpp"
+#include "cli/report_output.hpp"
+#include "report/report.hpp"
 #include "digest/sha256.hpp"
 #include "util/error.hpp"
 #include "verify/attestation.hpp"
@@ -37,12 +38,6 @@ const char* outcome_name(verify::Outcome o)
   return "unchecked";
 }
 
-std::string headline(const verify::VerifyResult& v)
-{
-  return std::string("verify: ") + (v.passed ? "PASSED" : "FAILED") + " at " + verify::level_name(v.level) + ": " +
-         v.summary + "\n";
-}
-
 nlohmann::json verify_json(const verify::VerifyResult& v)
 {
   nlohmann::json failing = nlohmann::json::array();
@@ -56,20 +51,23 @@ nlohmann::json verify_json(const verify::VerifyResult& v)
           {"failing", failing}};
 }
 
-std::string render(const verify::VerifyResult& v, diff::ReportFormat format, const diff::TextStyle& style)
+std::string render(const verify::VerifyResult& v, report::ReportFormat format, const report::Check& check,
+                   const report::TextStyle& style)
 {
-  switch (format) {
-  case diff::ReportFormat::json: {
+  if (format == report::ReportFormat::json) {
+    // The verify document wraps diff's report (whose schema allows no other keys).
     const nlohmann::json doc = {{"schema", "reproimg-verify/1"},
                                 {"verify", verify_json(v)},
-                                {"report", nlohmann::json::parse(diff::report_json(v.diff))}};
+                                {"report", nlohmann::json::parse(report::report_json(v.diff, check))}};
     return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  case diff::ReportFormat::markdown: return "**" + headline(v).substr(0, headline(v).size() - 1) + "**\n\n" + diff::report_markdown(v.diff);
-  case diff::ReportFormat::html: return diff::report_html(v.diff);
-  case diff::ReportFormat::text: return headline(v) + diff::report_text(v.diff, style);
+  if (format == report::ReportFormat::text) {
+    // The answer first, in one line a CI log shows: "verify: PASSED at bit: bit match".
+    report::Check plain = check;
+    plain.headline.clear();
+    return "verify: " + util::printable(check.headline) + "\n" + report::render(format, v.diff, plain, style);
   }
-  return "";
+  return report::render(format, v.diff, check, style);
 }
 
 void write_attestation(const std::string& path, const verify::VerifyResult& v, const std::string& lock_name,
@@ -79,7 +77,7 @@ void write_attestation(const std::string& path, const verify::VerifyResult& v, c
   in.lock_name = lock_name;
   in.lock_sha256 = digest::sha256_digest(lock_bytes);
   in.time = normalize::source_date_epoch_from_env().value_or(static_cast<std::int64_t>(std::time(nullptr)));
-  in.version = "0.1.0";
+  in.version = REPROIMG_VERSION;
   const std::string text = verify::attestation_json(v, in);
   util::AtomicFile file(path);
   util::write_all(file.fd(), text.data(), text.size(), file.path());
@@ -100,7 +98,8 @@ int cmd_verify(int argc, char** argv)
     ("image", "the rebuild: any input `reproimg lock` takes, of the kind the lock records", cxxopts::value<std::string>(), "IMAGE")
     ("lock", "the lock file", cxxopts::value<std::string>(), "FILE")
     ("level", "bit, canonical or files", cxxopts::value<std::string>()->default_value("bit"), "LEVEL")
-    ("format", "text, json, markdown or html", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
+    ("format", report::report_format_list() + " (github: workflow commands; the markdown report is appended to "
+     "$GITHUB_STEP_SUMMARY when it is set)", cxxopts::value<std::string>()->default_value("text"), "FORMAT")
     ("output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(), "FILE")
     ("attest", "also write an in-toto Statement v1 with a SLSA Verification Summary predicate (time: $SOURCE_DATE_EPOCH, else now)",
      cxxopts::value<std::string>(), "FILE")
@@ -121,17 +120,19 @@ int cmd_verify(int argc, char** argv)
     throw util::Error("verify: --level must be bit, canonical or files, not '" + util::printable(r["level"].as<std::string>()) + "'");
   }
   opts.level = *level;
-  const auto format = diff::parse_report_format(r["format"].as<std::string>());
+  const auto format = report::parse_report_format(r["format"].as<std::string>());
   if (!format) {
-    throw util::Error("verify: --format must be text, json, markdown or html, not '" +
+    throw util::Error("verify: --format must be " + report::report_format_list() + ", not '" +
                       util::printable(r["format"].as<std::string>()) + "'");
   }
   opts.compare.max_diff_lines = r["max-diff-lines"].as<std::size_t>();
   opts.progress = progress_from(r);
   const Verbosity verbosity = verbosity_from(r);
   const bool color = color_from(r, 1);
-  std::optional<util::AtomicFile> report_file;
-  if (r.count("output")) report_file.emplace(r["output"].as<std::string>());
+  ReportTargets targets;
+  if (r.count("output")) targets.file.emplace(r["output"].as<std::string>());
+  if (*format == report::ReportFormat::github) targets.step_summary = open_step_summary();
+  targets.quiet = verbosity == Verbosity::quiet;
   if (r.count("attest")) util::check_output_file(r["attest"].as<std::string>());
 
   const std::string lock_name = r["lock"].as<std::string>();
@@ -139,19 +140,16 @@ int cmd_verify(int argc, char** argv)
   const verify::Lock lock = verify::lock_from_json(lock_bytes, lock_name);
   const verify::VerifyResult result = verify::verify_against_lock(r["image"].as<std::string>(), lock, lock_name, opts);
 
-  diff::TextStyle style;
-  style.color = r["color"].as<std::string>() == "always" || (color && !report_file);
+  report::TextStyle style;
+  style.color = r["color"].as<std::string>() == "always" || (color && !targets.file);
   style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
-  const std::string text = render(result, *format, style);
+  const std::string headline = std::string(result.passed ? "PASSED" : "FAILED") + " at " +
+                               verify::level_name(result.level) + ": " + result.summary;
+  const report::Check check = check_of(*format, report::Command::verify, headline);
+  const std::string text = render(result, *format, check, style);
   if (r.count("attest")) write_attestation(r["attest"].as<std::string>(), result, lock_name, lock_bytes);
-  if (report_file) {
-    util::write_all(report_file->fd(), text.data(), text.size(), report_file->path());
-    report_file->commit();
-  } else if (verbosity != Verbosity::quiet) {
-    OutputTarget out("-", false);
-    out.sink().write(text);
-    out.commit();
-  }
+  write_report(targets, text,
+               targets.step_summary.fd.valid() ? report::render(report::ReportFormat::markdown, result.diff, check, style) : "");
   return result.passed ? 0 : 1;
 }
 

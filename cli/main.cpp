@@ -176,7 +176,7 @@ int main(int argc, char** argv)
     return 0;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
-    std::printf("reproimg 0.1.0\n");
+    std::printf("reproimg %s\n", REPROIMG_VERSION);
     return 0;
   }
   if (const Command* c = find_command(argv[1])) {

@@ -278,6 +278,9 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
 {
   const image::Image& ia = *a.image;
   const image::Image& ib = *b.image;
+  const bool paired = ia.layers.size() == ib.layers.size();
+  ctx.result.scope = paired ? Scope::images : Scope::images_flattened;
+  ctx.result.layer_pairs = paired ? ia.layers.size() : 0;
   if (!ia.manifest_digest.empty() && ia.manifest_digest == ib.manifest_digest) {
     // Equal digests say the blobs are meant to be equal, not that they are: each is read and
     // checked (digest, size, diff_id) before the answer.
@@ -663,6 +666,8 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
   if (a.image && b.image) {
     diff_images(ctx, a, b);
   } else if (a.image || b.image) {
+    result.scope = Scope::image_and_tree;
+    result.layer_pairs = 0;
     diff_image_with_tree(ctx, a.image ? a : b, a.image ? b : a, a.image.has_value());
   } else {
     std::optional<std::uint64_t> first_byte;

@@ -80,9 +80,19 @@ struct CauseSummary {
   std::string hint;
 };
 
+// What was compared, so that a report can list the parts that held as well as those that differed.
+enum class Scope {
+  layers,           // two layers (tars, rootfs directories): one pair, layer 0
+  images,           // two images, layers paired by position
+  images_flattened, // two images split into layers differently: their flattened filesystems
+  image_and_tree,   // an image's flattened filesystem against a layer or rootfs
+};
+
 struct DiffResult {
   std::string a;
   std::string b;
+  Scope scope = Scope::layers;
+  std::size_t layer_pairs = 1; // layers paired by position (Scope::layers: 1; flattened: 0)
   Verdict verdict = Verdict::identical;
   std::vector<Difference> differences; // sorted (see sort_differences)
   std::map<Cause, CauseSummary> summary;

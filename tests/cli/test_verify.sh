@@ -182,6 +182,28 @@ for level in canonical files; do
   check "run.sh edited, $level: content usr/local/bin/run.sh" grep -qx 'content usr/local/bin/run.sh' <(failing build-edit-$level)
 done
 
+# --- verify's CI reports: junit and sarif valid against the published schemas, github one command a line
+schemas=${REPROIMG_SCHEMAS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/schemas}
+for f in junit sarif github; do
+  rc=0
+  GITHUB_STEP_SUMMARY="$work/summary.md" "$REPROIMG" verify oci:oci-b3 --lock b.lock --level files --format "$f" \
+    --output "edit.$f" 2>/dev/null || rc=$?
+  equal "run.sh edited, --format $f: exit" 1 "$rc"
+  check "run.sh edited, --format $f names the path" grep -q 'usr/local/bin/run.sh' "edit.$f"
+done
+check "github: the markdown report appended to the step summary" grep -q 'reproimg verify' "$work/summary.md"
+check "github: an error line for content" grep -q '^::error title=reproimg verify%3A content' edit.github
+if [ -f "$schemas/junit/JUnit.xsd" ] && command -v xmllint >/dev/null 2>&1; then
+  check "verify junit valid against JUnit.xsd" xmllint --noout --schema "$schemas/junit/JUnit.xsd" edit.junit
+else
+  echo "NOTICE: $schemas/junit/JUnit.xsd or xmllint absent: verify's junit not validated"
+fi
+if [ -f "$schemas/sarif/sarif-schema-2.1.0.json" ] && "$PY" -c 'import jsonschema' 2>/dev/null; then
+  check "verify sarif valid against SARIF 2.1.0" "$PY" -m jsonschema -i edit.sarif "$schemas/sarif/sarif-schema-2.1.0.json"
+else
+  echo "NOTICE: the SARIF schema or python3-jsonschema absent: verify's sarif not validated"
+fi
+
 # --- the lock: deterministic, valid, read strictly ------------------------------------------------
 mkdir -p elsewhere
 (cd elsewhere && LC_ALL=C TZ=Asia/Tokyo "$REPROIMG" lock --source-date-epoch 0 "oci:$work/img-a2" -o "$work/a2.lock")

@@ -6,8 +6,8 @@
 // differences (added and removed swap); every report renders and the JSON one parses.
 #include "diff/content_detail.hpp"
 #include "diff/diff.hpp"
-#include "diff/report.hpp"
 #include "fuzz_support.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 
 #include <map>
@@ -91,15 +91,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check(ab->verdict == ba->verdict, "diff(A, B) and diff(B, A) give different verdicts");
   check(plain_counts(*ab) == counts(*ba), "diff(A, B) and diff(B, A) count causes differently");
-  const std::string json = diff::report_json(*ab);
-  check(diff::report_json(*ab) == json, "the JSON report is not deterministic");
+  const std::string json = report::report_json(*ab);
+  check(report::report_json(*ab) == json, "the JSON report is not deterministic");
   try {
     (void)nlohmann::json::parse(json);
   } catch (const std::exception&) {
     fuzz::fail("the JSON report does not parse");
   }
-  (void)diff::report_text(*ab, {});
-  (void)diff::report_markdown(*ab);
-  (void)diff::report_html(*ab);
+  (void)report::report_text(*ab, {});
+  (void)report::report_markdown(*ab);
+  (void)report::report_html(*ab);
+  for (const auto& name : report::report_format_names()) {
+    const auto format = *report::parse_report_format(name);
+    const std::string once = report::render(format, *ab, {}, {});
+    check(report::render(format, *ab, {}, {}) == once, "a report is not deterministic");
+  }
   return 0;
 }

@@ -1,0 +1,34 @@
+// What diff and verify share when they write a report: the report's description of the check,
+// where it goes (stdout, --output, and $GITHUB_STEP_SUMMARY with --format github).
+#pragma once
+
+#include "report/report.hpp"
+#include "util/file.hpp"
+
+#include <optional>
+#include <string>
+
+namespace reproimg::cli {
+
+// --format github: $GITHUB_STEP_SUMMARY, opened for appending (never truncated) before the
+// comparison, so that a file that cannot be written is said at once. Not set: nothing.
+struct StepSummary {
+  std::string path;
+  util::Fd fd;
+};
+StepSummary open_step_summary();
+
+// What the report says of the check beside the result: the command, a headline, the tool version,
+// and for JUnit the build's time (SOURCE_DATE_EPOCH, never the clock; the epoch when unset).
+report::Check check_of(report::ReportFormat format, report::Command command, std::string headline = "");
+
+// Writes the report: to --output (atomically) when given, else to stdout unless quiet; with a
+// step summary, the markdown rendering is appended there too.
+struct ReportTargets {
+  std::optional<util::AtomicFile> file; // --output
+  StepSummary step_summary;
+  bool quiet = false;
+};
+void write_report(ReportTargets& targets, const std::string& text, const std::string& markdown);
+
+} // namespace reproimg::cli

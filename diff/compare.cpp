@@ -359,7 +359,7 @@ private:
     std::map<const LayerIndex*, std::vector<std::uint64_t>> batches;
     for (const auto& p : m_pending) {
       for (const FileRecord* r : {p.a, p.b}) {
-        if (r->content.kind == ContentRef::Kind::hashed && r->content.layer) {
+        if (r->content.kind == ContentHandle::Kind::hashed && r->content.layer) {
           batches[r->content.layer].push_back(r->content.ordinal);
         }
       }

@@ -48,15 +48,15 @@ public:
     r.content.ordinal = ordinal;
     if (r.type == readers::EntryType::regular && r.size > 0) {
       if (const auto off = data.source_offset()) {
-        r.content.kind = ContentRef::Kind::range;
+        r.content.kind = ContentHandle::Kind::range;
         r.content.offset = *off;
       } else if (const auto disk = data.disk_path()) {
-        r.content.kind = ContentRef::Kind::disk;
+        r.content.kind = ContentHandle::Kind::disk;
         r.content.disk_path = *disk;
       } else {
         digest::HashingSink hash;
         data.read(hash, k_max_sparse_fill);
-        r.content.kind = ContentRef::Kind::hashed;
+        r.content.kind = ContentHandle::Kind::hashed;
         r.content.sha256 = hash.digest();
       }
     }
@@ -300,7 +300,7 @@ class DirectReader {
 public:
   explicit DirectReader(const FileRecord& r) : m_r(r)
   {
-    if (r.content.kind == ContentRef::Kind::disk) {
+    if (r.content.kind == ContentHandle::Kind::disk) {
       m_owned = util::open_read(r.content.disk_path);
       m_fd = m_owned.get();
     } else {
@@ -315,7 +315,7 @@ public:
     if (want == 0) {
       return 0;
     }
-    if (m_r.content.kind == ContentRef::Kind::disk) {
+    if (m_r.content.kind == ContentHandle::Kind::disk) {
       const size_t got = util::read_full(m_fd, buf, want, m_r.content.disk_path);
       if (got != want) {
         throw util::Error(util::Location{m_r.content.disk_path, std::nullopt, static_cast<std::int64_t>(m_pos + got)},
@@ -337,14 +337,14 @@ private:
 
 bool direct(const FileRecord& r)
 {
-  return r.content.kind == ContentRef::Kind::range || r.content.kind == ContentRef::Kind::disk;
+  return r.content.kind == ContentHandle::Kind::range || r.content.kind == ContentHandle::Kind::disk;
 }
 
 } // namespace
 
 const std::string& content_digest(const FileRecord& r)
 {
-  if (!r.content.sha256.empty() || r.content.kind == ContentRef::Kind::hashed) {
+  if (!r.content.sha256.empty() || r.content.kind == ContentHandle::Kind::hashed) {
     return r.content.sha256;
   }
   digest::Sha256 hash;
@@ -405,7 +405,7 @@ std::optional<std::string> read_content(const FileRecord& r, std::uint64_t max_b
   if (r.type != readers::EntryType::regular || r.size == 0) {
     return std::string();
   }
-  if (r.content.kind == ContentRef::Kind::digest_only) {
+  if (r.content.kind == ContentHandle::Kind::digest_only) {
     return std::nullopt;
   }
   if (direct(r)) {

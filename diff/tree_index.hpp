@@ -41,7 +41,7 @@ private:
   size_t m_used = 0;
 };
 
-struct ContentRef {
+struct ContentHandle {
   // digest_only: the sha256 alone is known (a lock's record): contents are equal iff the digests
   // are, and there are no bytes to show.
   enum class Kind : std::uint8_t { none, range, disk, hashed, digest_only };
@@ -73,7 +73,7 @@ struct FileRecord {
   bool sparse = false;
   std::uint64_t position = 0; // order in its layer (of the occurrence kept)
   int layer_number = 0;       // which layer of an image it came from
-  ContentRef content;
+  ContentHandle content;
 };
 
 // A record of an entry as read: its canonical path (an unsafe or odd path as stored) and every

@@ -27,7 +27,7 @@
 // `docker save IMAGE-ID` writes it.
 #include "image/docker_archive.hpp"
 
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 #include "digest/sha256.hpp"
 #include "image/json.hpp"
 #include "readers/raw_stream.hpp"

@@ -1,7 +1,7 @@
 // Image-level digest and normalise.
 #include "image/image_normalize.hpp"
 
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 #include "digest/sha256.hpp"
 #include "readers/raw_stream.hpp"
 #include "util/error.hpp"

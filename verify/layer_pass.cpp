@@ -25,7 +25,7 @@ public:
     }
     r->position = ordinal;
     if (r->type == readers::EntryType::regular) {
-      r->content.kind = diff::ContentRef::Kind::digest_only;
+      r->content.kind = diff::ContentHandle::Kind::digest_only;
       r->content.sha256 = content_sha256;
     }
     const auto [it, inserted] = m_slot.emplace(r->path, m_index.records.size());

@@ -378,7 +378,7 @@ diff::FileRecord record_of_locked(const LockedFile& f)
   }
   r.xattrs = f.xattrs;
   if (f.type == EntryType::regular) {
-    r.content.kind = diff::ContentRef::Kind::digest_only;
+    r.content.kind = diff::ContentHandle::Kind::digest_only;
     r.content.sha256 = f.sha256;
   }
   return r;

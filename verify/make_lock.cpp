@@ -1,7 +1,7 @@
 // Making a lock: each layer read once (verified as read), files flattened through the overlay.
 #include "verify/make_lock.hpp"
 
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 #include "digest/sha256.hpp"
 #include "image/image_normalize.hpp"
 #include "image/image_source.hpp"

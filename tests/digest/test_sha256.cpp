@@ -1,6 +1,6 @@
-// Tests for digest/sha256, digest/background_sha256 and digest/layer_ids.
+// Tests for digest/sha256, digest/background_sha256 and digest/chain_id.
 #include "digest/background_sha256.hpp"
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 #include "digest/sha256.hpp"
 
 #include <boost/test/unit_test.hpp>

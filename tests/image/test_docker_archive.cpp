@@ -4,7 +4,7 @@
 #include "image/image_source.hpp"
 #include "image/media_types.hpp"
 
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 #include "digest/sha256.hpp"
 #include "image/json.hpp"
 #include "normalize/compress.hpp"

@@ -1,5 +1,5 @@
 // ChainID computation.
-#include "digest/layer_ids.hpp"
+#include "digest/chain_id.hpp"
 
 #include "digest/sha256.hpp"
 

@@ -1,4 +1,5 @@
-// Layer identities: ChainID over diff_ids (OCI image spec, "Layer ChainID").
+// ChainID over diff_ids (OCI image spec, "Layer ChainID"). Blob digests and diff_ids of a stored layer are
+// read by readers/raw_stream.
 #pragma once
 
 #include <string>

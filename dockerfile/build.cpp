@@ -14,6 +14,7 @@
 #include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/syscalls.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -132,7 +133,7 @@ std::vector<std::string> sorted_names(const std::string& dir)
   std::vector<std::string> names;
   for (;;) {
     errno = 0;
-    const dirent* de = ::readdir(d);
+    const dirent* de = util::sys::readdir(d);
     if (!de) {
       break;
     }
@@ -898,7 +899,7 @@ image::Json load_base_image(BaseImage& base, const std::string& name, const imag
     base.image = image::load_image(*base.store, *ref, platform);
     base.config = inherited_config(base.image.config, "base image " + name);
   } catch (const util::Error& e) {
-    throw util::Error("cannot read the base image '" + util::printable(name) + "': " + e.what());
+    e.rethrow_as({}, "cannot read the base image '" + util::printable(name) + "': " + e.what()); // an IoError stays one
   }
   const image::Json& c = base.config;
   const std::string os = c.value("os", std::string());
@@ -940,8 +941,8 @@ public:
       try {
         add_base_layers(img);
       } catch (const util::Error& e) {
-        throw util::Error(m_dockerfile.name + ":" + std::to_string(plan.from_line) +
-                          ": FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
+        e.rethrow_as(util::Location::of_line(m_dockerfile.name, plan.from_line),
+                     "FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
       }
       img.config_section = m_base->config["config"];
       img.config_section.erase("OnBuild"); // the triggers ran right after FROM
@@ -1058,7 +1059,7 @@ public:
         }
         img.history.push_back(h);
       } catch (const util::Error& e) {
-        throw util::Error(m_dockerfile.name + ":" + std::to_string(step.line) + ": " + step.keyword + ": " + e.what());
+        e.rethrow_as(util::Location::of_line(m_dockerfile.name, step.line), step.keyword + ": " + e.what());
       }
     }
     if (m_writer.layers().empty()) {

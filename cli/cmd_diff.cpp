@@ -102,6 +102,15 @@ int cmd_diff(int argc, char** argv)
   }
 
   const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
+  // The readers' warnings are notes of the report (JSON shows them all); said on stderr too, as
+  // every command says them.
+  normalize::Report warnings;
+  for (const auto& note : result.notes) {
+    if (note.rfind("warning: ", 0) == 0) {
+      warnings.warn(note.substr(9));
+    }
+  }
+  print_warnings(warnings, verbosity);
 
   std::string text;
   switch (*format) {

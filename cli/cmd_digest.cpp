@@ -45,6 +45,12 @@ nlohmann::json image_identities(const std::string& spec, const image::ImageRef& 
   const auto store = image::ImageStore::open(ref);
   const image::Image img = image::load_image(*store, ref, request.platform);
   const image::ImageIdentities ids = image::digest_image(*store, img, request.canonical, request.options);
+  normalize::Report warnings;
+  for (const auto& w : store->warnings()) warnings.warn(w);
+  for (const auto& l : ids.layers) {
+    for (const auto& w : l.warnings) warnings.warn(w);
+  }
+  print_warnings(warnings, request.verbosity);
   nlohmann::json doc;
   doc["input"] = util::printable(spec);
   doc["manifest_digest"] = ids.manifest_digest;
@@ -122,6 +128,7 @@ void digest_tar_both_ways(const readers::LayerSource& source, util::Fd& fd, cons
   std::exception_ptr stored_error;
   try {
     util::Fd own = util::Fd(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    // Its warnings are the canonical read's too, which puts them in the report.
     stored = readers::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
   } catch (...) {
     stored_error = std::current_exception();
@@ -159,6 +166,7 @@ nlohmann::json layer_identities(const std::string& spec, const DigestRequest& re
     } else {
       util::Progress progress(request.options.progress, "reading " + source.display_name());
       stored = readers::digest_stream(fd.get(), source.display_name(), nullptr, &progress);
+      for (const auto& w : stored->warnings) report.warn(w);
     }
   }
   print_warnings(report, request.verbosity);

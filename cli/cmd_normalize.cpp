@@ -54,6 +54,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
     target.tag = ref.reference;
   }
   normalize::Report report;
+  for (const auto& w : store->warnings()) report.warn(w);
   const image::WrittenImage written = image::normalize_image(*store, img, opts, target, report);
   print_warnings(report, verbosity);
   if (verbosity != Verbosity::quiet) {

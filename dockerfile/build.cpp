@@ -259,9 +259,11 @@ private:
   image::Overlay<Node, BuildNodes> m_overlay;
 };
 
-// The entries of a base image's layer, for the tree's overlay.
+// The entries of a base image's layer, for the tree's overlay; libarchive's warnings about the
+// layer go to the build's report (the layer is kept as it is: no other read sees them).
 class BaseLayerReader : public EntryVisitor {
 public:
+  explicit BaseLayerReader(normalize::Report& report) : m_report(report) {}
   void on_entry(SourceEntry& e, EntryData&) override
   {
     const auto cp = normalize::canonical_path(e.path);
@@ -269,11 +271,12 @@ public:
       m_layer.emplace_back(cp.path, Node::of(e));
     }
   }
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { m_report.warn(message); }
 
   void apply(ImageTree& tree) { tree.apply(std::move(m_layer)); }
 
 private:
+  normalize::Report& m_report;
   TreeLayer m_layer;
 };
 
@@ -532,6 +535,8 @@ bool is_tar_archive(const std::string& path, const std::string& name)
   class Probe : public EntryVisitor {
   public:
     void on_entry(SourceEntry&, EntryData&) override { throw FirstEntry{}; }
+    // A probe: an archive is then read again by extract(), whose PlacingVisitor passes the same
+    // warnings on to the layer's report.
     void on_warning(const std::string&) override {}
   } probe;
   util::Fd fd = util::open_read(path);
@@ -1079,6 +1084,7 @@ private:
   void add_base_layers(Image& img)
   {
     const auto& image = m_base->image;
+    for (const auto& w : m_base->store->warnings()) m_report.warn(w);
     // The history entries that made a layer, in order (what each base layer's created_by is).
     std::vector<std::string> made_by;
     for (const auto& h : m_base->config["history"]) {
@@ -1088,7 +1094,7 @@ private:
       }
     }
     for (size_t i = 0; i < image.layers.size(); ++i) {
-      BaseLayerReader reader;
+      BaseLayerReader reader(m_report);
       const normalize::LayerResult& r =
           m_writer.add_existing_layer(*m_base->store, image.layers[i], image.diff_ids[i], &reader);
       reader.apply(m_tree);

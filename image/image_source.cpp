@@ -49,10 +49,14 @@ struct IndexedMember {
   std::string link_target;
 };
 
-// Indexes the members of an uncompressed tar by canonical path (data offsets, not data).
+// Indexes the members of an uncompressed tar by canonical path (data offsets, not data), and keeps
+// libarchive's warnings about its headers.
 class MemberIndexer : public readers::EntryVisitor {
 public:
-  explicit MemberIndexer(std::map<std::string, IndexedMember>& members) : m_members(members) {}
+  MemberIndexer(std::map<std::string, IndexedMember>& members, std::vector<std::string>& warnings)
+      : m_members(members), m_warnings(warnings)
+  {
+  }
   void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     const auto cp = normalize::canonical_path(e.path);
@@ -79,10 +83,11 @@ public:
     }
     m_members[cp.path] = m;
   }
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { m_warnings.push_back(message); }
 
 private:
   std::map<std::string, IndexedMember>& m_members;
+  std::vector<std::string>& m_warnings;
 };
 
 // Decides, reading as few headers as it can, whether an uncompressed tar is an image archive: one
@@ -122,6 +127,8 @@ public:
       m_index_json = m_index_json || cp.path == "index.json";
     }
   }
+  // A probe: an image archive found is read again by ArchiveStore, whose MemberIndexer keeps the
+  // same warnings for the command to pass on (ImageStore::warnings).
   void on_warning(const std::string&) override {}
 
   std::optional<ImageRef::Kind> kind() const
@@ -185,7 +192,7 @@ public:
   {
     util::Fd fd = util::open_read(m_file);
     const readers::TarInput input = readers::tar_input_of(fd.get(), m_file);
-    MemberIndexer indexer(m_members);
+    MemberIndexer indexer(m_members, m_warnings);
     util::Progress quiet(util::ProgressMode::off, "");
     const auto result = readers::read_tar(input, indexer, quiet, {readers::SourceOffsets::offered});
     if (result.compression != "none") {
@@ -215,6 +222,7 @@ public:
   }
   std::uint64_t size_of(const std::string& path) const override { return get(path).size; }
   std::string describe(const std::string& path) const override { return m_file + ":" + path; }
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
 
 private:
   const IndexedMember* find(const std::string& path) const
@@ -276,6 +284,7 @@ private:
   }
   std::string m_file;
   std::map<std::string, IndexedMember> m_members;
+  std::vector<std::string> m_warnings;
 };
 
 // The hex part of a sha256 digest: what blob files are named by.
@@ -727,6 +736,12 @@ std::string ImageStore::blob_path(const std::string& digest, const std::string& 
 std::string ImageStore::manifest_path(const std::string& digest, const std::string& what) const
 {
   return blob_path(digest, what);
+}
+
+const std::vector<std::string>& ImageStore::warnings() const
+{
+  static const std::vector<std::string> k_none;
+  return k_none;
 }
 
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)

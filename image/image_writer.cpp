@@ -191,6 +191,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   copy_blob(store.layer_source(layer.path), scratch, what);
 
   // The copy is checked (digest, size, diff_id) while its entries are read, before it is adopted.
+  // libarchive's warnings about it reach the caller through entries (the digest pass reads the
+  // same stream).
   readers::StreamDigests d;
   std::exception_ptr entries_error;
   std::thread reader;

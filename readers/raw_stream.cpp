@@ -9,10 +9,12 @@ namespace reproimg::readers {
 namespace {
 
 // Reads no entry's data: libarchive passes over it (every byte still goes through the hashes).
+// Its warnings are kept for the caller to pass on.
 class SkipEntries : public EntryVisitor {
 public:
   void on_entry(SourceEntry&, EntryData&) override {}
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { warnings.push_back(message); }
+  std::vector<std::string> warnings;
 };
 
 StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::Progress* progress)
@@ -31,6 +33,7 @@ StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::P
   out.tar_size = r.stream_bytes;
   out.entries = r.entries;
   out.ending = r.ending;
+  out.warnings = std::move(skip.warnings);
   return out;
 }
 

@@ -710,7 +710,7 @@ private:
   void walk(const std::string& rel, const std::string& dest, int depth)
   {
     if (depth > 4096) {
-      throw util::Error(rel + ": directory nesting too deep");
+      throw util::Error(util::Location{m_context.disk(""), rel, std::nullopt}, "directory nesting too deep");
     }
     for (const auto& name : sorted_names(m_context.disk(rel))) {
       const std::string child = join(rel, name);
@@ -818,7 +818,7 @@ image::Json inherited_config(const image::Json& config, const std::string& what)
            (j.is_object() && j.empty()) || (j.is_boolean() && !j.get<bool>());
   };
   if (!config.is_object()) {
-    throw util::Error(what + ": the image config is not a JSON object");
+    throw util::Error(util::Location::of(what), "the image config is not a JSON object");
   }
   image::Json out = image::Json::object();
   for (const char* key : {"architecture", "os", "variant", "os.version", "author"}) {
@@ -1174,9 +1174,10 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   if (!from_stdin && !util::is_regular_file(dockerfile_path)) {
     struct stat df {};
     const bool missing = ::stat(dockerfile_path.c_str(), &df) != 0 && errno == ENOENT;
-    throw util::Error("cannot open " + util::printable(dockerfile_path) + " (-f): " +
-                      (missing ? "it does not exist" : S_ISDIR(df.st_mode) ? "a directory, not a Dockerfile"
-                                                                             : "not a regular file"));
+    throw util::Error(util::Location::of(dockerfile_path),
+                      std::string("cannot open (-f): ") +
+                          (missing ? "it does not exist" : S_ISDIR(df.st_mode) ? "a directory, not a Dockerfile"
+                                                                                 : "not a regular file"));
   }
   const Dockerfile dockerfile =
       parse_dockerfile(from_stdin ? read_stdin() : util::read_file(dockerfile_path), dockerfile_name);

@@ -136,11 +136,11 @@ int cmd_diff(int argc, char** argv)
     out.commit();
   }
   switch (result.verdict) {
-  case diff::Verdict::identical: return 0;
-  case diff::Verdict::equivalent: return r.count("accept-normalizable") ? 0 : 1;
-  case diff::Verdict::different: return 1;
+  case diff::Verdict::identical: return util::exit_code(util::ExitCode::ok);
+  case diff::Verdict::equivalent: return util::exit_code(r.count("accept-normalizable") ? util::ExitCode::ok : util::ExitCode::differs);
+  case diff::Verdict::different: return util::exit_code(util::ExitCode::differs);
   }
-  return 1;
+  return util::exit_code(util::ExitCode::differs);
 }
 
 } // namespace reproimg::cli

@@ -272,11 +272,11 @@ int cmd_digest(int argc, char** argv)
     } else {
       print_identities(doc);
     }
-    return 0;
+    return util::exit_code(util::ExitCode::ok);
   }
   // Several inputs: each is read (as sha256sum reads every file), a failure said and the next read.
   nlohmann::json docs = nlohmann::json::array();
-  int exit_code = 0;
+  int status = util::exit_code(util::ExitCode::ok);
   size_t printed = 0;
   for (const auto& spec : specs) {
     try {
@@ -290,13 +290,13 @@ int cmd_digest(int argc, char** argv)
     } catch (const util::Error& e) {
       std::fflush(stdout);
       std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
-      exit_code = static_cast<int>(util::ExitCode::bad_input);
+      status = util::exit_code(e.code());
     }
   }
   if (json) {
     std::printf("%s\n", docs.dump(2).c_str());
   }
-  return exit_code;
+  return status;
 }
 
 } // namespace reproimg::cli

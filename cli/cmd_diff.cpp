@@ -137,7 +137,8 @@ int cmd_diff(int argc, char** argv)
   }
   switch (result.verdict) {
   case diff::Verdict::identical: return util::exit_code(util::ExitCode::ok);
-  case diff::Verdict::equivalent: return util::exit_code(r.count("accept-normalizable") ? util::ExitCode::ok : util::ExitCode::differs);
+  case diff::Verdict::equivalent:
+    return util::exit_code(r.count("accept-normalizable") ? util::ExitCode::ok : util::ExitCode::differs);
   case diff::Verdict::different: return util::exit_code(util::ExitCode::differs);
   }
   return util::exit_code(util::ExitCode::differs);

@@ -294,7 +294,8 @@ std::string sha256_hex(const std::string& digest, const std::string& what)
     throw util::Error(util::Location::of(what), "malformed digest '" + util::printable(digest) + "'");
   }
   if (!digest::is_sha256_digest(digest)) {
-    throw util::Error(util::Location::of(what), "unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
+    throw util::Error(util::Location::of(what),
+                      "unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
   }
   return digest.substr(7);
 }
@@ -478,11 +479,13 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
                         const std::string& digest, std::string bytes, const std::string& mwhat)
 {
   if (media_type == media::docker_manifest_v1 || media_type == media::docker_manifest_v1_signed) {
-    throw util::Error(util::Location::of(mwhat), "a Docker schema 1 manifest, which reproimg does not read (skopeo copy --format v2s2 "
-                              "converts it)");
+    throw util::Error(util::Location::of(mwhat),
+                      "a Docker schema 1 manifest, which reproimg does not read (skopeo copy --format v2s2 "
+                      "converts it)");
   }
   if (!is_image_manifest(media_type)) {
-    throw util::Error(util::Location::of(mwhat), "not an image manifest (media type '" + util::printable(media_type) + "')");
+    throw util::Error(util::Location::of(mwhat),
+                      "not an image manifest (media type '" + util::printable(media_type) + "')");
   }
   Image img;
   img.ref = ref;
@@ -496,7 +499,8 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
   const Json& cd = manifest["config"];
   const std::string config_mt = get_string(cd, "mediaType", mwhat);
   if (config_mt != media::oci_config && config_mt != media::docker_config) {
-    throw util::Error(util::Location::of(mwhat), "not a container image (config media type " + util::printable(config_mt) + ")");
+    throw util::Error(util::Location::of(mwhat),
+                      "not a container image (config media type " + util::printable(config_mt) + ")");
   }
   img.config_digest = get_string(cd, "digest", mwhat);
   const std::string cpath = store.blob_path(img.config_digest, mwhat);
@@ -619,7 +623,8 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
       throw util::Error(util::Location::of(what), "'" + util::printable(want) + "' is not @INDEX");
     }
     if (n >= list.size()) {
-      throw util::Error(util::Location::of(what), "no image @" + std::to_string(n) + " (" + std::to_string(list.size()) + " images)");
+      throw util::Error(util::Location::of(what),
+                        "no image @" + std::to_string(n) + " (" + std::to_string(list.size()) + " images)");
     }
     chosen = &list[n];
   } else if (want.empty()) {
@@ -747,12 +752,13 @@ const std::vector<std::string>& ImageStore::warnings() const
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)
 {
   if (bytes.size() != size) {
-    throw util::Error(util::Location::of(what), "size " + std::to_string(bytes.size()) + " differs from the descriptor's " +
-                      std::to_string(size));
+    throw util::Error(util::Location::of(what), "size " + std::to_string(bytes.size()) +
+                                                    " differs from the descriptor's " + std::to_string(size));
   }
   const std::string actual = digest::sha256_digest(bytes);
   if (actual != digest) {
-    throw util::Error(util::Location::of(what), "content digest " + actual + " differs from the descriptor's " + digest);
+    throw util::Error(util::Location::of(what),
+                      "content digest " + actual + " differs from the descriptor's " + digest);
   }
 }
 

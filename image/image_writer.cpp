@@ -223,8 +223,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   try {
     if (digest_error) std::rethrow_exception(digest_error);
     if (!layer.compression.empty() && layer.compression != d.compression) {
-      throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " + layer.compression +
-                        ", but the blob is " + d.compression);
+      throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " +
+                                                      layer.compression + ", but the blob is " + d.compression);
     }
     if (entries_error) std::rethrow_exception(entries_error);
   } catch (...) {
@@ -234,7 +234,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   const auto compression = normalize::parse_compression(d.compression);
   if (!compression) {
     ::unlink(scratch.c_str());
-    throw util::Error(util::Location::of(what), "a " + d.compression + "-compressed layer: an OCI image has no media type for it");
+    throw util::Error(util::Location::of(what),
+                      "a " + d.compression + "-compressed layer: an OCI image has no media type for it");
   }
   normalize::LayerResult r;
   r.input_compression = d.compression;

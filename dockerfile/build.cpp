@@ -1174,10 +1174,9 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   if (!from_stdin && !util::is_regular_file(dockerfile_path)) {
     struct stat df {};
     const bool missing = ::stat(dockerfile_path.c_str(), &df) != 0 && errno == ENOENT;
-    throw util::Error(util::Location::of(dockerfile_path),
-                      std::string("cannot open (-f): ") +
-                          (missing ? "it does not exist" : S_ISDIR(df.st_mode) ? "a directory, not a Dockerfile"
-                                                                                 : "not a regular file"));
+    throw util::Error("cannot open " + util::printable(dockerfile_path) + " (-f): " +
+                      (missing ? "it does not exist" : S_ISDIR(df.st_mode) ? "a directory, not a Dockerfile"
+                                                                             : "not a regular file"));
   }
   const Dockerfile dockerfile =
       parse_dockerfile(from_stdin ? read_stdin() : util::read_file(dockerfile_path), dockerfile_name);

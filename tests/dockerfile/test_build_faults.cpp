@@ -19,21 +19,22 @@ using test::FailingCall;
 using test::Fault;
 using test::InjectedFault;
 
+// Names no other suite uses: a unity build puts several suites in one file.
 namespace {
 
-struct Outcome {
+struct BuildOutcome {
   bool io_error = false;
   std::string message; // empty: the build succeeded
 };
 
 // Builds context's Dockerfile into out.
-Outcome build(const test::TempDir& context, const std::string& out)
+BuildOutcome build_outcome(const test::TempDir& context, const std::string& out)
 {
   dockerfile::BuildOptions options;
   options.platform = image::Platform{"linux", "amd64", ""};
   options.layer.progress = util::ProgressMode::off;
   normalize::Report report;
-  Outcome o;
+  BuildOutcome o;
   try {
     dockerfile::build_image(context.path(), options, out, report);
   } catch (const util::IoError& e) {
@@ -45,7 +46,7 @@ Outcome build(const test::TempDir& context, const std::string& out)
   return o;
 }
 
-bool contains(const std::string& s, const std::string& part)
+bool says(const std::string& s, const std::string& part)
 {
   return s.find(part) != std::string::npos;
 }
@@ -65,12 +66,12 @@ BOOST_AUTO_TEST_CASE(a_context_directory_whose_listing_fails_is_an_error_of_the_
     }
     util::write_file_atomic(context.file("Dockerfile"), "FROM scratch\nCOPY app /app/\n");
     const InjectedFault fault(context.file("app"), Fault{FailingCall::readdir, EIO, after});
-    const Outcome o = build(context, out.file("image"));
+    const BuildOutcome o = build_outcome(context, out.file("image"));
     BOOST_TEST_CONTEXT("after " << after << " names: " << o.message)
     {
       BOOST_TEST(o.io_error);
-      BOOST_TEST(contains(o.message, "Dockerfile:2: COPY: "));
-      BOOST_TEST(contains(o.message, context.file("app") + ": cannot list directory: " + std::strerror(EIO)));
+      BOOST_TEST(says(o.message, "Dockerfile:2: COPY: "));
+      BOOST_TEST(says(o.message, context.file("app") + ": cannot list directory: " + std::strerror(EIO)));
       BOOST_TEST(!test::exists(out.file("image")));
     }
   }
@@ -93,13 +94,13 @@ BOOST_AUTO_TEST_CASE(an_add_archive_whose_read_fails_is_an_error_not_a_plain_fil
     test::write_tar(context.file("files.tar"), {{"etc/motd", "hello\n"}, {"usr/share/big", std::string(300000, 'x')}});
     util::write_file_atomic(context.file("Dockerfile"), "FROM scratch\nADD files.tar /\n");
     const InjectedFault fault(context.file("files.tar"), f);
-    const Outcome o = build(context, out.file("image"));
+    const BuildOutcome o = build_outcome(context, out.file("image"));
     BOOST_TEST_CONTEXT("EIO after " << f.after << " bytes, " << f.times << " times: " << o.message)
     {
       BOOST_TEST(fault.failures() > 0u);
       BOOST_TEST(o.io_error);
-      BOOST_TEST(contains(o.message, "Dockerfile:2: ADD: "));
-      BOOST_TEST(contains(o.message, std::strerror(EIO)));
+      BOOST_TEST(says(o.message, "Dockerfile:2: ADD: "));
+      BOOST_TEST(says(o.message, std::strerror(EIO)));
       BOOST_TEST(!test::exists(out.file("image")));
     }
   }
@@ -112,7 +113,7 @@ BOOST_AUTO_TEST_CASE(the_same_add_without_a_fault_extracts_the_archive)
   test::TempDir out;
   test::write_tar(context.file("files.tar"), {{"etc/motd", "hello\n"}, {"usr/share/big", std::string(300000, 'x')}});
   util::write_file_atomic(context.file("Dockerfile"), "FROM scratch\nADD files.tar /\n");
-  const Outcome o = build(context, out.file("image"));
+  const BuildOutcome o = build_outcome(context, out.file("image"));
   BOOST_TEST(o.message == "");
   BOOST_TEST(test::exists(out.file("image") + "/index.json"));
 }

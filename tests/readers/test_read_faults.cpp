@@ -18,10 +18,11 @@ using test::FailingCall;
 using test::Fault;
 using test::InjectedFault;
 
+// Names no other suite uses: a unity build puts several suites in one file.
 namespace {
 
 // Reads every entry's content; keeps the paths.
-class ReadAll : public readers::EntryVisitor {
+class ReadEveryEntry : public readers::EntryVisitor {
 public:
   void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
@@ -35,8 +36,8 @@ public:
 };
 
 // rootfs/etc/passwd, rootfs/usr/bin/tool: a tree with a file at two depths.
-struct Rootfs {
-  Rootfs()
+struct FaultyRootfs {
+  FaultyRootfs()
   {
     ::mkdir(dir.file("rootfs").c_str(), 0755);
     ::mkdir(dir.file("rootfs/etc").c_str(), 0755);
@@ -50,7 +51,7 @@ struct Rootfs {
 };
 
 // The error read_directory throws for the tree (none: an empty string).
-std::string read_error(const Rootfs& fs, ReadAll& visitor, bool* io_error = nullptr)
+std::string read_directory_error(const FaultyRootfs& fs, ReadEveryEntry& visitor, bool* io_error = nullptr)
 {
   util::Progress quiet(util::ProgressMode::off, "");
   try {
@@ -64,7 +65,7 @@ std::string read_error(const Rootfs& fs, ReadAll& visitor, bool* io_error = null
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part)
+bool says(const std::string& s, const std::string& part)
 {
   return s.find(part) != std::string::npos;
 }
@@ -76,15 +77,15 @@ BOOST_AUTO_TEST_SUITE(read_faults)
 BOOST_AUTO_TEST_CASE(an_xattr_that_cannot_be_read_is_an_error_naming_the_file)
 {
   for (const int error : {EIO, EACCES, EPERM}) {
-    Rootfs fs;
-    ReadAll visitor;
+    FaultyRootfs fs;
+    ReadEveryEntry visitor;
     const InjectedFault fault(fs.root() + "/usr/bin/tool", Fault{FailingCall::lgetxattr, error});
-    const std::string message = read_error(fs, visitor);
+    const std::string message = read_directory_error(fs, visitor);
     BOOST_TEST_CONTEXT(message)
     {
-      BOOST_TEST(contains(message, fs.root() + "/usr/bin/tool: "));
-      BOOST_TEST(contains(message, "cannot read the extended attribute 'user.injected'"));
-      BOOST_TEST(contains(message, std::strerror(error)));
+      BOOST_TEST(says(message, fs.root() + "/usr/bin/tool: "));
+      BOOST_TEST(says(message, "cannot read the extended attribute 'user.injected'"));
+      BOOST_TEST(says(message, std::strerror(error)));
       BOOST_TEST(fault.failures() > 0u);
     }
   }
@@ -93,17 +94,17 @@ BOOST_AUTO_TEST_CASE(an_xattr_that_cannot_be_read_is_an_error_naming_the_file)
 BOOST_AUTO_TEST_CASE(xattrs_that_cannot_be_listed_are_an_error_unless_the_file_system_has_none)
 {
   for (const int error : {EIO, EACCES}) {
-    Rootfs fs;
-    ReadAll visitor;
+    FaultyRootfs fs;
+    ReadEveryEntry visitor;
     const InjectedFault fault(fs.root() + "/etc/passwd", Fault{FailingCall::llistxattr, error});
-    const std::string message = read_error(fs, visitor);
-    BOOST_TEST(contains(message, fs.root() + "/etc/passwd: cannot list the extended attributes"), message);
+    const std::string message = read_directory_error(fs, visitor);
+    BOOST_TEST(says(message, fs.root() + "/etc/passwd: cannot list the extended attributes"), message);
   }
   // ENOTSUP: a file system without xattrs has none to lose; the tree is read whole.
-  Rootfs fs;
-  ReadAll visitor;
+  FaultyRootfs fs;
+  ReadEveryEntry visitor;
   const InjectedFault fault(fs.root() + "/etc/passwd", Fault{FailingCall::llistxattr, ENOTSUP});
-  BOOST_TEST(read_error(fs, visitor) == "");
+  BOOST_TEST(read_directory_error(fs, visitor) == "");
   BOOST_TEST(visitor.paths.size() == 5u);
 }
 
@@ -111,15 +112,15 @@ BOOST_AUTO_TEST_CASE(a_listing_cut_short_is_an_error_naming_the_directory)
 {
   // At once, and after some names were listed (the rest would be lost).
   for (const std::uint64_t after : {0u, 1u, 2u}) {
-    Rootfs fs;
-    ReadAll visitor;
+    FaultyRootfs fs;
+    ReadEveryEntry visitor;
     const InjectedFault fault(fs.root() + "/usr", Fault{FailingCall::readdir, EIO, after});
     bool io_error = false;
-    const std::string message = read_error(fs, visitor, &io_error);
+    const std::string message = read_directory_error(fs, visitor, &io_error);
     BOOST_TEST_CONTEXT("after " << after << ": " << message)
     {
       BOOST_TEST(io_error);
-      BOOST_TEST(contains(message, fs.root() + "/usr: cannot list directory: " + std::strerror(EIO)));
+      BOOST_TEST(says(message, fs.root() + "/usr: cannot list directory: " + std::strerror(EIO)));
     }
   }
 }
@@ -127,13 +128,13 @@ BOOST_AUTO_TEST_CASE(a_listing_cut_short_is_an_error_naming_the_directory)
 BOOST_AUTO_TEST_CASE(a_file_whose_read_fails_is_an_error_naming_it)
 {
   for (const std::uint64_t after : {0u, 4096u}) {
-    Rootfs fs;
-    ReadAll visitor;
+    FaultyRootfs fs;
+    ReadEveryEntry visitor;
     const InjectedFault fault(fs.root() + "/usr/bin/tool", Fault{FailingCall::read, EIO, after});
     bool io_error = false;
-    const std::string message = read_error(fs, visitor, &io_error);
+    const std::string message = read_directory_error(fs, visitor, &io_error);
     BOOST_TEST(io_error, message);
-    BOOST_TEST(contains(message, fs.root() + "/usr/bin/tool: cannot read"), message);
+    BOOST_TEST(says(message, fs.root() + "/usr/bin/tool: cannot read"), message);
   }
 }
 
@@ -149,7 +150,7 @@ BOOST_AUTO_TEST_CASE(a_tar_whose_read_fails_inside_an_entry_is_an_io_error_in_th
     readers::TarInput input;
     input.name = dir.file("layer.tar");
     input.fd = fd.get();
-    ReadAll visitor;
+    ReadEveryEntry visitor;
     util::Progress quiet(util::ProgressMode::off, "");
     std::string message;
     bool io_error = false;
@@ -164,7 +165,7 @@ BOOST_AUTO_TEST_CASE(a_tar_whose_read_fails_inside_an_entry_is_an_io_error_in_th
     BOOST_TEST_CONTEXT(message)
     {
       BOOST_TEST(io_error);
-      BOOST_TEST(contains(message, std::strerror(EIO)));
+      BOOST_TEST(says(message, std::strerror(EIO)));
     }
   }
 }

@@ -112,7 +112,7 @@ int cmd_build(int argc, char** argv)
                   static_cast<unsigned long long>(l.size));
     }
   }
-  return 0;
+  return util::exit_code(util::ExitCode::ok);
 }
 
 } // namespace reproimg::cli

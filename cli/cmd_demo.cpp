@@ -68,7 +68,7 @@ void pack(const std::string& path, const Packing& p)
   if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
     const std::string msg = archive_error_string(a);
     archive_write_free(a);
-    throw util::Error("demo: cannot write " + path + ": " + msg);
+    throw util::Error(util::Location::of(path), "demo: cannot write: " + msg);
   }
   std::vector<DemoFile> files = demo_tree();
   if (p.reversed) {
@@ -116,14 +116,14 @@ void pack(const std::string& path, const Packing& p)
       const std::string msg = archive_error_string(a);
       archive_entry_free(e);
       archive_write_free(a);
-      throw util::Error("demo: cannot write " + path + ": " + msg);
+      throw util::Error(util::Location::of(path), "demo: cannot write: " + msg);
     }
     archive_entry_free(e);
   }
   const int rc = archive_write_close(a);
   archive_write_free(a);
   if (rc != ARCHIVE_OK) {
-    throw util::Error("demo: cannot finish " + path);
+    throw util::Error(util::Location::of(path), "demo: cannot finish the archive");
   }
 }
 
@@ -275,7 +275,7 @@ int cmd_demo(int argc, char** argv)
   if (verbosity != Verbosity::quiet) {
     print_demo(d, keep, color_from(r, 1));
   }
-  return ok ? 0 : 1;
+  return util::exit_code(ok ? util::ExitCode::ok : util::ExitCode::differs);
 }
 
 } // namespace reproimg::cli

@@ -117,6 +117,15 @@ int cmd_diff(int argc, char** argv)
   const report::Check check = check_of(*format, report::Command::diff);
 
   const diff::DiffResult result = diff::run_diff(r["a"].as<std::string>(), r["b"].as<std::string>(), opts);
+  // The readers' warnings are notes of the report (JSON shows them all); said on stderr too, as
+  // every command says them.
+  normalize::Report warnings;
+  for (const auto& note : result.notes) {
+    if (note.rfind("warning: ", 0) == 0) {
+      warnings.warn(note.substr(9));
+    }
+  }
+  print_warnings(warnings, verbosity);
 
   report::TextStyle style;
   // auto colours a report to the terminal only, not one written to a file.
@@ -126,11 +135,12 @@ int cmd_diff(int argc, char** argv)
   write_report(targets, text,
                targets.step_summary.fd.valid() ? report::render(report::ReportFormat::markdown, result, check, style) : "");
   switch (result.verdict) {
-  case diff::Verdict::identical: return 0;
-  case diff::Verdict::equivalent: return r.count("accept-normalizable") ? 0 : 1;
-  case diff::Verdict::different: return 1;
+  case diff::Verdict::identical: return util::exit_code(util::ExitCode::ok);
+  case diff::Verdict::equivalent:
+    return util::exit_code(r.count("accept-normalizable") ? util::ExitCode::ok : util::ExitCode::differs);
+  case diff::Verdict::different: return util::exit_code(util::ExitCode::differs);
   }
-  return 1;
+  return util::exit_code(util::ExitCode::differs);
 }
 
 } // namespace reproimg::cli

@@ -45,6 +45,12 @@ nlohmann::json image_identities(const std::string& spec, const image::ImageRef& 
   const auto store = image::ImageStore::open(ref);
   const image::Image img = image::load_image(*store, ref, request.platform);
   const image::ImageIdentities ids = image::digest_image(*store, img, request.canonical, request.options);
+  normalize::Report warnings;
+  for (const auto& w : store->warnings()) warnings.warn(w);
+  for (const auto& l : ids.layers) {
+    for (const auto& w : l.warnings) warnings.warn(w);
+  }
+  print_warnings(warnings, request.verbosity);
   nlohmann::json doc;
   doc["input"] = util::printable(spec);
   doc["manifest_digest"] = ids.manifest_digest;
@@ -122,6 +128,7 @@ void digest_tar_both_ways(const readers::LayerSource& source, util::Fd& fd, cons
   std::exception_ptr stored_error;
   try {
     util::Fd own = util::Fd(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    // Its warnings are the canonical read's too, which puts them in the report.
     stored = readers::digest_stream(own.valid() ? own.get() : fd.get(), source.display_name());
   } catch (...) {
     stored_error = std::current_exception();
@@ -159,6 +166,7 @@ nlohmann::json layer_identities(const std::string& spec, const DigestRequest& re
     } else {
       util::Progress progress(request.options.progress, "reading " + source.display_name());
       stored = readers::digest_stream(fd.get(), source.display_name(), nullptr, &progress);
+      for (const auto& w : stored->warnings) report.warn(w);
     }
   }
   print_warnings(report, request.verbosity);
@@ -264,11 +272,11 @@ int cmd_digest(int argc, char** argv)
     } else {
       print_identities(doc);
     }
-    return 0;
+    return util::exit_code(util::ExitCode::ok);
   }
   // Several inputs: each is read (as sha256sum reads every file), a failure said and the next read.
   nlohmann::json docs = nlohmann::json::array();
-  int exit_code = 0;
+  int status = util::exit_code(util::ExitCode::ok);
   size_t printed = 0;
   for (const auto& spec : specs) {
     try {
@@ -282,13 +290,13 @@ int cmd_digest(int argc, char** argv)
     } catch (const util::Error& e) {
       std::fflush(stdout);
       std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
-      exit_code = static_cast<int>(util::ExitCode::bad_input);
+      status = util::exit_code(e.code());
     }
   }
   if (json) {
     std::printf("%s\n", docs.dump(2).c_str());
   }
-  return exit_code;
+  return status;
 }
 
 } // namespace reproimg::cli

@@ -89,7 +89,7 @@ int cmd_import(int argc, char** argv)
                 result.diff_id.c_str(), result.layer_digest.c_str(),
                 static_cast<unsigned long long>(result.layer_size));
   }
-  return 0;
+  return util::exit_code(util::ExitCode::ok);
 }
 
 } // namespace reproimg::cli

@@ -54,6 +54,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
     target.tag = ref.reference;
   }
   normalize::Report report;
+  for (const auto& w : store->warnings()) report.warn(w);
   const image::WrittenImage written = image::normalize_image(*store, img, opts, target, report);
   print_warnings(report, verbosity);
   if (verbosity != Verbosity::quiet) {
@@ -66,7 +67,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
                   written.layers[i].diff_id.c_str());
     }
   }
-  return 0;
+  return util::exit_code(util::ExitCode::ok);
 }
 
 } // namespace
@@ -156,7 +157,7 @@ int cmd_normalize(int argc, char** argv)
       std::fprintf(stderr, "reproimg:   %-20s %llu\n", rule.c_str(), static_cast<unsigned long long>(stat.count));
     }
   }
-  return 0;
+  return util::exit_code(util::ExitCode::ok);
 }
 
 } // namespace reproimg::cli

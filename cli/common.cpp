@@ -213,7 +213,7 @@ void print_warnings(const normalize::Report& report, Verbosity v)
 int print_help(const cxxopts::Options& options, const char* examples)
 {
   std::printf("%s\nExamples:\n%s", options.help().c_str(), examples);
-  return 0;
+  return util::exit_code(util::ExitCode::ok);
 }
 
 } // namespace reproimg::cli

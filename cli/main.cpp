@@ -17,6 +17,9 @@
 
 namespace {
 
+using reproimg::util::exit_code;
+using reproimg::util::ExitCode;
+
 struct Command {
   const char* name;
   int (*run)(int, char**);
@@ -96,7 +99,7 @@ int unknown_command(const char* typed)
     std::fprintf(stderr, "%sunknown command '%s'\n\n", prefix.c_str(), reproimg::util::printable(typed).c_str());
   }
   usage(stderr);
-  return 2;
+  return exit_code(ExitCode::bad_input);
 }
 
 int run_command(const Command& c, int argc, char** argv)
@@ -111,22 +114,22 @@ int run_command(const Command& c, int argc, char** argv)
       const int err = errno;
       std::fprintf(stderr, "%scannot write to standard output: %s\n", message_prefix("error").c_str(),
                    std::strerror(err));
-      return static_cast<int>(reproimg::util::ExitCode::bad_input);
+      return exit_code(ExitCode::bad_input);
     }
     return rc;
   } catch (const reproimg::util::Error& e) {
     std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
-    return static_cast<int>(e.code());
+    return exit_code(e.code());
   } catch (const cxxopts::exceptions::exception& e) {
     std::fprintf(stderr, "%s%s: %s (see reproimg %s --help)\n", message_prefix("error").c_str(), c.name,
                  e.what(), c.name);
-    return 2;
+    return exit_code(ExitCode::bad_input);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "%sout of memory\n", message_prefix("error").c_str());
-    return 2;
+    return exit_code(ExitCode::bad_input);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s%s\n", message_prefix("error").c_str(), e.what());
-    return 2;
+    return exit_code(ExitCode::bad_input);
   }
 }
 
@@ -135,12 +138,12 @@ int help(int argc, char** argv)
 {
   if (argc < 3) {
     usage(stdout);
-    return 0;
+    return exit_code(ExitCode::ok);
   }
   if (argc > 3) {
     std::fprintf(stderr, "%shelp: unexpected argument '%s' (reproimg help COMMAND)\n",
                  reproimg::cli::message_prefix("error").c_str(), reproimg::util::printable(argv[3]).c_str());
-    return 2;
+    return exit_code(ExitCode::bad_input);
   }
   const Command* c = find_command(argv[2]);
   if (!c) {
@@ -166,18 +169,18 @@ int main(int argc, char** argv)
 
   if (argc < 2) {
     usage(stderr);
-    return 2;
+    return exit_code(ExitCode::bad_input);
   }
   if (std::strcmp(argv[1], "help") == 0) {
     return help(argc, argv);
   }
   if (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
     usage(stdout);
-    return 0;
+    return exit_code(ExitCode::ok);
   }
   if (std::strcmp(argv[1], "--version") == 0) {
     std::printf("reproimg %s\n", REPROIMG_VERSION);
-    return 0;
+    return exit_code(ExitCode::ok);
   }
   if (const Command* c = find_command(argv[1])) {
     return run_command(*c, argc - 1, argv + 1);

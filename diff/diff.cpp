@@ -122,6 +122,7 @@ StreamFacts stream_facts(const LayerIndex& index)
     f.dialect = tar_dialect(index.tar_head().data(), index.tar_head().size());
   } else {
     FirstBytes head;
+    // Its warnings are not passed on here: the layer's index read the same stream and kept them.
     f.digests = readers::digest_layer(index.source(), &head);
     f.dialect = tar_dialect(head.data(), head.size());
   }
@@ -259,19 +260,25 @@ void diff_layer_pair(Context& ctx, const readers::LayerSource& sa, const readers
 
 // Reads every layer blob of both images and checks it (digest, size, diff_id); a side that is the
 // very same image as the other is read once.
-void check_all_layers(const Side& a, const Side& b)
+// libarchive's warnings about the blobs go to notes ("warning: ...", A's before B's).
+void check_all_layers(const Side& a, const Side& b, std::vector<std::string>& notes)
 {
-  auto check = [](const Side& s) {
+  auto check = [](const Side& s, std::vector<std::string>& warnings) {
     for (size_t i = 0; i < s.image->layers.size(); ++i) {
-      readers::digest_layer(image::checked_layer_source(*s.store, *s.image, i));
+      const auto d = readers::digest_layer(image::checked_layer_source(*s.store, *s.image, i));
+      for (const auto& w : d.warnings) warnings.push_back("warning: " + w);
     }
   };
+  std::vector<std::string> wa;
+  std::vector<std::string> wb;
   const bool same_image = a.image->ref.kind == b.image->ref.kind && util::same_file(a.image->ref.path, b.image->ref.path);
   if (same_image) {
-    check(a);
-    return;
+    check(a, wa);
+  } else {
+    util::run_both([&] { check(a, wa); }, [&] { check(b, wb); });
   }
-  util::run_both([&] { check(a); }, [&] { check(b); });
+  notes.insert(notes.end(), wa.begin(), wa.end());
+  notes.insert(notes.end(), wb.begin(), wb.end());
 }
 
 void diff_images(Context& ctx, const Side& a, const Side& b)
@@ -284,7 +291,7 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
   if (!ia.manifest_digest.empty() && ia.manifest_digest == ib.manifest_digest) {
     // Equal digests say the blobs are meant to be equal, not that they are: each is read and
     // checked (digest, size, diff_id) before the answer.
-    check_all_layers(a, b);
+    check_all_layers(a, b, ctx.result.notes);
     ctx.result.notes.push_back("same manifest digest " + ia.manifest_digest + container_note(ia, ib) +
                                "; every blob checked");
     return;
@@ -301,8 +308,13 @@ void diff_images(Context& ctx, const Side& a, const Side& b)
       const bool same_diff_id = i < ia.diff_ids.size() && i < ib.diff_ids.size() && ia.diff_ids[i] == ib.diff_ids[i];
       if (same_diff_id) {
         // The config's word is taken only once both blobs are checked against it.
-        util::run_both([&] { readers::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
-                       [&] { readers::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
+        readers::StreamDigests da;
+        readers::StreamDigests db;
+        util::run_both([&] { da = readers::digest_layer(image::checked_layer_source(*a.store, ia, i)); },
+                       [&] { db = readers::digest_layer(image::checked_layer_source(*b.store, ib, i)); });
+        for (const auto* d : {&da, &db}) {
+          for (const auto& w : d->warnings) ctx.result.notes.push_back("warning: " + w);
+        }
         if (auto d = compare_stored_layers(la, lb, n)) {
           ctx.result.differences.push_back(std::move(*d));
         }
@@ -661,6 +673,11 @@ DiffResult run_diff(const std::string& spec_a, const std::string& spec_b, const 
   Side a;
   Side b;
   util::run_both([&] { a = open_side(spec_a, options); }, [&] { b = open_side(spec_b, options); });
+  for (const Side* s : {&a, &b}) {
+    if (s->store) {
+      for (const auto& w : s->store->warnings()) result.notes.push_back("warning: " + w);
+    }
+  }
   util::Progress progress(options.progress, "reading");
   Context ctx{options, result, progress, {}, {}};
   if (a.image && b.image) {

@@ -184,6 +184,7 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
       data.read(sink, k_max_sparse_fill);
       m_out[ordinal] = std::move(bytes);
     }
+    // A second read of a stream the index read first: its warnings are in the index already.
     void on_warning(const std::string&) override {}
 
   private:

@@ -14,6 +14,7 @@
 #include "readers/tar_reader.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/syscalls.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -132,7 +133,7 @@ std::vector<std::string> sorted_names(const std::string& dir)
   std::vector<std::string> names;
   for (;;) {
     errno = 0;
-    const dirent* de = ::readdir(d);
+    const dirent* de = util::sys::readdir(d);
     if (!de) {
       break;
     }
@@ -258,9 +259,11 @@ private:
   image::Overlay<Node, BuildNodes> m_overlay;
 };
 
-// The entries of a base image's layer, for the tree's overlay.
+// The entries of a base image's layer, for the tree's overlay; libarchive's warnings about the
+// layer go to the build's report (the layer is kept as it is: no other read sees them).
 class BaseLayerReader : public EntryVisitor {
 public:
+  explicit BaseLayerReader(normalize::Report& report) : m_report(report) {}
   void on_entry(SourceEntry& e, EntryData&) override
   {
     const auto cp = normalize::canonical_path(e.path);
@@ -268,11 +271,12 @@ public:
       m_layer.emplace_back(cp.path, Node::of(e));
     }
   }
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { m_report.warn(message); }
 
   void apply(ImageTree& tree) { tree.apply(std::move(m_layer)); }
 
 private:
+  normalize::Report& m_report;
   TreeLayer m_layer;
 };
 
@@ -531,6 +535,8 @@ bool is_tar_archive(const std::string& path, const std::string& name)
   class Probe : public EntryVisitor {
   public:
     void on_entry(SourceEntry&, EntryData&) override { throw FirstEntry{}; }
+    // A probe: an archive is then read again by extract(), whose PlacingVisitor passes the same
+    // warnings on to the layer's report.
     void on_warning(const std::string&) override {}
   } probe;
   util::Fd fd = util::open_read(path);
@@ -704,7 +710,7 @@ private:
   void walk(const std::string& rel, const std::string& dest, int depth)
   {
     if (depth > 4096) {
-      throw util::Error(rel + ": directory nesting too deep");
+      throw util::Error(util::Location{m_context.disk(""), rel, std::nullopt}, "directory nesting too deep");
     }
     for (const auto& name : sorted_names(m_context.disk(rel))) {
       const std::string child = join(rel, name);
@@ -812,7 +818,7 @@ image::Json inherited_config(const image::Json& config, const std::string& what)
            (j.is_object() && j.empty()) || (j.is_boolean() && !j.get<bool>());
   };
   if (!config.is_object()) {
-    throw util::Error(what + ": the image config is not a JSON object");
+    throw util::Error(util::Location::of(what), "the image config is not a JSON object");
   }
   image::Json out = image::Json::object();
   for (const char* key : {"architecture", "os", "variant", "os.version", "author"}) {
@@ -898,7 +904,7 @@ image::Json load_base_image(BaseImage& base, const std::string& name, const imag
     base.image = image::load_image(*base.store, *ref, platform);
     base.config = inherited_config(base.image.config, "base image " + name);
   } catch (const util::Error& e) {
-    throw util::Error("cannot read the base image '" + util::printable(name) + "': " + e.what());
+    e.rethrow_as({}, "cannot read the base image '" + util::printable(name) + "': " + e.what()); // an IoError stays one
   }
   const image::Json& c = base.config;
   const std::string os = c.value("os", std::string());
@@ -956,7 +962,7 @@ public:
         }
         img.history.push_back(h);
       } catch (const util::Error& e) {
-        throw util::Error(m_dockerfile.name + ":" + std::to_string(step.line) + ": " + step.keyword + ": " + e.what());
+        e.rethrow_as(util::Location::of_line(m_dockerfile.name, step.line), step.keyword + ": " + e.what());
       }
     }
     if (m_writer.layers().empty()) {
@@ -985,8 +991,8 @@ private:
     try {
       add_base_layers(img);
     } catch (const util::Error& e) {
-      throw util::Error(m_dockerfile.name + ":" + std::to_string(plan.from_line) +
-                        ": FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
+      e.rethrow_as(util::Location::of_line(m_dockerfile.name, plan.from_line),
+                   "FROM: cannot read the base image '" + util::printable(m_base->name) + "': " + e.what());
     }
     img.config_section = m_base->config["config"];
     img.config_section.erase("OnBuild"); // the triggers ran right after FROM
@@ -1091,6 +1097,7 @@ private:
   void add_base_layers(Image& img)
   {
     const auto& image = m_base->image;
+    for (const auto& w : m_base->store->warnings()) m_report.warn(w);
     // The history entries that made a layer, in order (what each base layer's created_by is).
     std::vector<std::string> made_by;
     for (const auto& h : m_base->config["history"]) {
@@ -1100,7 +1107,7 @@ private:
       }
     }
     for (size_t i = 0; i < image.layers.size(); ++i) {
-      BaseLayerReader reader;
+      BaseLayerReader reader(m_report);
       const normalize::LayerResult& r =
           m_writer.add_existing_layer(*m_base->store, image.layers[i], image.diff_ids[i], &reader);
       reader.apply(m_tree);

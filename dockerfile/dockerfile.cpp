@@ -472,13 +472,15 @@ public:
         if (m_wrapped) {
           throw;
         }
-        throw fail(e.what());
+        const util::Error failed = fail(e.what());
+        e.rethrow_as(*failed.where(), failed.message()); // an IoError stays one
       }
     }
     if (!m_in_stage) {
       m_ins = nullptr;
-      throw util::Error(m_df.name + ": no FROM instruction (a Dockerfile for reproimg build starts with FROM scratch "
-                                    "or FROM a local image)");
+      throw util::Error(util::Location::of(m_df.name),
+                        "no FROM instruction (a Dockerfile for reproimg build starts with FROM scratch "
+                        "or FROM a local image)");
     }
     for (const auto& [k, v] : m_options.build_args) {
       if (!m_declared.count(k)) {
@@ -495,12 +497,11 @@ private:
   {
     m_wrapped = true;
     if (!m_ins) {
-      return util::Error(m_df.name + ": " + message);
+      return util::Error(util::Location::of(m_df.name), message);
     }
     const std::string trigger =
         m_trigger.empty() ? std::string() : "the base image's ONBUILD trigger '" + util::printable(m_trigger) + "': ";
-    return util::Error(m_df.name + ":" + std::to_string(m_ins->line) + ": " + trigger + m_ins->keyword + ": " +
-                       message);
+    return util::Error(util::Location::of_line(m_df.name, m_ins->line), trigger + m_ins->keyword + ": " + message);
   }
 
   Variables vars() const
@@ -1143,13 +1144,13 @@ Dockerfile parse_dockerfile(std::string_view text, const std::string& name)
       if (const auto d = parse_directive(line)) {
         if (d->first == "escape" || d->first == "syntax" || d->first == "check") {
           if (!seen_directives.insert(d->first).second) {
-            throw util::Error(name + ":" + std::to_string(line_no) + ": the parser directive '" + d->first +
-                              "' is given twice");
+            throw util::Error(util::Location::of_line(name, line_no),
+                              "the parser directive '" + d->first + "' is given twice");
           }
           if (d->first == "escape") {
             if (d->second != "\\" && d->second != "`") {
-              throw util::Error(name + ":" + std::to_string(line_no) + ": invalid escape token '" +
-                                util::printable(d->second) + "' (want \\ or `)");
+              throw util::Error(util::Location::of_line(name, line_no),
+                                "invalid escape token '" + util::printable(d->second) + "' (want \\ or `)");
             }
             df.escape = d->second[0];
           }

@@ -144,7 +144,7 @@ DockerIgnore DockerIgnore::parse(std::string_view text, const std::string& name)
     try {
       p.regex = std::regex(to_regex(pattern), std::regex::ECMAScript | std::regex::optimize);
     } catch (const std::regex_error&) {
-      throw util::Error(name + ":" + std::to_string(line_no) + ": invalid pattern '" + util::printable(pattern) + "'");
+      throw util::Error(util::Location::of_line(name, line_no), "invalid pattern '" + util::printable(pattern) + "'");
     }
     out.m_has_exceptions = out.m_has_exceptions || exception;
     out.m_patterns.push_back(std::move(p));

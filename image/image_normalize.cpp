@@ -25,6 +25,7 @@ StoredLayer read_stored(const ImageStore& store, const Image& image, size_t i)
   s.size = d.blob_size;
   s.diff_id = d.diff_id;
   s.note = readers::ending_note(d.ending);
+  s.warnings = d.warnings;
   return s;
 }
 

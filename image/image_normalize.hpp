@@ -24,6 +24,7 @@ struct StoredLayer {
   std::string chain_id;
   std::string canonical_diff_id; // with canonical
   std::string note;              // how the tar stream ended, when not with its end blocks
+  std::vector<std::string> warnings; // libarchive's about the stored stream, for the command to pass on
 };
 
 struct ImageIdentities {

@@ -50,10 +50,14 @@ struct IndexedMember {
   std::string link_target;
 };
 
-// Indexes the members of an uncompressed tar by canonical path (data offsets, not data).
+// Indexes the members of an uncompressed tar by canonical path (data offsets, not data), and keeps
+// libarchive's warnings about its headers.
 class MemberIndexer : public readers::EntryVisitor {
 public:
-  explicit MemberIndexer(std::map<std::string, IndexedMember>& members) : m_members(members) {}
+  MemberIndexer(std::map<std::string, IndexedMember>& members, std::vector<std::string>& warnings)
+      : m_members(members), m_warnings(warnings)
+  {
+  }
   void on_entry(readers::SourceEntry& e, readers::EntryData& data) override
   {
     const auto cp = normalize::canonical_path(e.path);
@@ -80,10 +84,11 @@ public:
     }
     m_members[cp.path] = m;
   }
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { m_warnings.push_back(message); }
 
 private:
   std::map<std::string, IndexedMember>& m_members;
+  std::vector<std::string>& m_warnings;
 };
 
 // Decides, reading as few headers as it can, whether an uncompressed tar is an image archive: one
@@ -123,6 +128,8 @@ public:
       m_index_json = m_index_json || cp.path == "index.json";
     }
   }
+  // A probe: an image archive found is read again by ArchiveStore, whose MemberIndexer keeps the
+  // same warnings for the command to pass on (ImageStore::warnings).
   void on_warning(const std::string&) override {}
 
   std::optional<ImageRef::Kind> kind() const
@@ -186,7 +193,7 @@ public:
   {
     util::Fd fd = util::open_read(m_file);
     const readers::TarInput input = readers::tar_input_of(fd.get(), m_file);
-    MemberIndexer indexer(m_members);
+    MemberIndexer indexer(m_members, m_warnings);
     util::Progress quiet(util::ProgressMode::off, "");
     const auto result = readers::read_tar(input, indexer, quiet, {readers::SourceOffsets::offered});
     if (result.compression != "none") {
@@ -216,6 +223,7 @@ public:
   }
   std::uint64_t size_of(const std::string& path) const override { return get(path).size; }
   std::string describe(const std::string& path) const override { return m_file + ":" + path; }
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
 
 private:
   const IndexedMember* find(const std::string& path) const
@@ -277,16 +285,18 @@ private:
   }
   std::string m_file;
   std::map<std::string, IndexedMember> m_members;
+  std::vector<std::string> m_warnings;
 };
 
 // The hex part of a sha256 digest: what blob files are named by.
 std::string sha256_hex(const std::string& digest, const std::string& what)
 {
   if (digest.rfind("sha256:", 0) == 0 && !digest::is_sha256_digest(digest)) {
-    throw util::Error(what + ": malformed digest '" + util::printable(digest) + "'");
+    throw util::Error(util::Location::of(what), "malformed digest '" + util::printable(digest) + "'");
   }
   if (!digest::is_sha256_digest(digest)) {
-    throw util::Error(what + ": unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
+    throw util::Error(util::Location::of(what),
+                      "unsupported digest '" + util::printable(digest) + "' (reproimg reads sha256)");
   }
   return digest.substr(7);
 }
@@ -314,14 +324,14 @@ Json parse_json(const std::string& bytes, const std::string& what)
   try {
     return Json::parse(bytes);
   } catch (const std::exception& e) {
-    throw util::Error(what + ": not valid JSON: " + e.what());
+    throw util::Error(util::Location::of(what), std::string("not valid JSON: ") + e.what());
   }
 }
 
 std::string get_string(const Json& j, const char* key, const std::string& what)
 {
   if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
-    throw util::Error(what + ": missing or non-string \"" + key + "\"");
+    throw util::Error(util::Location::of(what), std::string("missing or non-string \"") + key + "\"");
   }
   return j[key].get<std::string>();
 }
@@ -329,7 +339,7 @@ std::string get_string(const Json& j, const char* key, const std::string& what)
 std::uint64_t get_size(const Json& j, const std::string& what)
 {
   if (!j.contains("size") || !j["size"].is_number_unsigned()) {
-    throw util::Error(what + ": missing or invalid \"size\"");
+    throw util::Error(util::Location::of(what), "missing or invalid \"size\"");
   }
   return j["size"].get<std::uint64_t>();
 }
@@ -399,10 +409,10 @@ void collect(const ImageStore& store, const Json& index, const std::string& wher
              const std::string& inherited_tag, std::vector<Candidate>& out)
 {
   if (depth > 8) {
-    throw util::Error(where + ": indexes nested too deeply (a loop?)");
+    throw util::Error(util::Location::of(where), "indexes nested too deeply (a loop?)");
   }
   if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
-    throw util::Error(where + ": no \"manifests\" list");
+    throw util::Error(util::Location::of(where), "no \"manifests\" list");
   }
   for (const auto& d : index["manifests"]) {
     const std::string mt = get_string(d, "mediaType", where);
@@ -470,11 +480,13 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
                         const std::string& digest, std::string bytes, const std::string& mwhat)
 {
   if (media_type == media::docker_manifest_v1 || media_type == media::docker_manifest_v1_signed) {
-    throw util::Error(mwhat + ": a Docker schema 1 manifest, which reproimg does not read (skopeo copy --format v2s2 "
-                              "converts it)");
+    throw util::Error(util::Location::of(mwhat),
+                      "a Docker schema 1 manifest, which reproimg does not read (skopeo copy --format v2s2 "
+                      "converts it)");
   }
   if (!is_image_manifest(media_type)) {
-    throw util::Error(mwhat + ": not an image manifest (media type '" + util::printable(media_type) + "')");
+    throw util::Error(util::Location::of(mwhat),
+                      "not an image manifest (media type '" + util::printable(media_type) + "')");
   }
   Image img;
   img.ref = ref;
@@ -483,12 +495,13 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
   img.manifest_bytes = std::move(bytes);
   const Json manifest = parse_json(img.manifest_bytes, mwhat);
   if (!manifest.contains("config") || !manifest["config"].is_object()) {
-    throw util::Error(mwhat + ": no \"config\" descriptor");
+    throw util::Error(util::Location::of(mwhat), "no \"config\" descriptor");
   }
   const Json& cd = manifest["config"];
   const std::string config_mt = get_string(cd, "mediaType", mwhat);
   if (config_mt != media::oci_config && config_mt != media::docker_config) {
-    throw util::Error(mwhat + ": not a container image (config media type " + util::printable(config_mt) + ")");
+    throw util::Error(util::Location::of(mwhat),
+                      "not a container image (config media type " + util::printable(config_mt) + ")");
   }
   img.config_digest = get_string(cd, "digest", mwhat);
   const std::string cpath = store.blob_path(img.config_digest, mwhat);
@@ -496,7 +509,7 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
   verify_blob(img.config_bytes, img.config_digest, get_size(cd, mwhat), store.describe(cpath));
   img.config = parse_json(img.config_bytes, store.describe(cpath));
   if (!manifest.contains("layers") || !manifest["layers"].is_array()) {
-    throw util::Error(mwhat + ": no \"layers\" list");
+    throw util::Error(util::Location::of(mwhat), "no \"layers\" list");
   }
   for (const auto& ld : manifest["layers"]) {
     LayerRef l;
@@ -579,7 +592,7 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
   const std::string what = store.describe("manifest.json");
   const Json list = parse_json(store.read_small("manifest.json", k_max_document), what);
   if (!list.is_array() || list.empty()) {
-    throw util::Error(what + ": not a list of images");
+    throw util::Error(util::Location::of(what), "not a list of images");
   }
   std::string want = ref.reference;
   if (!want.empty() && want[0] != '@' && want.find(':') == std::string::npos) {
@@ -589,7 +602,7 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
   std::string tags;
   for (const auto& entry : list) {
     if (!entry.is_object()) {
-      throw util::Error(what + ": an entry is not an object");
+      throw util::Error(util::Location::of(what), "an entry is not an object");
     }
     if (entry.contains("RepoTags") && entry["RepoTags"].is_array()) {
       for (const auto& t : entry["RepoTags"]) {
@@ -608,20 +621,21 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
     try {
       n = std::stoul(want.substr(1));
     } catch (const std::exception&) {
-      throw util::Error(what + ": '" + util::printable(want) + "' is not @INDEX");
+      throw util::Error(util::Location::of(what), "'" + util::printable(want) + "' is not @INDEX");
     }
     if (n >= list.size()) {
-      throw util::Error(what + ": no image @" + std::to_string(n) + " (" + std::to_string(list.size()) + " images)");
+      throw util::Error(util::Location::of(what),
+                        "no image @" + std::to_string(n) + " (" + std::to_string(list.size()) + " images)");
     }
     chosen = &list[n];
   } else if (want.empty()) {
     if (list.size() != 1) {
-      throw util::Error(what + ": " + std::to_string(list.size()) + " images (" + tags +
+      throw util::Error(util::Location::of(what), std::to_string(list.size()) + " images (" + tags +
                         "); name one: docker-archive:FILE:name:tag");
     }
     chosen = &list[0];
   } else if (!chosen) {
-    throw util::Error(what + ": no image tagged '" + util::printable(want) + "' (have: " + tags + ")");
+    throw util::Error(util::Location::of(what), "no image tagged '" + util::printable(want) + "' (have: " + tags + ")");
   }
   Image img;
   img.ref = ref;
@@ -641,11 +655,11 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
     }
   }
   if (!chosen->contains("Layers") || !(*chosen)["Layers"].is_array()) {
-    throw util::Error(what + ": no \"Layers\" list");
+    throw util::Error(util::Location::of(what), "no \"Layers\" list");
   }
   for (const auto& lp : (*chosen)["Layers"]) {
     if (!lp.is_string()) {
-      throw util::Error(what + ": a layer path is not a string");
+      throw util::Error(util::Location::of(what), "a layer path is not a string");
     }
     LayerRef l;
     l.path = lp.get<std::string>();
@@ -730,15 +744,22 @@ std::string ImageStore::manifest_path(const std::string& digest, const std::stri
   return blob_path(digest, what);
 }
 
+const std::vector<std::string>& ImageStore::warnings() const
+{
+  static const std::vector<std::string> k_none;
+  return k_none;
+}
+
 void verify_blob(const std::string& bytes, const std::string& digest, std::uint64_t size, const std::string& what)
 {
   if (bytes.size() != size) {
-    throw util::Error(what + ": size " + std::to_string(bytes.size()) + " differs from the descriptor's " +
-                      std::to_string(size));
+    throw util::Error(util::Location::of(what), "size " + std::to_string(bytes.size()) +
+                                                    " differs from the descriptor's " + std::to_string(size));
   }
   const std::string actual = digest::sha256_digest(bytes);
   if (actual != digest) {
-    throw util::Error(what + ": content digest " + actual + " differs from the descriptor's " + digest);
+    throw util::Error(util::Location::of(what),
+                      "content digest " + actual + " differs from the descriptor's " + digest);
   }
 }
 

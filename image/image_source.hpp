@@ -51,6 +51,9 @@ public:
   virtual std::string blob_path(const std::string& digest, const std::string& what) const;
   // Where a manifest (or index) an index lists is: a blob, or HEX.manifest.json (directory transport).
   virtual std::string manifest_path(const std::string& digest, const std::string& what) const;
+  // What libarchive warned of while the store itself was read (an image archive's headers), one
+  // line each: for the command to pass on.
+  virtual const std::vector<std::string>& warnings() const;
 };
 
 struct LayerRef {

@@ -191,6 +191,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   copy_blob(store.layer_source(layer.path), scratch, what);
 
   // The copy is checked (digest, size, diff_id) while its entries are read, before it is adopted.
+  // libarchive's warnings about it reach the caller through entries (the digest pass reads the
+  // same stream).
   readers::StreamDigests d;
   std::exception_ptr entries_error;
   std::thread reader;
@@ -221,8 +223,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   try {
     if (digest_error) std::rethrow_exception(digest_error);
     if (!layer.compression.empty() && layer.compression != d.compression) {
-      throw util::Error(what + ": media type " + util::printable(layer.media_type) + " says " + layer.compression +
-                        ", but the blob is " + d.compression);
+      throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " +
+                                                      layer.compression + ", but the blob is " + d.compression);
     }
     if (entries_error) std::rethrow_exception(entries_error);
   } catch (...) {
@@ -232,7 +234,8 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   const auto compression = normalize::parse_compression(d.compression);
   if (!compression) {
     ::unlink(scratch.c_str());
-    throw util::Error(what + ": a " + d.compression + "-compressed layer: an OCI image has no media type for it");
+    throw util::Error(util::Location::of(what),
+                      "a " + d.compression + "-compressed layer: an OCI image has no media type for it");
   }
   normalize::LayerResult r;
   r.input_compression = d.compression;

@@ -2,6 +2,7 @@
 #include "readers/archive_input.hpp"
 
 #include "util/error.hpp"
+#include "util/syscalls.hpp"
 
 #include <algorithm>
 #include <archive.h>
@@ -85,14 +86,14 @@ ArchiveInput::~ArchiveInput() = default;
 long ArchiveInput::raw_read(void* buf, size_t size)
 {
   if (!m_ranged) {
-    return ::read(m_fd, buf, size);
+    return util::sys::read(m_fd, buf, size);
   }
   const std::uint64_t left = m_end - m_pos;
   const size_t n = left < size ? static_cast<size_t>(left) : size;
   if (n == 0) {
     return 0;
   }
-  const ssize_t got = ::pread(m_fd, buf, n, static_cast<off_t>(m_pos));
+  const ssize_t got = util::sys::pread(m_fd, buf, n, static_cast<off_t>(m_pos));
   if (got > 0) {
     m_pos += static_cast<std::uint64_t>(got);
   } else if (got == 0) {
@@ -425,7 +426,7 @@ void ArchiveInput::rethrow_read_error(const std::optional<std::string>& entry) c
     }
   } catch (const util::Error& e) {
     if (entry) {
-      throw e.in_entry(*entry);
+      e.rethrow_in_entry(*entry); // an IoError stays one: a caller must not take it for bad content
     }
     throw;
   }

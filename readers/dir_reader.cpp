@@ -2,6 +2,7 @@
 #include "readers/dir_reader.hpp"
 
 #include "util/error.hpp"
+#include "util/syscalls.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,7 +31,7 @@ Xattrs read_xattrs(const std::string& path)
                       std::string("cannot ") + what + (name.empty() ? "" : " '" + util::printable(name) + "'") + ": " +
                           std::strerror(err));
   };
-  ssize_t len = ::llistxattr(path.c_str(), nullptr, 0);
+  ssize_t len = util::sys::llistxattr(path.c_str(), nullptr, 0);
   if (len < 0 && (errno == ENOTSUP || errno == ENOSYS)) {
     return out;
   }
@@ -41,14 +42,14 @@ Xattrs read_xattrs(const std::string& path)
     return out;
   }
   std::vector<char> names(static_cast<size_t>(len));
-  len = ::llistxattr(path.c_str(), names.data(), names.size());
+  len = util::sys::llistxattr(path.c_str(), names.data(), names.size());
   if (len < 0) {
     failed("list the extended attributes", "");
   }
   for (size_t i = 0; i < static_cast<size_t>(len);) {
     const std::string name(names.data() + i);
     i += name.size() + 1;
-    const ssize_t vlen = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    const ssize_t vlen = util::sys::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
     if (vlen < 0 && errno == ENODATA) {
       continue; // removed since it was listed
     }
@@ -56,7 +57,7 @@ Xattrs read_xattrs(const std::string& path)
       failed("read the extended attribute", name);
     }
     std::string value(static_cast<size_t>(vlen), '\0');
-    const ssize_t got = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    const ssize_t got = util::sys::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
     if (got < 0 && errno == ENODATA) {
       continue;
     }
@@ -89,7 +90,7 @@ struct Walker {
     std::vector<std::string> names;
     for (;;) {
       errno = 0;
-      const dirent* de = ::readdir(d);
+      const dirent* de = util::sys::readdir(d);
       if (!de) {
         break;
       }

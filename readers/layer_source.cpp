@@ -27,16 +27,21 @@ void refuse_unread_transport(const std::string& spec)
     const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash) &&
                         ref.find('@') == std::string::npos;
     const std::string local = "oci:image:" + (tagged ? ref.substr(colon + 1) : std::string("latest"));
-    throw util::Error(name + ": registry references (docker://) are not read yet: copy the image to a local layout "
-                      "first (skopeo copy " + name + " " + local + "), then name " + local);
+    throw util::Error(util::Location::of(name),
+                      "registry references (docker://) are not read yet: copy the image to a local layout "
+                      "first (skopeo copy " +
+                          name + " " + local + "), then name " + local);
   }
   if (starts("docker-daemon:")) {
-    throw util::Error(name + ": images in a Docker daemon are not read; save the image first (docker save " + name.substr(14) +
-                      " -o image.tar) and name docker-archive:image.tar");
+    throw util::Error(util::Location::of(name),
+                      "images in a Docker daemon are not read; save the image first (docker save " + name.substr(14) +
+                          " -o image.tar) and name docker-archive:image.tar");
   }
   if (starts("containers-storage:")) {
-    throw util::Error(name + ": images in podman's storage are not read; save the image first (podman save --format "
-                      "oci-archive " + name.substr(19) + " -o image.tar) and name oci-archive:image.tar");
+    throw util::Error(util::Location::of(name),
+                      "images in podman's storage are not read; save the image first (podman save --format "
+                      "oci-archive " +
+                          name.substr(19) + " -o image.tar) and name oci-archive:image.tar");
   }
 }
 

@@ -9,10 +9,12 @@ namespace reproimg::readers {
 namespace {
 
 // Reads no entry's data: libarchive passes over it (every byte still goes through the hashes).
+// Its warnings are kept for the caller to pass on.
 class SkipEntries : public EntryVisitor {
 public:
   void on_entry(SourceEntry&, EntryData&) override {}
-  void on_warning(const std::string&) override {}
+  void on_warning(const std::string& message) override { warnings.push_back(message); }
+  std::vector<std::string> warnings;
 };
 
 StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::Progress* progress)
@@ -22,7 +24,9 @@ StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::P
   TarReadOptions options;
   options.digests = true;
   options.tar_tee = decompressed;
-  return stream_digests_of(read_tar(input, skip, progress ? *progress : quiet, options));
+  StreamDigests out = stream_digests_of(read_tar(input, skip, progress ? *progress : quiet, options));
+  out.warnings = std::move(skip.warnings);
+  return out;
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reproimg::readers {
 
@@ -21,6 +22,7 @@ struct StreamDigests {
   std::uint64_t tar_size = 0;
   std::uint64_t entries = 0;
   TarEnding ending = TarEnding::end_blocks; // a Go-style ending is read as complete, and said
+  std::vector<std::string> warnings; // what libarchive warned of, one line each with its Location
 };
 
 // The identities a read_tar with digests (or an expectation) found.

@@ -528,6 +528,8 @@ void rethrow_compression_damage(ArchiveInput& in, const util::Error& symptom, co
   }
   try {
     in.drain();
+  } catch (const util::IoError&) {
+    throw; // the input could not be read: that, not the symptom, is the error
   } catch (const util::Error& damage) {
     if (!damage.where()) {
       return;

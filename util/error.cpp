@@ -11,6 +11,9 @@ std::string Error::format(const Location& where, const std::string& message)
   std::string out;
   if (!where.file.empty()) {
     out += printable(where.file);
+    if (where.line) {
+      out += ":" + std::to_string(*where.line);
+    }
     out += ": ";
   }
   if (where.entry) {
@@ -35,6 +38,27 @@ Error Error::in_entry(const std::string& entry) const
   Location where = *m_where;
   where.entry = entry;
   return Error(where, m_message, m_code);
+}
+
+void Error::rethrow_in_entry(const std::string& entry) const
+{
+  if (!m_where || m_where->entry || m_where->file.empty()) {
+    if (const auto* io = dynamic_cast<const IoError*>(this)) {
+      throw IoError(*io);
+    }
+    throw Error(*this);
+  }
+  Location where = *m_where;
+  where.entry = entry;
+  rethrow_as(where, m_message);
+}
+
+void Error::rethrow_as(const Location& where, const std::string& message) const
+{
+  if (dynamic_cast<const IoError*>(this)) {
+    throw IoError(where, message, m_code);
+  }
+  throw Error(where, message, m_code);
 }
 
 namespace {

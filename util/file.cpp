@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/syscalls.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -83,7 +84,7 @@ size_t read_full(int fd, void* data, size_t size, const std::string& name)
   auto* p = static_cast<unsigned char*>(data);
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::read(fd, p + done, size - done);
+    const ssize_t n = sys::read(fd, p + done, size - done);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -103,7 +104,7 @@ void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const st
   auto* p = static_cast<unsigned char*>(data);
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    const ssize_t n = sys::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -123,7 +124,7 @@ size_t pread_until_end(int fd, void* data, size_t size, std::uint64_t offset, co
   auto* p = static_cast<unsigned char*>(data);
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    const ssize_t n = sys::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -319,14 +320,24 @@ bool is_empty_dir(const std::string& path)
     return false;
   }
   bool empty = true;
-  while (const dirent* de = ::readdir(d)) {
+  for (;;) {
+    errno = 0;
+    const dirent* de = sys::readdir(d);
+    if (!de) {
+      break;
+    }
     const std::string n = de->d_name;
     if (n != "." && n != "..") {
       empty = false;
       break;
     }
   }
+  const int read_errno = errno;
   ::closedir(d);
+  if (empty && read_errno != 0) {
+    errno = read_errno;
+    throw_errno("cannot list directory", path); // a listing cut short is not an empty directory
+  }
   return empty;
 }
 

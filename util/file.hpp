@@ -25,7 +25,7 @@ public:
 
   int get() const { return m_fd; }
   bool valid() const { return m_fd >= 0; }
-  int release();
+  [[nodiscard]] int release();
   // Closes now and reports a failure (a deferred write error on some file systems).
   void close(const std::string& name);
 
@@ -33,18 +33,18 @@ private:
   int m_fd = -1;
 };
 
-Fd open_read(const std::string& path);
+[[nodiscard]] Fd open_read(const std::string& path);
 
 // Writes all of data or throws, naming the file.
 void write_all(int fd, const void* data, size_t size, const std::string& name);
 // Reads up to size bytes, retrying on EINTR and short reads; returns the count (0 = EOF).
-size_t read_full(int fd, void* data, size_t size, const std::string& name);
+[[nodiscard]] size_t read_full(int fd, void* data, size_t size, const std::string& name);
 // Reads exactly size bytes at offset or throws (unexpected end of file).
 void pread_exact(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name);
 // Like pread_exact, but the end of the file is not an error: returns how many bytes there were.
 [[nodiscard]] size_t pread_until_end(int fd, void* data, size_t size, std::uint64_t offset, const std::string& name);
 
-std::string read_file(const std::string& path);
+[[nodiscard]] std::string read_file(const std::string& path);
 
 // Where bytes go: a file, a hash, a compressor, a tee. finish() flushes and ends the stream.
 class ByteSink {
@@ -139,21 +139,21 @@ void check_output_file(const std::string& path);
 // Writes a whole file atomically.
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
-bool is_terminal(int fd);
+[[nodiscard]] bool is_terminal(int fd);
 
 } // namespace reproimg::util
 
 namespace reproimg::util {
 
 // Is path a directory with nothing in it?
-bool is_empty_dir(const std::string& path);
+[[nodiscard]] bool is_empty_dir(const std::string& path);
 // Does path not exist yet, or is it an empty directory (where a new directory may be put)?
-bool is_new_or_empty_dir(const std::string& path);
+[[nodiscard]] bool is_new_or_empty_dir(const std::string& path);
 // Does path name a regular file / a directory (symlinks followed)?
-bool is_regular_file(const std::string& path);
-bool is_directory(const std::string& path);
+[[nodiscard]] bool is_regular_file(const std::string& path);
+[[nodiscard]] bool is_directory(const std::string& path);
 // Do a and b name the same file or directory (same device and inode; symlinks followed)?
-bool same_file(const std::string& a, const std::string& b);
+[[nodiscard]] bool same_file(const std::string& a, const std::string& b);
 
 
 // A temporary directory that is removed with everything in it unless release() is called, and

@@ -18,7 +18,7 @@ public:
   Spool& operator=(const Spool&) = delete;
 
   // Opens a new range; append() adds to it; the returned offset names it.
-  std::uint64_t begin();
+  [[nodiscard]] std::uint64_t begin();
   void append(const void* data, size_t size);
   void append_zeros(std::uint64_t count);
 
@@ -58,14 +58,14 @@ private:
 };
 
 // The directory for temporary files: $TMPDIR, else /tmp.
-std::string temp_directory();
+[[nodiscard]] std::string temp_directory();
 
 // A new read-write temporary file that has no name (O_TMPFILE, else created and unlinked at once):
 // it disappears with its descriptor. what names it in messages.
-Fd anonymous_temp_file(const std::string& what);
+[[nodiscard]] Fd anonymous_temp_file(const std::string& what);
 
 // Copies standard input to an anonymous temporary file, so that it can be read twice and by
 // offset; the returned descriptor is positioned at the start.
-Fd copy_stdin_to_temp();
+[[nodiscard]] Fd copy_stdin_to_temp();
 
 } // namespace reproimg::util

@@ -109,4 +109,38 @@ BOOST_AUTO_TEST_CASE(printable_escapes_overlong_surrogate_and_out_of_range_seque
   BOOST_TEST(printable("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80"); // U+110000
 }
 
+BOOST_AUTO_TEST_CASE(format_puts_a_line_after_the_file)
+{
+  BOOST_TEST(Error::format(Location::of_line("Dockerfile", 3), "COPY: no source") == "Dockerfile:3: COPY: no source");
+  BOOST_TEST(Error::format(Location::of("index.json"), "not valid JSON") == "index.json: not valid JSON");
+}
+
+// The kind of an error (a failure of the system, or bad input) is what callers that try an input
+// one way and fall back on another decide by: adding to an error must not change it.
+BOOST_AUTO_TEST_CASE(rethrowing_keeps_the_kind_and_the_code_of_an_error)
+{
+  const IoError io(Location::of("layer.tar"), "cannot read: Input/output error");
+  const Error bad(Location::of("layer.tar"), "not a tar archive");
+  const Error stopped("interrupted", ExitCode::interrupted);
+  BOOST_CHECK_THROW(io.rethrow_in_entry("usr/bin/tool"), IoError);
+  try {
+    io.rethrow_in_entry("usr/bin/tool");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()) == "layer.tar: entry usr/bin/tool: cannot read: Input/output error");
+  }
+  BOOST_CHECK_THROW(io.rethrow_as(Location::of_line("Dockerfile", 2), "ADD: x"), IoError);
+  BOOST_CHECK_THROW(IoError(Location{"f", "a", 3}, "m").rethrow_in_entry("b"), IoError); // entry named already
+  BOOST_CHECK_THROW(IoError("no file").rethrow_in_entry("b"), IoError);
+  for (const Error* e : {&bad, &stopped}) {
+    try {
+      e->rethrow_as(Location::of_line("Dockerfile", 2), std::string("ADD: ") + e->what());
+    } catch (const IoError&) {
+      BOOST_FAIL("bad input became a failure of the system");
+    } catch (const Error& again) {
+      BOOST_TEST(static_cast<int>(again.code()) == static_cast<int>(e->code()));
+      BOOST_TEST(std::string(again.what()) == "Dockerfile:2: ADD: " + std::string(e->what()));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

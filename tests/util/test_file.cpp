@@ -275,7 +275,7 @@ BOOST_AUTO_TEST_CASE(open_read_of_a_missing_file_throws_naming_it)
   test::TempDir dir;
   const std::string path = dir.file("absent");
   try {
-    util::open_read(path);
+    const util::Fd fd = util::open_read(path);
     BOOST_FAIL("opening a missing file did not throw");
   } catch (const util::Error& e) {
     BOOST_TEST(std::string(e.what()).find(path) != std::string::npos);

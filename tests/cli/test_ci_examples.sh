@@ -9,12 +9,13 @@
 # report written); a push with one file changed fails the job, the changed path in the job summary
 # (GitHub) or log (GitLab) and in the JUnit report; a push before any release passes with a notice;
 # each job runs only on its kind of ref. The install step takes the built binary from $REPROIMG (a
-# repository variable of the examples); reproimg is not on the runner's PATH before it.
+# repository variable of the examples); reproimg is not on the runner's PATH before it. Each step
+# as it ran passes shellcheck.
 set -euo pipefail
 # shellcheck source=tests/cli/common.sh
 . "$(dirname "$0")/common.sh"
 
-need_tools jq cmp install
+need_tools jq cmp install shellcheck
 root=$(cd "$(dirname "$0")/../.." && pwd)
 runner=$root/tests/cli/ci_runner.py
 github_yml=$root/examples/ci/github-actions.yml
@@ -303,6 +304,11 @@ s=$work/gl-changed/scratch
 check "gitlab, push with one file changed: the job fails" test "$rc" -eq 1
 check "gitlab, one file changed: the path in the log" grep -q '^verify: FAILED at bit: .*content (usr/bin/hello)' "$s/job.log"
 junit_says "gitlab, one file changed" "$s/artifacts/reproimg-verify.junit.xml" 1 usr/bin/hello
+
+# --- every step as it ran (expressions substituted) is clean under shellcheck -----------------------
+for f in "$work"/gh-*/scratch/steps/*.sh "$work"/gl-*/scratch/job.sh; do
+  check "shellcheck: ${f#"$work"/}" shellcheck --shell=bash --severity=warning "$f"
+done
 
 # --- the runner refuses what it does not implement (so an example cannot leave the tested subset) -
 sed 's/if: github.ref_type == .tag./if: contains(github.ref, '"'"'v'"'"')/' "$github_yml" > "$work/unsupported.yml"

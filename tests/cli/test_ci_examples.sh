@@ -9,8 +9,9 @@
 # report written); a push with one file changed fails the job, the changed path in the job summary
 # (GitHub) or log (GitLab) and in the JUnit report; a push before any release passes with a notice;
 # each job runs only on its kind of ref. The install step takes the built binary from $REPROIMG (a
-# repository variable of the examples); reproimg is not on the runner's PATH before it. Each step
-# as it ran passes shellcheck.
+# repository variable of the examples); reproimg is not on the runner's PATH before it. Without
+# $REPROIMG it builds from source: a git double hands it a checkout whose scripts put the binary
+# under test where scripts/build.sh would. Each step as it ran passes shellcheck.
 set -euo pipefail
 # shellcheck source=tests/cli/common.sh
 . "$(dirname "$0")/common.sh"
@@ -136,7 +137,26 @@ set -euo pipefail
 printf 'cosign %s\n' "\$*" >> '$store/calls.log'
 while [ \$# -gt 0 ]; do [ "\$1" = --predicate ] && cp "\$2" '$store/cosign-predicate.json'; shift; done
 EOF
+# git (clone): a checkout of reproimg whose scripts/install-deps.sh and scripts/build.sh leave the
+# binary under test where scripts/build.sh puts the real one (build/, target path cli/reproimg).
+cat > "$doubles/git" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+printf 'git %s\n' "\$*" >> '$store/calls.log'
+[ "\$1" = clone ] || exit 2
+dest=\${!#}
+[ ! -e "\$dest" ] || { echo "fatal: destination path '\$dest' already exists" >&2; exit 128; }
+mkdir -p "\$dest/scripts"
+printf '#!/bin/sh\necho install-deps.sh >> $store/calls.log\n' > "\$dest/scripts/install-deps.sh"
+printf '#!/bin/sh\nset -e\ncd "\$(dirname "\$0")/.."\nmkdir -p build/cli\ncp $reproimg_bin build/cli/reproimg\n' \
+  > "\$dest/scripts/build.sh"
+chmod +x "\$dest/scripts/"*.sh
+EOF
 chmod +x "$doubles"/*
+# What the git double assumes of the project: scripts/build.sh builds in build/, the reproimg target
+# is cli/reproimg there (ctest gives its path as $REPROIMG).
+check "scripts/build.sh builds in build/ by default" grep -q '^build_dir=${BUILD_DIR:-build}$' "$root/scripts/build.sh"
+case $reproimg_bin in */cli/reproimg) pass ;; *) fail "the reproimg target is not cli/reproimg: $reproimg_bin" ;; esac
 # The runner's PATH: the doubles, then the system's, where reproimg is not.
 runner_path=$doubles:/usr/local/bin:/usr/bin:/bin
 check "reproimg is not on the runner's PATH before the install step" \
@@ -268,6 +288,14 @@ check "github, one file changed: an error annotation for content" grep -q '^::er
 junit_says "github, one file changed" "$s/artifacts/reproimg-verify-junit/reproimg-verify.junit.xml" 1 usr/bin/hello
 check "github, one file changed: SARIF names the path" grep -q 'usr/bin/hello' "$s/code-scanning/reproimg-verify.sarif"
 
+# Without $REPROIMG the install step builds reproimg from source (git and the build doubled).
+ci github verify refs/heads/main gh-from-source '{"REPROIMG": ""}'
+equal "github, reproimg built from source: exit" 0 "$rc"
+check "github, from source: the clone of REPROIMG_REF" \
+  grep -q '^git clone --quiet --depth 1 --branch main https://github.com/reproimg/reproimg .*/reproimg-src$' "$store/calls.log"
+check "github, from source: install-deps.sh run" grep -q '^install-deps.sh$' "$store/calls.log"
+check "github, from source: verified" grep -q 'PASSED at bit' "$work/gh-from-source/scratch/summary.md"
+
 # --- GitLab CI/CD ----------------------------------------------------------------------------------
 check "gitlab-ci.yml parses, jobs release and verify" \
   "$PY" -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert {"release", "verify"} <= set(d)' "$gitlab_yml"
@@ -298,6 +326,13 @@ s=$work/gl-same/scratch
 equal "gitlab, push with the same inputs: exit" 0 "$rc"
 check "gitlab, same inputs: the text report in the log" grep -q '^verify: PASSED at bit' "$s/job.log"
 junit_says "gitlab, same inputs" "$s/artifacts/reproimg-verify.junit.xml" 0
+
+: > "$store/calls.log"
+ci gitlab verify refs/heads/main gl-from-source '{"REPROIMG": ""}'
+equal "gitlab, reproimg built from source: exit" 0 "$rc"
+check "gitlab, from source: the clone of REPROIMG_REF" \
+  grep -q '^git clone --quiet --depth 1 --branch main https://github.com/reproimg/reproimg .reproimg/src$' "$store/calls.log"
+check "gitlab, from source: verified" grep -q '^verify: PASSED at bit' "$work/gl-from-source/scratch/job.log"
 
 ci_repo=$changed ci gitlab verify refs/heads/topic gl-changed
 s=$work/gl-changed/scratch

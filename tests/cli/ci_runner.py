@@ -309,8 +309,10 @@ def gl_collect(job, variables, ctx, passed):
     when = art.get("when", "on_success")
     if not (when == "always" or (when == "on_success") == passed):
         return
-    paths = list(art.get("paths") or []) + list((art.get("reports") or {}).get("junit") and
-                                                [art["reports"]["junit"]] or [])
+    paths = list(art.get("paths") or [])
+    junit = (art.get("reports") or {}).get("junit")
+    if junit:
+        paths += junit if isinstance(junit, list) else [junit]
     dest = os.path.join(ctx["scratch"], "artifacts")
     os.makedirs(dest, exist_ok=True)
     for p in paths:

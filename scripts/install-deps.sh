@@ -18,6 +18,9 @@ packages=(
   tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
   # tests/cli/test_transports.sh validates diff reports against docs/diff-report.schema.json
   python3-jsonschema
+  # tests/cli/test_ci_examples.sh runs the CI examples: their YAML read with PyYAML, their steps call jq
+  # and are linted with shellcheck
+  python3-yaml jq shellcheck
   # corpus/generate.sh: zip and ar (binutils) make archives with embedded timestamps
   zip binutils
   # clients that judge our images

@@ -77,7 +77,8 @@ KnownAnswerResult check_known_answers(Compression c, const CompressorFactory& ma
     const std::string want = known_answer_digest(c, input.name);
     if (got != want) {
       result.status = KnownAnswer::fail;
-      result.detail += (result.detail.empty() ? "" : "; ") + input.name + " input: recorded " + want + ", written " + got;
+      result.detail +=
+          (result.detail.empty() ? "" : "; ") + input.name + " input: recorded " + want + ", written " + got;
     }
   }
   return result;
@@ -94,16 +95,14 @@ const KnownAnswerResult& linked_known_answers(Compression c)
   case Compression::none: return none;
   case Compression::gzip:
     std::call_once(once_gzip, [] {
-      gzip = check_known_answers(Compression::gzip, [](util::ByteSink& next) {
-        return make_compressor(Compression::gzip, next, 1);
-      });
+      gzip = check_known_answers(Compression::gzip,
+                                 [](util::ByteSink& next) { return make_compressor(Compression::gzip, next, 1); });
     });
     return gzip;
   case Compression::zstd:
     std::call_once(once_zstd, [] {
-      zstd = check_known_answers(Compression::zstd, [](util::ByteSink& next) {
-        return make_compressor(Compression::zstd, next, 1);
-      });
+      zstd = check_known_answers(Compression::zstd,
+                                 [](util::ByteSink& next) { return make_compressor(Compression::zstd, next, 1); });
     });
     return zstd;
   }
@@ -124,9 +123,9 @@ void warn_if_not_canonical(Compression c, Report& report)
   if (linked_known_answers(c).status == KnownAnswer::pass) {
     return;
   }
-  const std::string message = "the linked " + compressor_version(c) + " fails the known-answer check: the blob " +
-                              "digests written are not the canonical ones (the diff_ids are): " +
-                              linked_known_answers(c).detail;
+  const std::string message =
+      "the linked " + compressor_version(c) + " fails the known-answer check: the blob " +
+      "digests written are not the canonical ones (the diff_ids are): " + linked_known_answers(c).detail;
   const auto& w = report.warnings();
   if (std::find(w.begin(), w.end(), message) == w.end()) {
     report.warn(message);

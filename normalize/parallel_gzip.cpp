@@ -97,7 +97,7 @@ private:
 class ParallelGzipSink : public util::ByteSink {
 public:
   ParallelGzipSink(util::ByteSink& next, unsigned threads)
-      : m_next(next), m_max_in_flight(2 * static_cast<size_t>(std::max(threads, 1u)))
+      : m_next(next), m_max_in_flight(4 * static_cast<size_t>(std::max(threads, 1u)) + 2)
   {
     m_filling = new_block();
     if (threads <= 1) {
@@ -251,7 +251,7 @@ private:
   util::ByteSink& m_next;
   const size_t m_max_in_flight;
   std::shared_ptr<Block> m_filling;
-  std::optional<Deflater> m_inline; // one thread: no workers
+  std::optional<Deflater> m_inline;               // one thread: no workers
   std::deque<std::shared_ptr<Block>> m_in_flight; // submitted, in stream order
   std::deque<Block*> m_todo;                      // submitted, not yet taken by a worker
   std::mutex m_mutex;

@@ -130,9 +130,8 @@ BOOST_AUTO_TEST_CASE(known_answers_are_the_recorded_ones)
     const KnownAnswerResult& linked = linked_known_answers(c);
     BOOST_TEST((linked.status == KnownAnswer::pass), linked.detail);
     // The check runs the same sink a layer is written with, on any thread count.
-    const KnownAnswerResult threaded = check_known_answers(c, [c](util::ByteSink& next) {
-      return make_compressor(c, next, 3);
-    });
+    const KnownAnswerResult threaded =
+        check_known_answers(c, [c](util::ByteSink& next) { return make_compressor(c, next, 3); });
     BOOST_TEST((threaded.status == KnownAnswer::pass), threaded.detail);
     BOOST_TEST(known_answer_summary(c).find(": canonical") != std::string::npos);
   }
@@ -141,11 +140,11 @@ BOOST_AUTO_TEST_CASE(known_answers_are_the_recorded_ones)
 BOOST_AUTO_TEST_CASE(known_answer_check_fails_for_another_compressor)
 {
   for (const Compression c : {Compression::gzip, Compression::zstd}) {
-    const KnownAnswerResult r = check_known_answers(c, [c](util::ByteSink& next) {
-      return std::make_unique<OtherCompressor>(c, next);
-    });
+    const KnownAnswerResult r =
+        check_known_answers(c, [c](util::ByteSink& next) { return std::make_unique<OtherCompressor>(c, next); });
     BOOST_TEST((r.status == KnownAnswer::fail));
-    BOOST_TEST(r.detail.find("mixed input: recorded " + known_answer_digest(c, "mixed")) != std::string::npos, r.detail);
+    BOOST_TEST(r.detail.find("mixed input: recorded " + known_answer_digest(c, "mixed")) != std::string::npos,
+               r.detail);
   }
 }
 

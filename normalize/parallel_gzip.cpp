@@ -196,6 +196,13 @@ private:
           if (m_in_flight.size() <= limit) {
             return;
           }
+          if (!m_todo.empty()) { // rather than wait idle, compress a waiting block here
+            Block* b = m_todo.front();
+            m_todo.pop_front();
+            lock.unlock();
+            compress_one(*b, m_caller_deflater);
+            continue;
+          }
           m_done_cv.wait(lock, [&] { return front->done; });
         }
         m_in_flight.pop_front();
@@ -232,25 +239,32 @@ private:
         b = m_todo.front();
         m_todo.pop_front();
       }
-      try {
-        if (!deflater) {
-          deflater.emplace();
-        }
-        deflater->compress(*b);
-      } catch (...) {
-        b->error = std::current_exception();
-      }
-      {
-        const std::lock_guard lock(m_mutex);
-        b->done = true;
-      }
-      m_done_cv.notify_all();
+      compress_one(*b, deflater);
     }
+  }
+
+  // Compresses a block taken off m_todo (on a worker, or on the caller while it would wait).
+  void compress_one(Block& b, std::optional<Deflater>& deflater)
+  {
+    try {
+      if (!deflater) {
+        deflater.emplace();
+      }
+      deflater->compress(b);
+    } catch (...) {
+      b.error = std::current_exception();
+    }
+    {
+      const std::lock_guard lock(m_mutex);
+      b.done = true;
+    }
+    m_done_cv.notify_all();
   }
 
   util::ByteSink& m_next;
   const size_t m_max_in_flight;
   std::shared_ptr<Block> m_filling;
+  std::optional<Deflater> m_caller_deflater;      // the caller's, while it waits for the workers
   std::optional<Deflater> m_inline;               // one thread: no workers
   std::deque<std::shared_ptr<Block>> m_in_flight; // submitted, in stream order
   std::deque<Block*> m_todo;                      // submitted, not yet taken by a worker

@@ -16,8 +16,9 @@ constexpr size_t k_gzip_block_size = 128 * 1024;
 constexpr size_t k_gzip_dictionary_size = 32 * 1024;
 
 // A sink writing one gzip member into next. threads: the deflate workers (1: everything on the
-// caller's thread). At most 4 blocks per thread and 2 more are held at once (128 KiB of input
-// and its output each), whatever the input size.
+// caller's thread; else the caller compresses a waiting block itself rather than wait idle for
+// the workers). At most 4 blocks per thread and 2 more are held at once (128 KiB of input and its
+// output each), whatever the input size.
 std::unique_ptr<util::ByteSink> make_parallel_gzip(util::ByteSink& next, unsigned threads);
 
 } // namespace reproimg::normalize

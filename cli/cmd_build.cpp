@@ -59,6 +59,7 @@ int cmd_build(int argc, char** argv)
     ("compress", "compression of the new layers (a base image's are kept; a docker-archive's are uncompressed)",
      cxxopts::value<std::string>()->default_value("gzip"), "none|gzip|zstd")
     ("json", "print the identities as JSON");
+  add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"context"});

@@ -146,7 +146,7 @@ struct DemoDigests {
 };
 
 // Packs the tree two ways into dir, normalises and imports both packings.
-DemoDigests run_demo(const std::string& dir)
+DemoDigests run_demo(const std::string& dir, unsigned threads)
 {
   const std::time_t now = std::time(nullptr);
   const Packing a{"A", ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_GZIP, false, now, "alice"};
@@ -167,6 +167,7 @@ DemoDigests run_demo(const std::string& dir)
 
   normalize::NormalizeOptions opts; // SOURCE_DATE_EPOCH 0, the default policy
   opts.progress = util::ProgressMode::off;
+  opts.threads = threads;
   auto canon = [&](const std::string& in, const std::string& out) {
     util::AtomicFile file(out);
     util::FdSink sink(file.fd(), out);
@@ -243,6 +244,7 @@ int cmd_demo(int argc, char** argv)
   options.add_options()
     ("keep", "keep the tar files and the two oci-archives in DIR (new or empty) instead of a temporary directory",
      cxxopts::value<std::string>(), "DIR");
+  add_threads_option(options);
   add_output_options(options);
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -261,7 +263,7 @@ int cmd_demo(int argc, char** argv)
   util::TempDir staging(keep.empty() ? util::temp_directory() + "/reproimg-demo." : keep + ".tmp.");
   const std::string dir = staging.path();
   const Verbosity verbosity = verbosity_from(r);
-  const DemoDigests d = run_demo(staging.path());
+  const DemoDigests d = run_demo(staging.path(), threads_from(r));
   const bool ok = d.packed_a != d.packed_b && d.canonical_a == d.canonical_b && d.images_equal();
   if (!keep.empty()) {
     ::chmod(dir.c_str(), 0755);

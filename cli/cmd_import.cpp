@@ -46,6 +46,7 @@ int cmd_import(int argc, char** argv)
      cxxopts::value<std::vector<std::string>>(), "INSTR")
     ("m,message", "history comment", cxxopts::value<std::string>(), "TEXT")
     ("json", "print the identities as JSON");
+  add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"input"});

@@ -87,6 +87,7 @@ int cmd_normalize(int argc, char** argv)
     ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("report", "write a JSON report of what each rule changed", cxxopts::value<std::string>(), "FILE")
     ("memory-limit", "bytes of entry contents held in memory before spooling to $TMPDIR", cxxopts::value<std::uint64_t>()->default_value("33554432"), "BYTES");
+  add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
   options.parse_positional({"input"});
@@ -106,6 +107,7 @@ int cmd_normalize(int argc, char** argv)
   const std::optional<image::ImageRef> image_ref = image::parse_image_ref(input_spec);
   opts.compression = compression_from(r, image_ref ? "gzip" : "none");
   opts.memory_limit = static_cast<size_t>(r["memory-limit"].as<std::uint64_t>());
+  opts.threads = threads_from(r);
   opts.progress = progress_from(r);
   const Verbosity verbosity = verbosity_from(r);
   const bool want_report = r.count("report") > 0;

@@ -2,6 +2,7 @@
 #include "cli/common.hpp"
 
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -193,6 +194,25 @@ normalize::Compression compression_from(const cxxopts::ParseResult& r, const std
     throw util::Error("--compress must be none, gzip or zstd, not '" + util::printable(name) + "'");
   }
   return *c;
+}
+
+void add_threads_option(cxxopts::Options& options)
+{
+  options.add_options()
+    ("threads", "compression threads (default: the cores available); the bytes written are the same for any N",
+     cxxopts::value<unsigned>(), "N");
+}
+
+unsigned threads_from(const cxxopts::ParseResult& r)
+{
+  if (!r.count("threads")) {
+    return util::available_cores();
+  }
+  const unsigned n = r["threads"].as<unsigned>();
+  if (n < 1 || n > 1024) {
+    throw util::Error("--threads must be between 1 and 1024, not " + std::to_string(n));
+  }
+  return n;
 }
 
 void print_warnings(const normalize::Report& report, Verbosity v)

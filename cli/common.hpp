@@ -56,6 +56,12 @@ private:
 // --compress, or fallback when it is not given; throws util::Error for an unknown name.
 normalize::Compression compression_from(const cxxopts::ParseResult& r, const std::string& fallback);
 
+// Adds --threads N (compression threads; default: the cores this process may run on). The
+// compressed bytes are the same for every N.
+void add_threads_option(cxxopts::Options& options);
+// --threads, or the available cores; throws util::Error for 0 or a value over 1024.
+unsigned threads_from(const cxxopts::ParseResult& r);
+
 // What the commands that write an image (import, build) read alike into their options (an
 // image::ImportOptions or dockerfile::BuildOptions): the policy and progress options, --compress
 // (default gzip), --platform, --format, --tag (a RepoTags entry for a docker-archive, else the
@@ -67,6 +73,7 @@ void image_output_from(const cxxopts::ParseResult& r, ImageOptions& opts)
   opts.layer.policy = policy_from(r);
   opts.layer.progress = progress_from(r);
   opts.layer.compression = compression_from(r, "gzip");
+  opts.layer.threads = threads_from(r);
   opts.platform = image::parse_platform(r["platform"].as<std::string>());
   opts.format = image::parse_image_format(r["format"].as<std::string>());
   const bool docker = opts.format == image::ImageFormat::docker_archive;

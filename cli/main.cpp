@@ -1,6 +1,7 @@
 // reproimg: the command-line entry point; dispatches to a subcommand from one table.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "normalize/known_answer.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/interrupt.hpp"
@@ -134,6 +135,16 @@ int run_command(const Command& c, int argc, char** argv)
 }
 
 // reproimg help [COMMAND]: the top-level usage, or the command's own help.
+// The version, the canonical layer it writes, and each compressor with its known-answer check.
+void print_version()
+{
+  std::printf("reproimg %s (canonical layer, version 2)\n", REPROIMG_VERSION);
+  for (const auto c : {reproimg::normalize::Compression::gzip, reproimg::normalize::Compression::zstd}) {
+    std::printf("%s: %s\n", reproimg::normalize::compression_name(c),
+                reproimg::normalize::known_answer_summary(c).c_str());
+  }
+}
+
 int help(int argc, char** argv)
 {
   if (argc < 3) {
@@ -179,7 +190,7 @@ int main(int argc, char** argv)
     return exit_code(ExitCode::ok);
   }
   if (std::strcmp(argv[1], "--version") == 0) {
-    std::printf("reproimg %s\n", REPROIMG_VERSION);
+    print_version();
     return exit_code(ExitCode::ok);
   }
   if (const Command* c = find_command(argv[1])) {

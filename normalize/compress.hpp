@@ -1,6 +1,8 @@
-// Deterministic compressors as byte sinks: gzip with no name and no timestamp, zstd single-threaded.
+// Deterministic compressors as byte sinks: parallel gzip with no name and no timestamp, zstd in
+// worker mode; the bytes never depend on the thread count.
 #pragma once
 
+#include "normalize/parallel_gzip.hpp"
 #include "normalize/policy.hpp"
 #include "util/file.hpp"
 
@@ -9,13 +11,13 @@
 
 namespace reproimg::normalize {
 
-// Fixed parameters (docs/canonical-tar.md): the output depends on the input and on the library
-// version only.
-constexpr int k_gzip_level = 6;
+// Fixed parameters (docs/canonical-tar.md §7): the output depends on the input and on the library
+// version only (k_gzip_level and the block size are in parallel_gzip.hpp).
 constexpr int k_zstd_level = 3;
 
-// Returns a sink compressing into next, or nullptr for Compression::none.
-std::unique_ptr<util::ByteSink> make_compressor(Compression c, util::ByteSink& next);
+// Returns a sink compressing into next on threads threads (0 counts as 1; the bytes are the
+// same for every count), or nullptr for Compression::none.
+std::unique_ptr<util::ByteSink> make_compressor(Compression c, util::ByteSink& next, unsigned threads = 1);
 
 // The versions of the compression libraries, for reports (the blob digest depends on them).
 std::string compressor_version(Compression c);

@@ -2,6 +2,7 @@
 #include "normalize/entries_pipeline.hpp"
 
 #include "normalize/layer.hpp"
+#include "normalize/known_answer.hpp"
 #include "normalize/layer_output.hpp"
 
 namespace reproimg::normalize {
@@ -19,6 +20,7 @@ LayerResult normalize_entries(const std::string& input_name, const EntryProducer
 
   util::Progress progress(options.progress, "writing " + input_name);
   LayerOutput output(options, out);
+  warn_if_not_canonical(options.compression, report);
   write_canonical_layer(entries, store, output.tar_sink(), progress);
   progress.done();
   output.fill(result);

@@ -15,6 +15,7 @@ class EntryObserver;
 struct NormalizeOptions {
   Policy policy;
   Compression compression = Compression::none;
+  unsigned threads = 1;             // compression threads (--threads); the bytes are the same for any count
   size_t memory_limit = 32u << 20; // contents held in RAM before spooling to a temp file
   util::ProgressMode progress = util::ProgressMode::auto_tty;
   bool compute_digests = true;

@@ -19,7 +19,7 @@ LayerOutput::LayerOutput(const NormalizeOptions& options, util::ByteSink* out, u
     if (options.compute_digests) {
       after_compression = &m_blob_hash.emplace(&final_sink);
     }
-    m_compressor = make_compressor(options.compression, *after_compression);
+    m_compressor = make_compressor(options.compression, *after_compression, options.threads);
     tar_target = m_compressor.get();
     if (options.compute_digests) {
       tar_target = &m_tar_hash.emplace(m_compressor.get());

@@ -5,6 +5,7 @@
 #include "readers/dir_reader.hpp"
 #include "normalize/entry_observer.hpp"
 #include "normalize/layer.hpp"
+#include "normalize/known_answer.hpp"
 #include "normalize/layer_output.hpp"
 #include "readers/tar_reader.hpp"
 #include "util/error.hpp"
@@ -149,6 +150,7 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
 
   util::Progress write_progress(options.progress, "writing");
   LayerOutput output(options, out, comparing ? &*comparing : nullptr);
+  warn_if_not_canonical(options.compression, report);
   write_canonical_layer(entries, store, output.tar_sink(), write_progress);
   write_progress.done();
   output.fill(result);

@@ -20,7 +20,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <deque>
-#include <dirent.h>
 #include <fnmatch.h>
 #include <memory>
 #include <optional>
@@ -122,34 +121,6 @@ std::string base_name(const std::string& p)
 std::string image_relative(const std::string& absolute)
 {
   return absolute.size() > 1 ? absolute.substr(1) : std::string();
-}
-
-std::vector<std::string> sorted_names(const std::string& dir)
-{
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    util::throw_errno("cannot open directory", dir);
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    const dirent* de = util::sys::readdir(d);
-    if (!de) {
-      break;
-    }
-    const std::string n = de->d_name;
-    if (n != "." && n != "..") {
-      names.push_back(n);
-    }
-  }
-  const int read_errno = errno;
-  ::closedir(d);
-  if (read_errno != 0) {
-    errno = read_errno;
-    util::throw_errno("cannot list directory", dir); // a listing cut short would lose files
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 std::string read_link(const std::string& path, const struct stat& st)
@@ -362,7 +333,7 @@ public:
           if (::lstat(disk(base).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
             continue;
           }
-          for (const auto& name : sorted_names(disk(base))) {
+          for (const auto& name : util::sorted_directory_names(disk(base))) {
             struct stat child_st {};
             if (::fnmatch(comp.c_str(), name.c_str(), 0) == 0 && stat_of(join(base, name), child_st)) {
               next.push_back(join(base, name));
@@ -712,7 +683,7 @@ private:
     if (depth > 4096) {
       throw util::Error(util::Location{m_context.disk(""), rel, std::nullopt}, "directory nesting too deep");
     }
-    for (const auto& name : sorted_names(m_context.disk(rel))) {
+    for (const auto& name : util::sorted_directory_names(m_context.disk(rel))) {
       const std::string child = join(rel, name);
       const std::string child_dest = join(dest, name);
       const std::string disk = m_context.disk(child);

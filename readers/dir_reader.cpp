@@ -2,12 +2,12 @@
 #include "readers/dir_reader.hpp"
 
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/syscalls.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <map>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -83,29 +83,7 @@ struct Walker {
       throw util::Error(util::Location{root, rel, std::nullopt}, "directory nesting too deep");
     }
     const std::string dir_path = rel.empty() ? root : root + "/" + rel;
-    DIR* d = ::opendir(dir_path.c_str());
-    if (!d) {
-      util::throw_errno("cannot open directory", dir_path);
-    }
-    std::vector<std::string> names;
-    for (;;) {
-      errno = 0;
-      const dirent* de = util::sys::readdir(d);
-      if (!de) {
-        break;
-      }
-      const std::string name = de->d_name;
-      if (name != "." && name != "..") {
-        names.push_back(name);
-      }
-    }
-    const int read_errno = errno;
-    ::closedir(d);
-    if (read_errno != 0) {
-      errno = read_errno;
-      util::throw_errno("cannot list directory", dir_path); // a listing cut short would lose files
-    }
-    std::sort(names.begin(), names.end());
+    const std::vector<std::string> names = util::sorted_directory_names(dir_path);
     for (const auto& name : names) {
       const std::string child_rel = rel.empty() ? name : rel + "/" + name;
       const std::string full = root + "/" + child_rel;

@@ -5,6 +5,7 @@
 #include "util/interrupt.hpp"
 #include "util/syscalls.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -311,6 +312,34 @@ bool same_file(const std::string& a, const std::string& b)
   struct stat sa {};
   struct stat sb {};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+std::vector<std::string> sorted_directory_names(const std::string& dir)
+{
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    throw_errno("cannot open directory", dir);
+  }
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    const dirent* de = sys::readdir(d);
+    if (!de) {
+      break;
+    }
+    const std::string n = de->d_name;
+    if (n != "." && n != "..") {
+      names.push_back(n);
+    }
+  }
+  const int read_errno = errno;
+  ::closedir(d);
+  if (read_errno != 0) {
+    errno = read_errno;
+    throw_errno("cannot list directory", dir); // a listing cut short would lose files
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 bool is_empty_dir(const std::string& path)

@@ -147,6 +147,9 @@ namespace reproimg::util {
 
 // Is path a directory with nothing in it?
 [[nodiscard]] bool is_empty_dir(const std::string& path);
+// The names in a directory but "." and "..", in byte order; a listing cut short (a failed readdir)
+// is an error, never fewer names.
+[[nodiscard]] std::vector<std::string> sorted_directory_names(const std::string& dir);
 // Does path not exist yet, or is it an empty directory (where a new directory may be put)?
 [[nodiscard]] bool is_new_or_empty_dir(const std::string& path);
 // Does path name a regular file / a directory (symlinks followed)?

@@ -367,16 +367,24 @@ private:
     for (const auto& [layer_index, ordinals] : batches) {
       layer_index->fetch(ordinals, m_options.max_content_bytes);
     }
+    // Hardlink names resolve to the same data records: each pair of contents is read and explained
+    // once, whatever the number of names it has.
+    std::map<std::pair<const FileRecord*, const FileRecord*>, std::optional<ContentExplanation>> explained;
     for (const auto& p : m_pending) {
-      Difference& d = m_out[p.record];
-      const auto ca = read_content(*p.a, m_options.max_content_bytes);
-      const auto cb = read_content(*p.b, m_options.max_content_bytes);
-      if (!ca || !cb) {
+      auto [it, first] = explained.try_emplace({p.a, p.b});
+      if (first) {
+        const auto ca = read_content(*p.a, m_options.max_content_bytes);
+        const auto cb = read_content(*p.b, m_options.max_content_bytes);
+        if (ca && cb) {
+          const bool truncated = p.a->size > m_options.max_content_bytes || p.b->size > m_options.max_content_bytes;
+          it->second = explain_content(*ca, *cb, truncated, m_options.max_diff_lines, m_options.max_inflate);
+        }
+      }
+      if (!it->second) {
         continue;
       }
-      const bool truncated = p.a->size > m_options.max_content_bytes || p.b->size > m_options.max_content_bytes;
-      ContentExplanation e =
-          explain_content(*ca, *cb, truncated, m_options.max_diff_lines, m_options.max_inflate);
+      Difference& d = m_out[p.record];
+      ContentExplanation e = *it->second;
       if (e.only_embedded_timestamps) {
         d.cause = Cause::embedded_timestamp;
       }

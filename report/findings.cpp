@@ -1,7 +1,6 @@
 // What every rendering of an audit shares: severity names, counts, the verdict line, the order of
 // findings, and the one entry that renders an audit in a format.
 #include "report/findings.hpp"
-#include "report/findings_shared.hpp"
 
 #include "util/error.hpp"
 
@@ -57,8 +56,8 @@ std::string audit_verdict(const AuditResult& r)
       below += counts[i];
     }
   }
-  const std::size_t allowed =
-      static_cast<std::size_t>(std::count_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.allowed.has_value(); }));
+  const std::size_t allowed = static_cast<std::size_t>(
+      std::count_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.allowed.has_value(); }));
   std::string out = std::string(r.failed ? "FAILED" : "PASSED") + ": " + std::to_string(at_or_above) +
                     (at_or_above == 1 ? " finding" : " findings") + " at or above " + severity_name(r.fail_on);
   if (!detail.empty()) out += " (" + detail + ")";
@@ -92,23 +91,5 @@ std::string render_audit(ReportFormat format, const AuditResult& r, const Check&
   }
   throw util::Error("audit: no html rendering (text, json, markdown, sarif, junit or github)");
 }
-
-namespace detail {
-
-std::string finding_where(const Finding& f)
-{
-  std::string out = f.layer ? "layer " + std::to_string(*f.layer) : std::string("image");
-  if (!f.paths.empty()) out += ": " + util::printable(f.paths.front());
-  if (f.paths.size() > 1) out += " (+" + std::to_string(f.paths.size() - 1) + " more)";
-  return out;
-}
-
-std::string finding_line(const Finding& f)
-{
-  return std::string(severity_name(f.severity)) + " " + f.check + " " + finding_where(f) + ": " +
-         util::printable(f.reason);
-}
-
-} // namespace detail
 
 } // namespace reproimg::report

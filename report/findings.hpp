@@ -24,38 +24,38 @@ std::string severity_list();
 
 // One check as the report describes it (SARIF's rules, the docs' table).
 struct CheckInfo {
-  std::string id;           // "setuid"
-  std::string group;        // "reproducibility" or "hygiene"
+  std::string id;                    // "setuid"
+  std::string group;                 // "reproducibility" or "hygiene"
   Severity severity = Severity::low; // in force (the policy's, else the default)
-  std::string description;  // one line: what it looks for
-  std::string fix;          // one line: what removes it
+  std::string description;           // one line: what it looks for
+  std::string fix;                   // one line: what removes it
 };
 
 // A policy allowance that matched a finding: the finding is kept, marked allowed, with its reason.
 struct Allowance {
   std::string pattern; // the path glob ("" : every path)
   std::string reason;
-  std::string where;   // "policy.yaml:12"
+  std::string where; // "policy.yaml:12"
 };
 
 struct Finding {
   std::string check;
   Severity severity = Severity::low;
-  std::optional<int> layer;        // none: the image (config, flattened filesystem)
-  std::vector<std::string> paths;  // the first is the one the finding is located at
-  std::string reason;              // one line
-  std::string fix;                 // one line
+  std::optional<int> layer;                             // none: the image (config, flattened filesystem)
+  std::vector<std::string> paths;                       // the first is the one the finding is located at
+  std::string reason;                                   // one line
+  std::string fix;                                      // one line
   nlohmann::json attributes = nlohmann::json::object(); // figures (sizes, times, counts)
   std::optional<Allowance> allowed;
 };
 
 struct AuditResult {
-  std::string subject;       // the input as given
-  std::string digest;        // manifest digest, blob digest or canonical diff_id
+  std::string subject;           // the input as given
+  std::string digest;            // manifest digest, blob digest or canonical diff_id
   std::vector<CheckInfo> checks; // every check, in catalog order
   std::vector<Finding> findings; // sorted: severity (highest first), check, layer, path
   Severity fail_on = Severity::high;
-  bool failed = false;       // a finding not allowed at or above fail_on
+  bool failed = false;                             // a finding not allowed at or above fail_on
   nlohmann::json facts = nlohmann::json::object(); // layers, efficiency, epoch: what the checks measured
   std::vector<std::string> notes;
 };

@@ -49,8 +49,9 @@ std::string testcase(const CheckInfo& c, const AuditResult& r, bool& failed)
   }
   const std::string message = std::to_string(failing.size()) + (failing.size() == 1 ? " finding" : " findings") +
                               " at or above " + severity_name(r.fail_on);
-  return out + ">\n      <failure message=\"" + xml_escape(message) + "\" type=\"" + severity_name(failing.front()->severity) +
-         "\">" + xml_escape(text, Newlines::keep) + "</failure>\n    </testcase>\n";
+  return out + ">\n      <failure message=\"" + xml_escape(message) + "\" type=\"" +
+         severity_name(failing.front()->severity) + "\">" + xml_escape(text, Newlines::keep) +
+         "</failure>\n    </testcase>\n";
 }
 
 } // namespace
@@ -65,9 +66,9 @@ std::string audit_junit(const AuditResult& r, const Check& check)
     failures += failed ? 1 : 0;
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
-  out += "  <testsuite name=\"checks\" package=\"reproimg.audit\" id=\"0\" timestamp=\"" + iso_timestamp(check.timestamp) +
-         "\" hostname=\"localhost\" tests=\"" + std::to_string(r.checks.size()) + "\" failures=\"" +
-         std::to_string(failures) + "\" errors=\"0\" skipped=\"0\" time=\"0\">\n";
+  out += "  <testsuite name=\"checks\" package=\"reproimg.audit\" id=\"0\" timestamp=\"" +
+         iso_timestamp(check.timestamp) + "\" hostname=\"localhost\" tests=\"" + std::to_string(r.checks.size()) +
+         "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"0\" time=\"0\">\n";
   out += "    <properties>\n      <property name=\"subject\" value=\"" + xml_escape(r.subject) + "\"/>\n" +
          "      <property name=\"fail_on\" value=\"" + severity_name(r.fail_on) + "\"/>\n" +
          "      <property name=\"verdict\" value=\"" + xml_escape(audit_verdict(r)) + "\"/>\n    </properties>\n";

@@ -16,8 +16,8 @@ namespace {
 
 std::string section(const CheckInfo& c, const std::vector<const Finding*>& fs)
 {
-  std::string out = "<details><summary><code>" + c.id + "</code> (" + severity_name(c.severity) + "): " +
-                    std::to_string(fs.size()) + "</summary>\n\n" + md_text(c.fix) + "\n\n";
+  std::string out = "<details><summary><code>" + c.id + "</code> (" + severity_name(c.severity) +
+                    "): " + std::to_string(fs.size()) + "</summary>\n\n" + md_text(c.fix) + "\n\n";
   out += "| severity | where | reason | allowed |\n|---|---|---|---|\n";
   for (const Finding* f : fs) {
     out += "| " + std::string(severity_name(f->severity)) + " | " + md_code(finding_where(*f)) + " | " +

@@ -49,12 +49,13 @@ const char* security_severity(Severity s)
 
 Json rule_of(const CheckInfo& c)
 {
-  return Json{{"id", c.id},
-              {"name", c.id},
-              {"shortDescription", text_message(c.description)},
-              {"help", text_message(c.fix)},
-              {"defaultConfiguration", Json{{"level", level_of(c.severity)}}},
-              {"properties", Json{{"tags", Json::array({c.group})}, {"security-severity", security_severity(c.severity)}}}};
+  return Json{
+      {"id", c.id},
+      {"name", c.id},
+      {"shortDescription", text_message(c.description)},
+      {"help", text_message(c.fix)},
+      {"defaultConfiguration", Json{{"level", level_of(c.severity)}}},
+      {"properties", Json{{"tags", Json::array({c.group})}, {"security-severity", security_severity(c.severity)}}}};
 }
 
 Json result_of(const Finding& f, std::size_t rule_index)
@@ -75,7 +76,8 @@ Json result_of(const Finding& f, std::size_t rule_index)
       Json{{"reproimgFinding/v1", f.check + ":" + (f.layer ? std::to_string(*f.layer) : "-") + ":" +
                                       util::printable(f.paths.empty() ? std::string() : f.paths.front())}};
   if (f.allowed) {
-    res["suppressions"] = Json::array({Json{{"kind", "external"}, {"justification", util::printable(f.allowed->reason)}}});
+    res["suppressions"] =
+        Json::array({Json{{"kind", "external"}, {"justification", util::printable(f.allowed->reason)}}});
   }
   Json paths = Json::array();
   for (const auto& p : f.paths) paths.push_back(util::printable(p));
@@ -108,7 +110,8 @@ std::string audit_sarif(const AuditResult& r, const Check& check)
                            {"digest", r.digest},
                            {"failOn", severity_name(r.fail_on)},
                            {"verdict", audit_verdict(r)}};
-  Json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({run})}};
+  Json doc{
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({run})}};
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 

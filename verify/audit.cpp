@@ -51,7 +51,7 @@ std::optional<Cause> cause_of_rule(const std::string& rule)
 }
 
 struct LayerRead {
-  std::string diff_id;           // as stored ("" for a rootfs)
+  std::string diff_id; // as stored ("" for a rootfs)
   std::string canonical_diff_id;
   std::map<Cause, std::uint64_t> causes;
 };
@@ -219,8 +219,8 @@ report::AuditResult run_audit(const std::string& spec, const AuditOptions& optio
   if (!in.digest.empty()) result.digest = in.digest;
   result.facts["layers"] = layer_facts;
   // Shadow change days are compared with E only when E is known (not the default 0).
-  whole_image_checks(in, layers, options, epoch_source == k_no_epoch ? std::nullopt : std::optional<std::int64_t>(epoch),
-                     result);
+  whole_image_checks(in, layers, options,
+                     epoch_source == k_no_epoch ? std::nullopt : std::optional<std::int64_t>(epoch), result);
   apply_policy(options.policy, result.findings);
   report::sort_findings(result.findings);
   result.checks = checks_in_force(options.policy);

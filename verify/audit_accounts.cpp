@@ -65,7 +65,8 @@ void duplicates(const std::string& text, size_t field, const char* path, const c
     if (names.size() < 2) continue;
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    Finding f = make_finding("duplicate-id", layer, {path}, std::string(what) + " " + std::to_string(id) + " is shared by " + list);
+    Finding f = make_finding("duplicate-id", layer, {path},
+                             std::string(what) + " " + std::to_string(id) + " is shared by " + list);
     f.attributes["id"] = id;
     f.attributes["names"] = names;
     out.push_back(std::move(f));
@@ -74,7 +75,8 @@ void duplicates(const std::string& text, size_t field, const char* path, const c
 
 bool credential_name(std::string name)
 {
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (name.size() > 5 && name.compare(name.size() - 5, 5, "_FILE") == 0) return false; // names a file
   for (const char* word : {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
                            "CREDENTIAL", "AUTH_KEY", "_AUTH", "PASSPHRASE"}) {
@@ -95,7 +97,8 @@ std::string config_string(const nlohmann::json& config, const char* key)
 std::optional<std::int64_t> parse_rfc3339(const std::string& t)
 {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (t.size() < 20 || std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return std::nullopt;
+  if (t.size() < 20 || std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
+    return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
   std::int64_t yy = y - (mo <= 2 ? 1 : 0);
   const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
@@ -137,9 +140,10 @@ void check_accounts(const AccountFiles& files, std::optional<std::int64_t> epoch
   if (!stale.empty()) {
     std::string list;
     for (const auto& s : stale) list += (list.empty() ? "" : ", ") + s;
-    Finding f = make_finding("volatile-file", files.shadow_layer, {"etc/shadow"},
-                             std::to_string(stale.size()) + " accounts' last password change is not SOURCE_DATE_EPOCH's day " +
-                                 std::to_string(*epoch / 86400) + ": " + list);
+    Finding f =
+        make_finding("volatile-file", files.shadow_layer, {"etc/shadow"},
+                     std::to_string(stale.size()) + " accounts' last password change is not SOURCE_DATE_EPOCH's day " +
+                         std::to_string(*epoch / 86400) + ": " + list);
     f.attributes["accounts"] = stale;
     out.push_back(std::move(f));
   }
@@ -167,9 +171,9 @@ void check_owners(const AccountFiles& files, const std::vector<LayerData>& layer
       if (paths.size() > k_paths_per_finding) paths.resize(k_paths_per_finding);
       const std::string what = key.first == 'u' ? "uid " : "gid ";
       Finding f = make_finding("unknown-owner", layer.number, paths,
-                               std::to_string(count) + (count == 1 ? " entry is" : " entries are") + " owned by " + what +
-                                   std::to_string(key.second) + ", which " + (key.first == 'u' ? "etc/passwd" : "etc/group") +
-                                   " does not define");
+                               std::to_string(count) + (count == 1 ? " entry is" : " entries are") + " owned by " +
+                                   what + std::to_string(key.second) + ", which " +
+                                   (key.first == 'u' ? "etc/passwd" : "etc/group") + " does not define");
       f.attributes[key.first == 'u' ? "uid" : "gid"] = key.second;
       f.attributes["count"] = count;
       out.push_back(std::move(f));
@@ -199,8 +203,9 @@ void check_config(const nlohmann::json& config, std::vector<Finding>& out)
   const std::string user = config_string(config, "User");
   const std::string name = user.substr(0, user.find(':'));
   if (name.empty() || name == "root" || name == "0") {
-    out.push_back(make_finding("root-user", std::nullopt, {"config:/config/User"},
-                               user.empty() ? "the config sets no User: containers run as root" : "User is " + user + ": root"));
+    out.push_back(
+        make_finding("root-user", std::nullopt, {"config:/config/User"},
+                     user.empty() ? "the config sets no User: containers run as root" : "User is " + user + ": root"));
   }
 }
 
@@ -234,7 +239,8 @@ void check_times(const nlohmann::json& config, const std::vector<LayerData>& lay
       Finding f = make_finding("mtime-spread", layer.number, {},
                                std::to_string(count) + " entries have " + std::to_string(recent.size()) +
                                    " distinct mtimes from " + image::rfc3339(*recent.begin()) + " to " +
-                                   image::rfc3339(*recent.rbegin()) + " (" + std::to_string(*recent.rbegin() - *recent.begin()) +
+                                   image::rfc3339(*recent.rbegin()) + " (" +
+                                   std::to_string(*recent.rbegin() - *recent.begin()) +
                                    " s): build times, not clamped to one SOURCE_DATE_EPOCH");
       f.attributes["entries"] = count;
       f.attributes["distinct_mtimes"] = recent.size();
@@ -243,8 +249,9 @@ void check_times(const nlohmann::json& config, const std::vector<LayerData>& lay
       out.push_back(std::move(f));
     }
     if (after_created > 0) {
-      Finding f = make_finding("mtime-spread", layer.number, {}, std::to_string(after_created) +
-                                   " entries have mtimes later than the config's created " + image::rfc3339(*created));
+      Finding f = make_finding("mtime-spread", layer.number, {},
+                               std::to_string(after_created) + " entries have mtimes later than the config's created " +
+                                   image::rfc3339(*created));
       f.attributes["entries"] = after_created;
       out.push_back(std::move(f));
     }
@@ -256,15 +263,17 @@ void check_times(const nlohmann::json& config, const std::vector<LayerData>& lay
     for (size_t i = 0; i < config["history"].size(); ++i) {
       const auto& h = config["history"][i];
       if (h.is_object() && h.contains("created") && h["created"].is_string()) {
-        if (const auto t = parse_rfc3339(h["created"].get<std::string>())) times.emplace_back("config:/history/" + std::to_string(i) + "/created", *t);
+        if (const auto t = parse_rfc3339(h["created"].get<std::string>()))
+          times.emplace_back("config:/history/" + std::to_string(i) + "/created", *t);
       }
     }
   }
   for (const auto& [where, t] : times) {
     if (t <= *newest_all + window) continue;
-    Finding f = make_finding("mtime-spread", std::nullopt, {where},
-                             image::rfc3339(t) + " is " + std::to_string(t - *newest_all) + " s after the newest mtime " +
-                                 image::rfc3339(*newest_all) + ": the clock of the build, not SOURCE_DATE_EPOCH");
+    Finding f =
+        make_finding("mtime-spread", std::nullopt, {where},
+                     image::rfc3339(t) + " is " + std::to_string(t - *newest_all) + " s after the newest mtime " +
+                         image::rfc3339(*newest_all) + ": the clock of the build, not SOURCE_DATE_EPOCH");
     f.attributes["time"] = image::rfc3339(t);
     out.push_back(std::move(f));
   }

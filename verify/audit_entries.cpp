@@ -18,9 +18,9 @@ namespace {
 
 using readers::EntryType;
 
-constexpr std::uint64_t k_scan_bytes = 64u << 10;      // read of a file looked into for PEM keys and tokens
-constexpr std::uint64_t k_scan_max_size = 1u << 20;    // files larger are not scanned for keys
-constexpr std::uint64_t k_header_bytes = 4096;         // gzip and .pyc headers
+constexpr std::uint64_t k_scan_bytes = 64u << 10;       // read of a file looked into for PEM keys and tokens
+constexpr std::uint64_t k_scan_max_size = 1u << 20;     // files larger are not scanned for keys
+constexpr std::uint64_t k_header_bytes = 4096;          // gzip and .pyc headers
 constexpr std::uint64_t k_archive_max_size = 64u << 20; // zip/jar and ar looked into whole up to this size
 
 bool ends_with(const std::string& s, const char* suffix)
@@ -187,7 +187,9 @@ void EntryChecks::on_entry(const readers::SourceEntry& entry, const std::string&
 void EntryChecks::check_modes(const AuditEntry& e)
 {
   if ((e.type == EntryType::regular) && (e.mode & 06000)) {
-    const std::string what = (e.mode & 04000) && (e.mode & 02000) ? "setuid and setgid" : (e.mode & 04000) ? "setuid" : "setgid";
+    const std::string what = (e.mode & 04000) && (e.mode & 02000) ? "setuid and setgid"
+                             : (e.mode & 04000)                   ? "setuid"
+                                                                  : "setgid";
     Finding f = make_finding("setuid", m_layer.number, {e.path},
                              what + " (mode " + octal(e.mode) + ", owner " + std::to_string(e.uid) + ":" +
                                  std::to_string(e.gid) + ")");
@@ -198,10 +200,11 @@ void EntryChecks::check_modes(const AuditEntry& e)
   }
   const bool dir_unsticky = e.type == EntryType::directory && (e.mode & 01000) == 0;
   if ((e.mode & 0002) && (e.type == EntryType::regular || dir_unsticky)) {
-    Finding f = make_finding("world-writable", m_layer.number, {e.path},
-                             std::string(e.type == EntryType::directory ? "a directory anyone may write, without the sticky bit"
-                                                                        : "a file anyone may write") +
-                                 " (mode " + octal(e.mode) + ")");
+    Finding f =
+        make_finding("world-writable", m_layer.number, {e.path},
+                     std::string(e.type == EntryType::directory ? "a directory anyone may write, without the sticky bit"
+                                                                : "a file anyone may write") +
+                         " (mode " + octal(e.mode) + ")");
     f.attributes["mode"] = octal(e.mode);
     add(std::move(f));
   }
@@ -223,7 +226,8 @@ void EntryChecks::check_secret_path(const AuditEntry& e)
       if (!m_git_dirs.count(dir)) {
         m_git_dirs[dir] = true;
         m_layer.secret_paths[dir] = "private-key";
-        add(make_finding("private-key", m_layer.number, {dir}, "a .git directory (the repository's history, remotes and credentials)"));
+        add(make_finding("private-key", m_layer.number, {dir},
+                         "a .git directory (the repository's history, remotes and credentials)"));
       }
       return;
     }
@@ -250,9 +254,11 @@ void EntryChecks::check_volatile(const AuditEntry& e)
   } else if (rule.action == diff::ProfileAction::empties && e.size > 0) {
     key = "the debian profile empties " + rule.glob;
   } else if (rule.action == diff::ProfileAction::none && e.size > 0 &&
-             (e.path == "etc/hostname" || e.path == "etc/resolv.conf" || diff::is_volatile_path(e.path, e.type))) {
+             (e.path == "etc/hostname" || e.path == "etc/resolv.conf" || e.path.rfind("var/log/", 0) == 0 ||
+              e.path.rfind("var/cache/", 0) == 0)) {
+    // diff::is_volatile_path beyond the profile: logs and caches.
     key = e.path.rfind("var/", 0) == 0 ? "a log or cache under " + e.path.substr(0, e.path.find('/', 4) + 1)
-                                         : "the build host's " + e.path;
+                                       : "the build host's " + e.path;
   }
   if (!key.empty()) m_volatile[key].push_back(e.path);
 }

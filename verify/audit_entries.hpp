@@ -39,9 +39,9 @@ private:
   LayerData& m_layer;
   std::vector<Finding>& m_out;
   std::int64_t m_epoch;
-  std::unordered_map<std::string, std::size_t> m_slot;   // path -> index in m_layer.entries
+  std::unordered_map<std::string, std::size_t> m_slot;        // path -> index in m_layer.entries
   std::map<std::string, std::vector<std::string>> m_volatile; // rule -> paths
-  std::map<std::string, std::string> m_content_findings; // path -> check that its content matched
+  std::map<std::string, std::string> m_content_findings;      // path -> check that its content matched
   std::map<std::string, bool> m_git_dirs;
 };
 

@@ -23,7 +23,10 @@ struct Origin {
 
 struct OriginNodes {
   bool is_directory(const Origin& n) const { return n.type == EntryType::directory; }
-  const std::string* hardlink_target(const Origin& n) const { return n.type == EntryType::hardlink ? &n.link : nullptr; }
+  const std::string* hardlink_target(const Origin& n) const
+  {
+    return n.type == EntryType::hardlink ? &n.link : nullptr;
+  }
   Origin linked(const Origin& link, const std::string& anchor_path, const Origin&) const
   {
     Origin o = link;
@@ -35,8 +38,8 @@ struct OriginNodes {
 
 // How layer `by` hides path: it stores the path, whites it (or a parent) out, makes a parent
 // opaque, or replaces a parent with a non-directory. Empty: it does not.
-std::string hiding(const std::map<std::string, const AuditEntry*>& entries,
-                   const std::set<std::string>& whiteouts, const std::set<std::string>& opaque, const std::string& path)
+std::string hiding(const std::map<std::string, const AuditEntry*>& entries, const std::set<std::string>& whiteouts,
+                   const std::set<std::string>& opaque, const std::string& path)
 {
   if (entries.count(path)) return "overwritten";
   if (whiteouts.count(path)) return "deleted";
@@ -88,7 +91,8 @@ void check_hidden(const std::vector<LayerData>& layers, std::vector<Finding>& ou
   image::Overlay<Origin, OriginNodes> overlay;
   for (const auto& layer : layers) {
     image::Overlay<Origin, OriginNodes>::Layer entries;
-    for (const auto& e : layer.entries) entries.emplace_back(e.path, Origin{layer.number, e.path, e.type, e.link_target});
+    for (const auto& e : layer.entries)
+      entries.emplace_back(e.path, Origin{layer.number, e.path, e.type, e.link_target});
     overlay.apply(std::move(entries));
   }
   std::set<std::pair<int, std::string>> visible;
@@ -97,7 +101,8 @@ void check_hidden(const std::vector<LayerData>& layers, std::vector<Finding>& ou
   for (const auto& layer : layers) paths.push_back(paths_of(layer));
   for (size_t l = 0; l + 1 < layers.size(); ++l) {
     for (const auto& e : layers[l].entries) {
-      if (e.whiteout || e.type != EntryType::regular || e.size == 0 || visible.count({layers[l].number, e.path})) continue;
+      if (e.whiteout || e.type != EntryType::regular || e.size == 0 || visible.count({layers[l].number, e.path}))
+        continue;
       std::string how;
       size_t by = l + 1;
       for (; by < layers.size() && how.empty(); ++by) {

@@ -20,7 +20,7 @@ struct Waste {
   std::uint64_t size_bytes = 0;      // every layer's file bytes
   std::uint64_t user_size_bytes = 0; // all but the first layer's
   std::uint64_t wasted_bytes = 0;
-  double wasted_user_percent = 0;    // wasted / user size (0 when there is no user size)
+  double wasted_user_percent = 0; // wasted / user size (0 when there is no user size)
   double efficiency = 1.0;
   struct Path {
     std::string path;

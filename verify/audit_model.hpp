@@ -40,7 +40,7 @@ struct PolicyAllowance {
 struct AuditPolicy {
   std::map<std::string, Severity> severities; // check -> severity in force
   std::vector<PolicyAllowance> allowances;
-  std::optional<Severity> fail_on;            // the file's fail-on (the command line wins)
+  std::optional<Severity> fail_on; // the file's fail-on (the command line wins)
 };
 
 struct AuditOptions {
@@ -66,10 +66,10 @@ struct AuditEntry {
 
 struct LayerData {
   int number = 0;
-  std::vector<AuditEntry> entries;              // stored order, a path stored twice kept once (the last)
-  std::map<std::string, std::string> accounts;  // etc/passwd, etc/group, etc/shadow: contents
+  std::vector<AuditEntry> entries;                 // stored order, a path stored twice kept once (the last)
+  std::map<std::string, std::string> accounts;     // etc/passwd, etc/group, etc/shadow: contents
   std::map<std::string, std::string> secret_paths; // paths a secret check matched -> check id
-  std::uint64_t tar_bytes = 0;                  // sum of entry sizes (dive's layer size)
+  std::uint64_t tar_bytes = 0;                     // sum of entry sizes (dive's layer size)
 };
 
 // A finding of check (severity and fix from the catalog; the policy applies later).

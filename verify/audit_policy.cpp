@@ -30,7 +30,8 @@ Severity severity(const std::string& file, const YAML::Node& n, const std::strin
 {
   const std::string s = scalar(file, n, what);
   const auto sev = report::parse_severity(s);
-  if (!sev) refuse(file, n, what + ": unknown severity '" + util::printable(s) + "' (want " + report::severity_list() + ")");
+  if (!sev)
+    refuse(file, n, what + ": unknown severity '" + util::printable(s) + "' (want " + report::severity_list() + ")");
   return *sev;
 }
 
@@ -74,7 +75,8 @@ PolicyAllowance read_allowance(const std::string& file, const YAML::Node& item)
   }
   if (a.check.empty()) refuse(file, item, "allow: an allowance without a check");
   const auto blank = a.reason.find_first_not_of(" \t\r\n");
-  if (!has_reason || blank == std::string::npos) refuse(file, item, "allow: the allowance of " + a.check + " has no reason (a reason is mandatory)");
+  if (!has_reason || blank == std::string::npos)
+    refuse(file, item, "allow: the allowance of " + a.check + " has no reason (a reason is mandatory)");
   a.where = file + ":" + std::to_string(item.Mark().line + 1);
   for (auto& g : globs) {
     while (!g.empty() && g.front() == '/') g.erase(0, 1);
@@ -116,7 +118,8 @@ bool allows(const PolicyAllowance& a, const Finding& f)
   if (globs.empty()) return true;
   if (f.paths.empty()) return false;
   return std::all_of(f.paths.begin(), f.paths.end(), [&](const std::string& p) {
-    return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return normalize::glob_matches_path_or_parent(g, p); });
+    return std::any_of(globs.begin(), globs.end(),
+                       [&](const std::string& g) { return normalize::glob_matches_path_or_parent(g, p); });
   });
 }
 

@@ -69,7 +69,8 @@ std::uint64_t subtree_size(const Stacked& tree, const std::string& path)
   const auto node = tree.find(path);
   if (node == tree.end() || !node->second.dir) return 0;
   std::uint64_t sum = node->second.size;
-  for (auto it = tree.lower_bound(path + "/"); it != tree.end() && it->first.compare(0, path.size() + 1, path + "/") == 0; ++it) {
+  for (auto it = tree.lower_bound(path + "/");
+       it != tree.end() && it->first.compare(0, path.size() + 1, path + "/") == 0; ++it) {
     sum += it->second.size;
   }
   return sum;
@@ -120,7 +121,8 @@ Waste measure_waste(const std::vector<LayerData>& layers)
     }
   }
   w.efficiency = discovered == 0 ? 1.0 : static_cast<double>(minimum) / static_cast<double>(discovered);
-  w.wasted_user_percent = w.user_size_bytes == 0 ? 0.0 : static_cast<double>(w.wasted_bytes) / static_cast<double>(w.user_size_bytes);
+  w.wasted_user_percent =
+      w.user_size_bytes == 0 ? 0.0 : static_cast<double>(w.wasted_bytes) / static_cast<double>(w.user_size_bytes);
   std::stable_sort(w.inefficiencies.begin(), w.inefficiencies.end(),
                    [](const Waste::Path& a, const Waste::Path& b) { return a.cumulative_size > b.cumulative_size; });
   return w;
@@ -139,8 +141,9 @@ void check_waste(const Waste& w, std::vector<Finding>& out)
   char eff[32];
   std::snprintf(eff, sizeof eff, "%.4f", w.efficiency);
   Finding f = make_finding("wasted-space", std::nullopt, paths,
-                           std::to_string(w.wasted_bytes) + " bytes in paths that several layers store (dive's count), efficiency " +
-                               eff + ", " + std::to_string(w.inefficiencies.size()) + " paths");
+                           std::to_string(w.wasted_bytes) +
+                               " bytes in paths that several layers store (dive's count), efficiency " + eff + ", " +
+                               std::to_string(w.inefficiencies.size()) + " paths");
   f.attributes["wasted_bytes"] = w.wasted_bytes;
   f.attributes["efficiency"] = w.efficiency;
   f.attributes["inefficiencies"] = top;

@@ -2,7 +2,8 @@
 """Writes the crafted three-layer OCI layout tests/cli/test_audit.sh audits.
 Usage: audit_image.py DIR
 Layer 0: accounts, a setuid usr/bin/passwd, a world-writable directory without the sticky bit, a
-file owned by uid 4242 (no account), a gzip file with a set mtime, a timestamp-based .pyc.
+file owned by uid 4242 (no account), a gzip file with a set mtime, a timestamp-based .pyc, a
+device outside dev/, a .git directory, an .npmrc token, an ssh host key.
 Layer 1: a PEM private key, root/.ssh/id_rsa. Layer 2: its whiteout (deleted, still in layer 1).
 Config: an Env credential, no User."""
 import gzip
@@ -42,6 +43,12 @@ def layer0(t):
     add(t, "usr/share/doc/notes.gz", gzip.compress(b"notes\n", mtime=MTIME - 3600))
     pyc = b"\xa7\x0d\x0d\x0a" + b"\0\0\0\0" + (MTIME - 7200).to_bytes(4, "little") + (6).to_bytes(4, "little") + b"\xe3code"
     add(t, "app/mod.cpython-311.pyc", pyc)
+    add(t, "opt/null", mode=0o666, kind=tarfile.CHRTYPE)
+    for d in ("srv", "srv/app", "srv/app/.git", "home", "home/u", "etc/ssh"):
+        add(t, d, kind=tarfile.DIRTYPE, mode=0o755)
+    add(t, "srv/app/.git/config", b"[remote \"origin\"]\n")
+    add(t, "home/u/.npmrc", b"//registry.npmjs.org/:_authToken=npm_0000\n", mode=0o600)
+    add(t, "etc/ssh/ssh_host_ed25519_key", KEY, mode=0o600)
 
 
 KEY = (b"-----BEGIN OPENSSH PRIVATE KEY-----\n" + b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n" * 5 +

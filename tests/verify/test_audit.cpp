@@ -106,11 +106,13 @@ BOOST_AUTO_TEST_CASE(hidden_files_name_their_layers)
 {
   LayerData l0 = layer(0, {dir("root"), dir("root/.ssh"), file("root/.ssh/id_rsa", 411, 0600), file("etc/motd", 9)});
   l0.secret_paths["root/.ssh/id_rsa"] = "private-key";
-  const std::vector<LayerData> layers = {l0, layer(1, {file("etc/motd", 10)}), layer(2, {whiteout("root/.ssh/.wh.id_rsa")})};
+  const std::vector<LayerData> layers = {l0, layer(1, {file("etc/motd", 10)}),
+                                         layer(2, {whiteout("root/.ssh/.wh.id_rsa")})};
   std::vector<Finding> out;
   check_hidden(layers, out);
   BOOST_REQUIRE_EQUAL(out.size(), 2u);
-  const auto key = std::find_if(out.begin(), out.end(), [](const Finding& f) { return f.paths[0] == "root/.ssh/id_rsa"; });
+  const auto key =
+      std::find_if(out.begin(), out.end(), [](const Finding& f) { return f.paths[0] == "root/.ssh/id_rsa"; });
   BOOST_REQUIRE(key != out.end());
   BOOST_TEST(*key->layer == 0);
   BOOST_TEST(key->attributes["hidden_by_layer"].get<int>() == 2);
@@ -162,7 +164,8 @@ BOOST_AUTO_TEST_CASE(accounts_and_owners)
 
 BOOST_AUTO_TEST_CASE(config_secrets_and_user)
 {
-  const nlohmann::json config = {{"config", {{"Env", {"PATH=/bin", "DB_PASSWORD=hunter2", "GITHUB_TOKEN_FILE=/run/t"}}}}};
+  const nlohmann::json config = {
+      {"config", {{"Env", {"PATH=/bin", "DB_PASSWORD=hunter2", "GITHUB_TOKEN_FILE=/run/t"}}}}};
   std::vector<Finding> out;
   check_config(config, out);
   BOOST_REQUIRE_EQUAL(of_check(out, "secret-env").size(), 1u);
@@ -174,10 +177,35 @@ BOOST_AUTO_TEST_CASE(config_secrets_and_user)
   BOOST_TEST(out.empty());
 }
 
+BOOST_AUTO_TEST_CASE(times_spread_over_a_build)
+{
+  AuditEntry a = file("usr/bin/a", 1);
+  a.mtime = 1700000000;
+  AuditEntry b = file("usr/bin/b", 1);
+  b.mtime = 1700000090; // 90 s later: the build's clock
+  AuditEntry old = file("usr/lib/c", 1);
+  old.mtime = 1600000000; // a package's time, outside the build window
+  const nlohmann::json config = {{"created", "2024-01-01T00:00:00Z"},
+                                 {"history", {{{"created", "2023-11-14T22:14:50Z"}}}}};
+  std::vector<Finding> out;
+  check_times(config, {layer(0, {a, b, old})}, 86400, out);
+  // The spread in layer 0, and created more than a day after the newest mtime (history is not).
+  BOOST_REQUIRE_EQUAL(out.size(), 2u);
+  BOOST_TEST(out[0].attributes["distinct_mtimes"].get<int>() == 2);
+  BOOST_TEST(out[0].attributes["entries"].get<int>() == 2);
+  BOOST_TEST(out[1].paths[0] == "config:/created");
+  // Clamped: one value; nothing said.
+  b.mtime = a.mtime;
+  out.clear();
+  check_times({{"created", "2023-11-14T22:13:20Z"}}, {layer(0, {a, b, old})}, 86400, out);
+  BOOST_TEST(out.empty());
+  BOOST_TEST(*parse_rfc3339("2023-11-14T23:13:20.5+01:00") == 1700000000);
+}
+
 BOOST_AUTO_TEST_CASE(embedded_times)
 {
-  std::string gz = std::string("\x1f\x8b\x08\x00", 4) + std::string("\x00\xf1\x53\x65", 4) + std::string("\x00\x03", 2) +
-                   std::string(10, '\0');
+  std::string gz = std::string("\x1f\x8b\x08\x00", 4) + std::string("\x00\xf1\x53\x65", 4) +
+                   std::string("\x00\x03", 2) + std::string(10, '\0');
   const auto t = diff::embedded_time("x.gz", gz, false, 0);
   BOOST_REQUIRE(t.has_value());
   BOOST_TEST(t->format == "gzip");
@@ -193,9 +221,10 @@ BOOST_AUTO_TEST_CASE(embedded_times)
 BOOST_AUTO_TEST_CASE(policy_allows_with_reasons_and_refuses_by_line)
 {
   test::TempDir tmp;
-  const std::string good = write(tmp, "good.yaml",
-                                 "version: 1\nfail-on: medium\nseverities:\n  wasted-space: info\nallow:\n"
-                                 "  - check: setuid\n    paths: [usr/bin/passwd]\n    reason: users change their own password\n");
+  const std::string good =
+      write(tmp, "good.yaml",
+            "version: 1\nfail-on: medium\nseverities:\n  wasted-space: info\nallow:\n"
+            "  - check: setuid\n    paths: [usr/bin/passwd]\n    reason: users change their own password\n");
   const AuditPolicy p = read_audit_policy(good);
   BOOST_TEST((p.fail_on == Severity::medium));
   BOOST_TEST((p.severities.at("wasted-space") == Severity::info));

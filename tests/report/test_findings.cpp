@@ -66,8 +66,10 @@ BOOST_AUTO_TEST_CASE(formats)
   BOOST_TEST(doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
              "root/%3Ckey%3E%26%0A%3A%3Aerror%3A%3Ax");
   const std::string junit = audit_junit(r, check);
-  BOOST_TEST(junit.find("<testcase name=\"private-key\" classname=\"reproimg.audit.checks\" time=\"0\">") != std::string::npos);
-  BOOST_TEST(junit.find("<testcase name=\"setuid\" classname=\"reproimg.audit.checks\" time=\"0\"/>") != std::string::npos);
+  BOOST_TEST(junit.find("<testcase name=\"private-key\" classname=\"reproimg.audit.checks\" time=\"0\">") !=
+             std::string::npos);
+  BOOST_TEST(junit.find("<testcase name=\"setuid\" classname=\"reproimg.audit.checks\" time=\"0\"/>") !=
+             std::string::npos);
   BOOST_TEST(junit.find("timestamp=\"2023-11-14T22:13:20\"") != std::string::npos);
   const std::string github = audit_github(r, check);
   BOOST_TEST(github.find("::error title=reproimg audit%3A private-key (1 finding)::") != std::string::npos);

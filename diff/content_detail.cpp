@@ -227,6 +227,9 @@ std::optional<std::vector<ArMember>> mask_ar(std::string& s)
     const std::string size_text = s.substr(p + 48, 10);
     char* end = nullptr;
     const unsigned long long size = std::strtoull(size_text.c_str(), &end, 10);
+    if (size > s.size() - p - 60) {
+      return std::nullopt; // a member larger than what is left (and no wrap-around of p)
+    }
     members.push_back({name, mtime});
     zero(s, p + 16, 12 + 6 + 6);
     p += 60 + size + (size & 1);

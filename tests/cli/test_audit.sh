@@ -55,6 +55,16 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
   check "the JSON report validates against docs/audit-report.schema.json" \
     "$PY" -m jsonschema -i "$work/a.json" "$root/docs/audit-report.schema.json"
 fi
+# Every embedded-timestamp case of the corpus (gzip, zip/jar and its extra fields, .pyc, ar): found
+# in both of its layers, in the format diff names.
+for case_dir in "$root"/corpus/cases/embedded-timestamp-*; do
+  name=$(basename "$case_dir")
+  for side in a b; do
+    "$REPROIMG" audit "$case_dir/$side.tar" --format json > "$work/c.json" || true
+    equal "$name/$side: one embedded-timestamp finding" 1 \
+      "$(q "$work/c.json" "len([f for f in r['findings'] if f['check'] == 'embedded-timestamp'])")"
+  done
+done
 # --fail-on: critical passes (nothing critical), low fails.
 rc=0; "$REPROIMG" audit -q "oci:$work/img" --fail-on critical || rc=$?
 equal "--fail-on critical: exit 0" 0 "$rc"

@@ -214,6 +214,10 @@ BOOST_AUTO_TEST_CASE(embedded_times)
   std::string pyc = std::string("\xa7\x0d\x0d\x0a", 4) + std::string(4, '\0') + std::string("\x10\x00\x00\x00", 4) +
                     std::string(8, '\0');
   BOOST_TEST(diff::embedded_time("m.pyc", pyc, false, 0)->field == "pyc.source_mtime");
+  // An ar member whose size runs past the end (or would wrap the offset around) is not an ar.
+  const std::string ar = "!<arch>\n" + std::string("a/              1700000000  0     0     100644  ") +
+                         "18446744073709551600`\n";
+  BOOST_TEST(!diff::embedded_time("x.a", ar, true, 0).has_value());
   pyc[4] = 1; // PEP 552 hash-based
   BOOST_TEST(!diff::embedded_time("m.pyc", pyc, false, 0).has_value());
 }

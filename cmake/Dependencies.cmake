@@ -9,6 +9,7 @@ pkg_check_modules(LZMA REQUIRED IMPORTED_TARGET liblzma)
 find_package(BZip2 REQUIRED)
 find_package(cxxopts REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(yaml-cpp REQUIRED) # the audit policy file (verify/audit_policy)
 
 # Common settings for project targets.
 function(reproimg_target target)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <zlib.h>
@@ -226,6 +227,9 @@ std::optional<std::vector<ArMember>> mask_ar(std::string& s)
     const std::string size_text = s.substr(p + 48, 10);
     char* end = nullptr;
     const unsigned long long size = std::strtoull(size_text.c_str(), &end, 10);
+    if (size > s.size() - p - 60) {
+      return std::nullopt; // a member larger than what is left (and no wrap-around of p)
+    }
     members.push_back({name, mtime});
     zero(s, p + 16, 12 + 6 + 6);
     p += 60 + size + (size & 1);
@@ -495,6 +499,85 @@ ContentExplanation explain_content(const std::string& a, const std::string& b, b
   e.format = "binary";
   binary_detail(a, b, e);
   return e;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
+{
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::int64_t dos_seconds(std::uint32_t t)
+{
+  const unsigned time = t & 0xffff;
+  const unsigned date = t >> 16;
+  const unsigned month = std::clamp((date >> 5) & 15, 1u, 12u);
+  const unsigned day = std::clamp(date & 31, 1u, 31u);
+  return days_from_civil(1980 + (date >> 9), month, day) * 86400 + (time >> 11) * 3600 + ((time >> 5) & 63) * 60 +
+         (time & 31) * 2;
+}
+
+bool ends_with(const std::string& s, const char* suffix)
+{
+  const std::string x(suffix);
+  return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+}
+
+std::optional<EmbeddedTime> zip_time(std::string content, std::int64_t epoch)
+{
+  const auto times = mask_zip_times(content);
+  if (!times) return std::nullopt;
+  const std::int64_t earliest = dos_seconds(0x00210000); // 1980-01-01 00:00:00
+  std::optional<EmbeddedTime> newest;
+  for (const auto& [name, t] : *times) {
+    const std::int64_t s = dos_seconds(t);
+    const bool clamped = s == earliest || (s >= epoch - 1 && s <= epoch + 1); // DOS times count in 2 s steps
+    if (!clamped && (!newest || s > newest->time)) newest = EmbeddedTime{"zip", "zip.entry_time", s, name};
+  }
+  return newest;
+}
+
+std::optional<EmbeddedTime> ar_time(std::string content, std::int64_t epoch)
+{
+  const auto members = mask_ar(content);
+  if (!members) return std::nullopt;
+  std::optional<EmbeddedTime> newest;
+  for (const auto& m : *members) {
+    char* end = nullptr;
+    const long long t = std::strtoll(m.mtime.c_str(), &end, 10);
+    if (end != m.mtime.c_str() && t != 0 && t != epoch && (!newest || t > newest->time)) {
+      newest = EmbeddedTime{"ar", "ar.member_mtime", t, m.name};
+    }
+  }
+  return newest;
+}
+
+} // namespace
+
+std::optional<EmbeddedTime> embedded_time(const std::string& name, const std::string& content, bool complete,
+                                          std::int64_t epoch)
+{
+  if (ends_with(name, ".pyc")) {
+    if (content.size() >= 16 && content[2] == '\r' && content[3] == '\n' && le32(content, 4) == 0) {
+      return EmbeddedTime{"pyc", "pyc.source_mtime", le32(content, 8), ""};
+    }
+    return std::nullopt;
+  }
+  if (const auto h = gzip_header(content)) {
+    if (h->mtime != 0 && h->mtime != epoch) return EmbeddedTime{"gzip", "gzip.mtime", h->mtime, h->name};
+    return std::nullopt;
+  }
+  if (!complete) return std::nullopt;
+  if (content.compare(0, 4, "PK\x03\x04", 4) == 0) return zip_time(content, epoch);
+  if (content.compare(0, 8, "!<arch>\n") == 0) return ar_time(content, epoch);
+  return std::nullopt;
 }
 
 } // namespace reproimg::diff

@@ -5,6 +5,7 @@
 #include "diff/difference.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace reproimg::diff {
@@ -23,6 +24,22 @@ ContentExplanation explain_content(const std::string& a, const std::string& b, b
 
 // A unified diff of two texts (3 lines of context), at most max_lines lines.
 std::vector<std::string> unified_diff(const std::string& a, const std::string& b, std::size_t max_lines);
+
+// A build time carried inside one content (what explain_content finds between two), for audit.
+struct EmbeddedTime {
+  std::string format; // "gzip", "zip", "pyc", "ar"
+  std::string field;  // "gzip.mtime", "zip.entry_time", "pyc.source_mtime", "ar.member_mtime"
+  std::int64_t time = 0; // seconds since the epoch (zip: the newest entry, its DOS time read as UTC)
+  std::string member;    // the zip entry or ar member that carries it ("" : the file itself)
+};
+// name: the file's path (which formats to try: *.pyc is only recognised by its name). A gzip
+// header mtime and ar member mtimes count when set (not 0) to another time than epoch (E, the
+// time a reproducible build clamps to); zip entry times when neither E nor 1980-01-01 00:00 (the
+// earliest a zip holds; read as UTC); a .pyc when it is timestamp-based (not PEP 552's hash-based
+// form). content may be a prefix when complete is false (gzip and .pyc need only their headers;
+// zip and ar are then not looked into).
+std::optional<EmbeddedTime> embedded_time(const std::string& name, const std::string& content, bool complete,
+                                          std::int64_t epoch);
 
 // Is it text (no NUL byte, valid enough to print)?
 bool looks_like_text(const std::string& s);

@@ -5,6 +5,7 @@
 #include "readers/entry.hpp"
 #include "readers/source.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace reproimg::normalize {
@@ -17,6 +18,11 @@ public:
   virtual void on_entry(const readers::SourceEntry& entry, const std::string& content_sha256) = 0;
   // false: content_sha256 is left empty (the entries alone are wanted, no bytes hashed).
   virtual bool wants_contents() const { return true; }
+  // How many leading bytes of a regular file's content the observer wants to see (0: none); they
+  // are given to on_content before on_entry, from the same read as the builder's.
+  virtual std::uint64_t content_wanted(const readers::SourceEntry&) const { return 0; }
+  // bytes: the first content_wanted(entry) bytes (all of them when the file is shorter).
+  virtual void on_content(const readers::SourceEntry&, const std::string& /*bytes*/) {}
 };
 
 // Passes every entry to next (the layer builder), then to the observer with the content's digest:
@@ -35,6 +41,8 @@ public:
   void on_warning(const std::string& message) override { m_next.on_warning(message); }
 
 private:
+  std::string leading_bytes(const readers::SourceEntry& seen, readers::EntryData& data, std::uint64_t want);
+
   readers::EntryVisitor& m_next;
   EntryObserver& m_observer;
   int m_fd;

@@ -14,8 +14,8 @@ namespace reproimg::report {
 using diff::DiffResult;
 
 // The command whose answer the result is: `diff` compares two inputs, `verify` an image against
-// its lock (one side of the same DiffResult).
-enum class Command { diff, verify };
+// its lock (one side of the same DiffResult); `audit` renders findings (report/findings.hpp).
+enum class Command { diff, verify, audit };
 
 // What the report says about the check beside the result itself.
 struct Check {

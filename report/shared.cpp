@@ -39,7 +39,7 @@ bool xml_noncharacter(const std::string& s, size_t i)
 
 const char* command_name(Command command)
 {
-  return command == Command::verify ? "verify" : "diff";
+  return command == Command::verify ? "verify" : command == Command::audit ? "audit" : "diff";
 }
 
 std::string json_text(const Json& j)

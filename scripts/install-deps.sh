@@ -12,6 +12,8 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config
   libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
+  # the audit policy file (verify/audit_policy.cpp)
+  libyaml-cpp-dev
   # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer
   clang libfuzzer-14-dev
   # peers the tests and benchmarks run: tar programs, compressors, python

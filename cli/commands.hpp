@@ -13,5 +13,6 @@ int cmd_build(int argc, char** argv);
 int cmd_diff(int argc, char** argv);
 int cmd_lock(int argc, char** argv);
 int cmd_verify(int argc, char** argv);
+int cmd_rebuild(int argc, char** argv);
 
 } // namespace reproimg::cli

@@ -15,7 +15,8 @@ using diff::DiffResult;
 
 // The command whose answer the result is: `diff` compares two inputs, `verify` an image against
 // its lock (one side of the same DiffResult).
-enum class Command { diff, verify };
+// `rebuild` the artifacts of two builds, each record with the variations it is attributed to.
+enum class Command { diff, verify, rebuild };
 
 // What the report says about the check beside the result itself.
 struct Check {

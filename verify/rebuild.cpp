@@ -262,7 +262,8 @@ RebuildResult rebuild(const RebuildOptions& options)
   RunContext ctx{options, scratch, host, current_environment(), result.epoch, source, {}, {}, {}, {}, {}};
   ctx.method = result.copy_method = scratch.choose(options.copy, source);
   ctx.private_mounts = result.private_mounts = private_mounts_available();
-  ctx.control_path = scratch.make_dir("build/src");
+  // With mount namespaces every build but the build-path ones sees its copy where the original is.
+  ctx.control_path = ctx.private_mounts ? source : scratch.make_dir("build/src");
   ctx.varied_path = scratch.make_dir("build-path-varied/source");
   ctx.path_locks[ctx.control_path];
   ctx.path_locks[ctx.varied_path];

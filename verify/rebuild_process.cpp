@@ -38,8 +38,14 @@ std::set<pid_t>& running_groups()
 
 void kill_running_groups()
 {
+  // The group, and the child itself in case it has not made its group yet; then reaped, so that
+  // no build outlives this process, not even as a zombie.
   std::lock_guard lock(groups_mutex());
-  for (const pid_t pgid : running_groups()) ::kill(-pgid, SIGKILL);
+  for (const pid_t pgid : running_groups()) {
+    ::kill(-pgid, SIGKILL);
+    ::kill(pgid, SIGKILL);
+  }
+  for (const pid_t pid : running_groups()) ::waitpid(pid, nullptr, 0);
 }
 
 void ensure_interrupt_action()

@@ -237,10 +237,14 @@ void copy_tree(const std::string& from, const std::string& to, CopyMethod method
 
 Scratch::Scratch(const std::string& parent)
 {
-  std::string pattern = parent + "/reproimg-rebuild.XXXXXX";
+  // The first free name, not a random one: a build that embeds the path it ran at (the varied
+  // build path is under this root) gives the same bytes in every rebuild but concurrent ones.
   util::InterruptDeferral defer;
-  if (!::mkdtemp(pattern.data())) util::throw_errno("cannot create a temporary directory", parent);
-  m_root = pattern;
+  for (int n = 0; m_root.empty(); ++n) {
+    const std::string path = parent + "/reproimg-rebuild." + std::to_string(n);
+    if (::mkdir(path.c_str(), 0700) == 0) m_root = path;
+    else if (errno != EEXIST || n == 9999) util::throw_errno("cannot create a temporary directory", path);
+  }
   m_temp_id = util::register_temp_path(m_root, util::TempKind::directory);
   m_action_id = util::register_interrupt_action([this] {
     // On the interrupt thread, after the builds were killed: lazily, nothing can keep a mount busy.

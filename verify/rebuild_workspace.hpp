@@ -22,7 +22,8 @@ std::optional<CopyRequest> parse_copy_request(const std::string& name);
 // cloned (FICLONE) when method is reflink and the file system can, else copied in the kernel.
 void copy_tree(const std::string& from, const std::string& to, CopyMethod method);
 
-// The temporary root of one rebuild: created under parent, removed with everything in it (mounts
+// The temporary root of one rebuild: created under parent (reproimg-rebuild.N, the first N free),
+// removed with everything in it (mounts
 // undone first) on destruction and on an interrupt.
 class Scratch {
 public:

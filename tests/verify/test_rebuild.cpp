@@ -2,7 +2,7 @@
 // runs, attribution of differences to variations, path replacement, the workspace copy (cp -a
 // alike, the original untouched, the scratch removed) and running a build (explicit environment,
 // umask, exit status, output tail).
-#include "support.hpp"
+#include "tests/support.hpp"
 #include "util/error.hpp"
 #include "verify/rebuild.hpp"
 #include "verify/rebuild_attribution.hpp"

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_SUITE(rebuild)
 BOOST_AUTO_TEST_CASE(variation_names_round_trip)
 {
   BOOST_TEST(all_variations().size() == 10u);
-  for (const Variation v : all_variations()) BOOST_TEST(parse_variation(variation_name(v)) == v);
+  for (const Variation v : all_variations()) BOOST_TEST((parse_variation(variation_name(v)) == v));
   BOOST_TEST(!parse_variation("none"));
   BOOST_TEST(variation_list().rfind("build-path, time, timezone, locale", 0) == 0);
 }
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(a_scratch_directory_is_removed_with_its_copies)
     const std::string run = scratch.make_dir("runs/0");
     const std::string tree = scratch.make_copy(dir.file("src"), run, CopyMethod::copy);
     BOOST_TEST(read_text(tree + "/f") == "x");
-    BOOST_TEST(scratch.choose(CopyRequest::copy, dir.file("src")) == CopyMethod::copy);
+    BOOST_TEST((scratch.choose(CopyRequest::copy, dir.file("src")) == CopyMethod::copy));
   }
   struct stat st {};
   BOOST_TEST(::lstat(root.c_str(), &st) != 0);

@@ -16,7 +16,8 @@ namespace reproimg::cli {
 
 namespace {
 
-const char* const k_examples = R"(  # Is the build reproducible? Two runs, every variation this machine can apply (exit 0: yes):
+const char* const k_examples =
+    R"(  # Is the build reproducible? Two runs, every variation this machine can apply (exit 0: yes):
   reproimg rebuild --artifact out/image.tar -- make image
   # Which variation leaked in: one run per variation, and one with none (inherent randomness):
   reproimg rebuild --bisect --jobs 2 --artifact out/rootfs -- ./build.sh
@@ -49,8 +50,10 @@ std::set<verify::Variation> parse_vary(const std::string& text)
       throw util::Error("rebuild: --vary takes all, none, NAME[,NAME...] or -NAME[,-NAME...] with names " +
                         verify::variation_list() + "; not '" + util::printable(item) + "'");
     }
-    if (minus) out.erase(*v);
-    else out.insert(*v);
+    if (minus)
+      out.erase(*v);
+    else
+      out.insert(*v);
   }
   return out;
 }
@@ -82,7 +85,8 @@ nlohmann::json rebuild_json(const verify::RebuildResult& r)
   nlohmann::json variations = nlohmann::json::array();
   const auto counts = verify::attribution_counts(r.diff);
   for (const auto& v : r.variations) {
-    nlohmann::json j = {{"name", verify::variation_name(v.variation)}, {"state", verify::variation_state_name(v.state)}};
+    nlohmann::json j = {{"name", verify::variation_name(v.variation)},
+                        {"state", verify::variation_state_name(v.state)}};
     if (v.state == verify::VariationState::skipped) j["reason"] = v.reason;
     if (v.state == verify::VariationState::varied) j["what"] = verify::variation_description(v.variation);
     std::size_t n = 0;
@@ -123,8 +127,10 @@ std::string text_preamble(const verify::RebuildResult& r)
     char line[96];
     std::snprintf(line, sizeof line, "  %-11s %-13s ", name.c_str(), verify::variation_state_name(v.state));
     out += line;
-    if (v.state == verify::VariationState::skipped) out += v.reason;
-    else if (v.state == verify::VariationState::varied) out += std::to_string(n) + " attributed; " + verify::variation_description(v.variation);
+    if (v.state == verify::VariationState::skipped)
+      out += v.reason;
+    else if (v.state == verify::VariationState::varied)
+      out += std::to_string(n) + " attributed; " + verify::variation_description(v.variation);
     out += "\n";
   }
   return out + "\n";
@@ -172,32 +178,40 @@ int cmd_rebuild(int argc, char** argv)
       break;
     }
   }
-  cxxopts::Options options("reproimg rebuild",
-                           "Run CMD twice, each time in a fresh copy of the working directory, under varied conditions\n"
-                           "(more runs with --bisect), and compare the artifact each run left at PATH as `reproimg diff`\n"
-                           "does; each difference is attributed to the variation behind it. SOURCE_DATE_EPOCH is held\n"
-                           "fixed. Exit 0 when every run's artifact is identical, 1 when not, 2 on errors (a failed build:\n"
-                           "its exit status and the tail of its output).");
+  cxxopts::Options options(
+      "reproimg rebuild",
+      "Run CMD twice, each time in a fresh copy of the working directory, under varied conditions\n"
+      "(more runs with --bisect), and compare the artifact each run left at PATH as `reproimg diff`\n"
+      "does; each difference is attributed to the variation behind it. SOURCE_DATE_EPOCH is held\n"
+      "fixed. Exit 0 when every run's artifact is identical, 1 when not, 2 on errors (a failed build:\n"
+      "its exit status and the tail of its output).");
   options.positional_help("--artifact PATH -- CMD [ARGS...]");
-  options.add_options()
-    ("artifact", "what the build makes, relative to the working directory: an image (oci:, oci-archive:, "
-     "docker-archive:, dir: or detected), a layer tar, or a directory", cxxopts::value<std::string>(), "PATH")
-    ("vary", "the variations: all, none, NAME[,NAME...] or -NAME[,...] (all but those); names: " +
-     verify::variation_list(), cxxopts::value<std::string>()->default_value("all"), "LIST")
-    ("bisect", "also run with nothing varied and with each variation alone, to attribute every difference")
-    ("jobs", "runs side by side", cxxopts::value<unsigned>()->default_value("1"), "N")
-    ("C,directory", "the working directory to copy (default: the current one)", cxxopts::value<std::string>()->default_value("."), "DIR")
-    ("copy", "how each run's copy is made: auto (overlay, else reflink, else copy), overlay, reflink or copy",
-     cxxopts::value<std::string>()->default_value("auto"), "METHOD")
-    ("tmpdir", "where the copies go (default: $TMPDIR, else /tmp)", cxxopts::value<std::string>(), "DIR")
-    ("source-date-epoch", "the SOURCE_DATE_EPOCH every run gets (default: $SOURCE_DATE_EPOCH, else the last commit's "
-     "time in a git checkout, else 0)", cxxopts::value<std::int64_t>(), "N")
-    ("format", report::report_format_list(), cxxopts::value<std::string>()->default_value("text"), "FORMAT")
-    ("output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(), "FILE")
-    ("ignore", "drop these causes from every comparison (as diff --ignore), e.g. mtime for a directory artifact that "
-     "`reproimg import` will clamp", cxxopts::value<std::vector<std::string>>(), "CAUSE[,CAUSE]")
-    ("max-diff-lines", "lines of unified diff per text file", cxxopts::value<std::size_t>()->default_value("40"), "N")
-    ("all", "text report: list every difference, not 10 per cause (as --verbose)");
+  options.add_options()("artifact",
+                        "what the build makes, relative to the working directory: an image (oci:, oci-archive:, "
+                        "docker-archive:, dir: or detected), a layer tar, or a directory",
+                        cxxopts::value<std::string>(), "PATH")(
+      "vary",
+      "the variations: all, none, NAME[,NAME...] or -NAME[,...] (all but those); names: " + verify::variation_list(),
+      cxxopts::value<std::string>()->default_value("all"),
+      "LIST")("bisect", "also run with nothing varied and with each variation alone, to attribute every difference")(
+      "jobs", "runs side by side", cxxopts::value<unsigned>()->default_value("1"),
+      "N")("C,directory", "the working directory to copy (default: the current one)",
+           cxxopts::value<std::string>()->default_value("."), "DIR")(
+      "copy", "how each run's copy is made: auto (overlay, else reflink, else copy), overlay, reflink or copy",
+      cxxopts::value<std::string>()->default_value("auto"),
+      "METHOD")("tmpdir", "where the copies go (default: $TMPDIR, else /tmp)", cxxopts::value<std::string>(), "DIR")(
+      "source-date-epoch",
+      "the SOURCE_DATE_EPOCH every run gets (default: $SOURCE_DATE_EPOCH, else the last commit's "
+      "time in a git checkout, else 0)",
+      cxxopts::value<std::int64_t>(),
+      "N")("format", report::report_format_list(), cxxopts::value<std::string>()->default_value("text"), "FORMAT")(
+      "output", "write the report to FILE (atomically) instead of stdout", cxxopts::value<std::string>(),
+      "FILE")("ignore",
+              "drop these causes from every comparison (as diff --ignore), e.g. mtime for a directory artifact that "
+              "`reproimg import` will clamp",
+              cxxopts::value<std::vector<std::string>>(), "CAUSE[,CAUSE]")(
+      "max-diff-lines", "lines of unified diff per text file", cxxopts::value<std::size_t>()->default_value("40"),
+      "N")("all", "text report: list every difference, not 10 per cause (as --verbose)");
   add_output_options(options);
   const auto r = parse_arguments(options, split, argv);
   if (r.count("help")) return print_help(options, k_examples);
@@ -245,8 +259,9 @@ int cmd_rebuild(int argc, char** argv)
   style.color = r["color"].as<std::string>() == "always" || (color && !targets.file);
   style.examples_per_cause = r.count("all") || verbosity == Verbosity::verbose ? 0 : 10;
   const report::Check check = check_of(*format, report::Command::rebuild, headline_of(result));
-  write_report(targets, render(result, *format, check, style),
-               targets.step_summary.fd.valid() ? report::render(report::ReportFormat::markdown, result.diff, check, style) : "");
+  write_report(
+      targets, render(result, *format, check, style),
+      targets.step_summary.fd.valid() ? report::render(report::ReportFormat::markdown, result.diff, check, style) : "");
   return util::exit_code(result.identical ? util::ExitCode::ok : util::ExitCode::differs);
 }
 

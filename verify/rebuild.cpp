@@ -67,8 +67,7 @@ std::pair<std::int64_t, EpochSource> choose_epoch(const RebuildOptions& options,
     const Captured c = capture_command({"git", "-C", source, "log", "-1", "--format=%ct"});
     std::string text = c.output;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (c.exit.ok() && !text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
-        text.size() < 19) {
+    if (c.exit.ok() && !text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() < 19) {
       return {std::stoll(text), EpochSource::git};
     }
   }
@@ -134,8 +133,10 @@ ProcessExit launch_in_place(RunContext& ctx, Launch& launch, const std::string& 
   } catch (...) {
     error = std::current_exception();
   }
-  if (c.shuffled_dirents) ctx.scratch.unmount(path);
-  else if (::rename(path.c_str(), tree.c_str()) != 0) util::throw_errno("cannot move the copy back", tree);
+  if (c.shuffled_dirents)
+    ctx.scratch.unmount(path);
+  else if (::rename(path.c_str(), tree.c_str()) != 0)
+    util::throw_errno("cannot move the copy back", tree);
   if (error) std::rethrow_exception(error);
   return exit;
 }
@@ -185,7 +186,10 @@ std::vector<RunOutcome> run_all(RunContext& ctx, const std::vector<RunRecord>& r
   return outcomes;
 }
 
-std::string artifact_spec(const ArtifactPath& a, const std::string& tree) { return a.prefix + tree + "/" + a.relative; }
+std::string artifact_spec(const ArtifactPath& a, const std::string& tree)
+{
+  return a.prefix + tree + "/" + a.relative;
+}
 
 void check_artifact(const ArtifactPath& a, const RunOutcome& outcome, const std::string& run)
 {
@@ -209,7 +213,8 @@ void compare_runs(RebuildResult& result, const RebuildOptions& options, const Ar
     RunComparison c;
     c.run = result.runs[i].name;
     c.varied = result.runs[i].varied;
-    c.result = diff::run_diff(artifact_spec(artifact, outcomes[0].tree), artifact_spec(artifact, outcomes[i].tree), opts);
+    c.result =
+        diff::run_diff(artifact_spec(artifact, outcomes[0].tree), artifact_spec(artifact, outcomes[i].tree), opts);
     if (c.result.verdict != diff::Verdict::identical) result.identical = false;
     comparisons.push_back(std::move(c));
   }
@@ -277,7 +282,8 @@ RebuildResult rebuild(const RebuildOptions& options)
   for (std::size_t i = 0; i < outcomes.size(); ++i) check_artifact(artifact, outcomes[i], result.runs[i].name);
   compare_runs(result, options, artifact, outcomes);
   std::vector<std::pair<std::string, std::string>> replacements;
-  for (std::size_t i = 0; i < outcomes.size(); ++i) replacements.emplace_back(outcomes[i].tree, "<" + result.runs[i].name + ">");
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    replacements.emplace_back(outcomes[i].tree, "<" + result.runs[i].name + ">");
   replacements.emplace_back(scratch.root(), "<tmp>");
   replace_paths(result.diff, replacements);
   return result;

@@ -23,20 +23,20 @@ struct RebuildOptions {
   std::string source = ".";         // the working directory copied for each run
   std::set<Variation> requested{all_variations().begin(), all_variations().end()};
   BisectMode bisect = BisectMode::off;
-  unsigned jobs = 1;                // runs side by side
+  unsigned jobs = 1; // runs side by side
   CopyRequest copy = CopyRequest::automatic;
-  std::string temp_parent;          // where the runs' copies go ($TMPDIR, else /tmp)
+  std::string temp_parent;           // where the runs' copies go ($TMPDIR, else /tmp)
   std::optional<std::int64_t> epoch; // else $SOURCE_DATE_EPOCH, the last commit, 0
   diff::CompareOptions compare;
-  std::set<diff::Cause> ignore;     // causes dropped from every comparison (as diff --ignore)
-  std::size_t tail_lines = 20;      // of a failed build's output
+  std::set<diff::Cause> ignore; // causes dropped from every comparison (as diff --ignore)
+  std::size_t tail_lines = 20;  // of a failed build's output
 };
 
 enum class EpochSource { option, environment, git, fallback };
 const char* epoch_source_name(EpochSource s);
 
 struct RunRecord {
-  std::string name;               // control, varied, none, or a variation's name
+  std::string name; // control, varied, none, or a variation's name
   std::vector<Variation> varied;
 };
 
@@ -55,8 +55,8 @@ struct RebuildResult {
   bool private_mounts = false; // runs side by side each see their copy at one path
   BisectMode bisect = BisectMode::off;
   std::string artifact;
-  bool identical = false;      // every run's artifact is the control's
-  diff::DiffResult diff;       // A: control, B: the runs; every record with its variations
+  bool identical = false; // every run's artifact is the control's
+  diff::DiffResult diff;  // A: control, B: the runs; every record with its variations
   std::optional<BuildFailure> failure;
 };
 

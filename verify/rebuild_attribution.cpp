@@ -13,7 +13,10 @@ namespace {
 
 using Key = std::tuple<int, int, std::string>;
 
-Key key_of(const diff::Difference& d) { return {static_cast<int>(d.cause), d.layer.value_or(-1), d.path}; }
+Key key_of(const diff::Difference& d)
+{
+  return {static_cast<int>(d.cause), d.layer.value_or(-1), d.path};
+}
 
 std::vector<std::string> names_of(const std::vector<Variation>& vs)
 {
@@ -58,17 +61,23 @@ diff::DiffResult attribute_differences(std::vector<RunComparison> comparisons, B
     auto& c = comparisons[i];
     for (auto& d : c.result.differences) {
       const Key k = key_of(d);
-      if (c.varied.empty()) inherent.insert(k);
-      else found[k].emplace_back(variation_name(c.varied.front()));
+      if (c.varied.empty())
+        inherent.insert(k);
+      else
+        found[k].emplace_back(variation_name(c.varied.front()));
       if (present.insert(k).second) out.differences.push_back(std::move(d));
     }
   }
   for (auto& d : out.differences) {
     const Key k = key_of(d);
-    if (bisect == BisectMode::off) d.variations = together;
-    else if (inherent.count(k)) d.variations = {k_no_variation};
-    else if (found.count(k)) d.variations = found[k];
-    else d.variations = together;
+    if (bisect == BisectMode::off)
+      d.variations = together;
+    else if (inherent.count(k))
+      d.variations = {k_no_variation};
+    else if (found.count(k))
+      d.variations = found[k];
+    else
+      d.variations = together;
   }
   out.summary.clear();
   out.normalize_options.clear();

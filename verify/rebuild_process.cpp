@@ -6,8 +6,8 @@
 #include "verify/rebuild_variations.hpp"
 
 #include <cerrno>
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
@@ -87,7 +87,8 @@ Prepared prepare(const Launch& launch)
   ::signal(SIGPIPE, SIG_DFL);
   ::setpgid(0, 0);
   const int null_fd = ::open("/dev/null", O_RDONLY);
-  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) child_fail(report_fd, errno);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0)
+    child_fail(report_fd, errno);
   if (launch.bind) {
     if (::unshare(CLONE_NEWNS) != 0) child_fail(report_fd, errno);
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(report_fd, errno);

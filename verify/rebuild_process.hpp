@@ -20,13 +20,13 @@ struct PrivateBind {
 };
 
 struct Launch {
-  std::vector<std::string> argv;             // argv[0] looked up in PATH
-  std::map<std::string, std::string> env;    // the whole environment
+  std::vector<std::string> argv;          // argv[0] looked up in PATH
+  std::map<std::string, std::string> env; // the whole environment
   std::string cwd;
   mode_t umask = 022;
-  std::optional<int> cpu;                    // pin to this CPU
-  std::optional<PrivateBind> bind;           // done before chdir(cwd)
-  std::string output;                        // stdout and stderr go here ("" : /dev/null)
+  std::optional<int> cpu;          // pin to this CPU
+  std::optional<PrivateBind> bind; // done before chdir(cwd)
+  std::string output;              // stdout and stderr go here ("" : /dev/null)
 };
 
 enum class ExitKind { exited, signaled, not_started };

@@ -81,8 +81,7 @@ std::optional<int> find_single_cpu()
 std::string skip_reason(Variation v, const Host& host)
 {
   switch (v) {
-  case Variation::time:
-    return host.faketime_library.empty() ? "libfaketime not found (Debian package faketime)" : "";
+  case Variation::time: return host.faketime_library.empty() ? "libfaketime not found (Debian package faketime)" : "";
   case Variation::locale:
     return host.sorting_locale.empty() ? "no installed locale sorts unlike C (locale -a; Debian package locales-all)"
                                        : "";
@@ -92,7 +91,10 @@ std::string skip_reason(Variation v, const Host& host)
   }
 }
 
-bool has(const std::set<Variation>& set, Variation v) { return set.count(v) > 0; }
+bool has(const std::set<Variation>& set, Variation v)
+{
+  return set.count(v) > 0;
+}
 
 void set_locale(std::map<std::string, std::string>& env, const std::string& name)
 {
@@ -105,9 +107,15 @@ void set_locale(std::map<std::string, std::string>& env, const std::string& name
 
 } // namespace
 
-const char* variation_name(Variation v) { return entry(v).name; }
+const char* variation_name(Variation v)
+{
+  return entry(v).name;
+}
 
-std::string variation_description(Variation v) { return entry(v).description; }
+std::string variation_description(Variation v)
+{
+  return entry(v).description;
+}
 
 std::optional<Variation> parse_variation(const std::string& name)
 {

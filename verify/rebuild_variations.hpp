@@ -25,9 +25,9 @@ std::string variation_description(Variation v);
 
 // What this machine offers the variations; probed once (probe_host), or set by tests.
 struct Host {
-  std::string faketime_library; // libfaketime's .so ("" when not installed)
-  std::string sorting_locale;   // a locale whose collation differs from C's ("" when none)
-  std::optional<int> single_cpu; // a CPU to pin to when more than one is available
+  std::string faketime_library;   // libfaketime's .so ("" when not installed)
+  std::string sorting_locale;     // a locale whose collation differs from C's ("" when none)
+  std::optional<int> single_cpu;  // a CPU to pin to when more than one is available
   std::string file_order_problem; // why disorderfs cannot mount here ("" when it can)
 };
 
@@ -50,7 +50,7 @@ std::vector<VariationStatus> variation_statuses(const std::set<Variation>& reque
 struct RunConditions {
   std::map<std::string, std::string> env;
   mode_t umask = 022;
-  std::optional<int> cpu;  // pin every process of the build to this CPU
+  std::optional<int> cpu; // pin every process of the build to this CPU
   bool varied_build_path = false;
   bool shuffled_dirents = false; // run on a disorderfs view of the copy
 };

@@ -8,8 +8,8 @@
 #include "verify/rebuild_process.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -160,7 +160,8 @@ void copy_special(const std::string& from, const std::string& to, const struct s
     util::throw_errno("cannot create", to);
   }
   if (state.can_chown && ::lchown(to.c_str(), st.st_uid, st.st_gid) != 0) util::throw_errno("cannot set the owner", to);
-  if (!S_ISLNK(st.st_mode) && ::chmod(to.c_str(), st.st_mode & 07777) != 0) util::throw_errno("cannot set the mode", to);
+  if (!S_ISLNK(st.st_mode) && ::chmod(to.c_str(), st.st_mode & 07777) != 0)
+    util::throw_errno("cannot set the mode", to);
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   if (::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) util::throw_errno("cannot set the times", to);
 }
@@ -242,8 +243,10 @@ Scratch::Scratch(const std::string& parent)
   util::InterruptDeferral defer;
   for (int n = 0; m_root.empty(); ++n) {
     const std::string path = parent + "/reproimg-rebuild." + std::to_string(n);
-    if (::mkdir(path.c_str(), 0700) == 0) m_root = path;
-    else if (errno != EEXIST || n == 9999) util::throw_errno("cannot create a temporary directory", path);
+    if (::mkdir(path.c_str(), 0700) == 0)
+      m_root = path;
+    else if (errno != EEXIST || n == 9999)
+      util::throw_errno("cannot create a temporary directory", path);
   }
   m_temp_id = util::register_temp_path(m_root, util::TempKind::directory);
   m_action_id = util::register_interrupt_action([this] {

@@ -31,7 +31,10 @@ std::string read_text(const std::string& path)
   return s.str();
 }
 
-void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write_text(const std::string& path, const std::string& text)
+{
+  std::ofstream(path) << text;
+}
 
 diff::Difference record(diff::Cause cause, const std::string& path)
 {
@@ -80,7 +83,8 @@ BOOST_AUTO_TEST_CASE(a_variation_the_host_cannot_apply_is_skipped_with_its_reaso
   for (const auto& s : variation_statuses(all, host)) {
     const bool needs_host = s.variation == Variation::time || s.variation == Variation::locale ||
                             s.variation == Variation::cpus || s.variation == Variation::file_order;
-    BOOST_TEST((s.state == (needs_host ? VariationState::skipped : VariationState::varied)), variation_name(s.variation));
+    BOOST_TEST((s.state == (needs_host ? VariationState::skipped : VariationState::varied)),
+               variation_name(s.variation));
     BOOST_TEST(s.reason.empty() == !needs_host);
   }
   const auto some = variation_statuses({Variation::umask}, host);
@@ -94,8 +98,8 @@ BOOST_AUTO_TEST_CASE(each_variation_changes_its_own_condition_only)
   host.faketime_library = "/lib/libfaketime.so.1";
   host.sorting_locale = "en_US.UTF-8";
   host.single_cpu = 1;
-  const std::map<std::string, std::string> base = {{"HOME", "/root"}, {"USER", "me"}, {"LC_COLLATE", "de_DE.UTF-8"},
-                                                   {"PATH", "/bin"}, {"SOURCE_DATE_EPOCH", "5"}};
+  const std::map<std::string, std::string> base = {
+      {"HOME", "/root"}, {"USER", "me"}, {"LC_COLLATE", "de_DE.UTF-8"}, {"PATH", "/bin"}, {"SOURCE_DATE_EPOCH", "5"}};
   const RunConditions control = run_conditions({}, host, base, 1700000000);
   BOOST_TEST(control.env.at("SOURCE_DATE_EPOCH") == "1700000000");
   BOOST_TEST(control.env.at("LC_ALL") == "C.UTF-8");
@@ -140,13 +144,14 @@ BOOST_AUTO_TEST_CASE(bisect_attributes_each_difference_to_the_runs_that_show_it)
   using diff::Cause;
   const std::vector<Variation> both = {Variation::time, Variation::locale};
   std::vector<RunComparison> cs;
-  cs.push_back(comparison("varied", both,
-                          {record(Cause::content, "date"), record(Cause::content, "random"),
-                           record(Cause::content, "together")}));
+  cs.push_back(comparison(
+      "varied", both,
+      {record(Cause::content, "date"), record(Cause::content, "random"), record(Cause::content, "together")}));
   cs.push_back(comparison("none", {}, {record(Cause::content, "random")}));
-  cs.push_back(comparison("time", {Variation::time}, {record(Cause::content, "date"), record(Cause::content, "random")}));
-  cs.push_back(comparison("locale", {Variation::locale},
-                          {record(Cause::content, "random"), record(Cause::mode, "only-alone")}));
+  cs.push_back(
+      comparison("time", {Variation::time}, {record(Cause::content, "date"), record(Cause::content, "random")}));
+  cs.push_back(
+      comparison("locale", {Variation::locale}, {record(Cause::content, "random"), record(Cause::mode, "only-alone")}));
   const diff::DiffResult r = attribute_differences(cs, BisectMode::on);
   BOOST_TEST(r.differences.size() == 4u);
   BOOST_TEST(variations_of(r, "date") == std::vector<std::string>{"time"});
@@ -160,8 +165,9 @@ BOOST_AUTO_TEST_CASE(bisect_attributes_each_difference_to_the_runs_that_show_it)
 
   const diff::DiffResult plain = attribute_differences({cs[0]}, BisectMode::off);
   BOOST_TEST(variations_of(plain, "date") == (std::vector<std::string>{"time", "locale"}));
-  BOOST_TEST(variations_of(attribute_differences({comparison("varied", {}, {record(Cause::content, "x")})}, BisectMode::off),
-                           "x") == std::vector<std::string>{"none"});
+  BOOST_TEST(
+      variations_of(attribute_differences({comparison("varied", {}, {record(Cause::content, "x")})}, BisectMode::off),
+                    "x") == std::vector<std::string>{"none"});
 }
 
 BOOST_AUTO_TEST_CASE(temporary_paths_are_replaced_everywhere_in_a_result)
@@ -174,7 +180,8 @@ BOOST_AUTO_TEST_CASE(temporary_paths_are_replaced_everywhere_in_a_result)
   d.add("value", diff::Json::array({"/tmp/r.1/build/src"}), "/tmp/r.1/build-path-varied/source");
   d.detail = {"-built at /tmp/r.1/build/src"};
   r.differences.push_back(d);
-  replace_paths(r, {{"/tmp/r.1/runs/0/tree", "<control>"}, {"/tmp/r.1/runs/1/tree", "<varied>"}, {"/tmp/r.1", "<tmp>"}});
+  replace_paths(r,
+                {{"/tmp/r.1/runs/0/tree", "<control>"}, {"/tmp/r.1/runs/1/tree", "<varied>"}, {"/tmp/r.1", "<tmp>"}});
   BOOST_TEST(r.a == "<control>/out");
   BOOST_TEST(r.notes[0] == "read <varied>/out");
   BOOST_TEST(r.differences[0].attributes[0].second.first[0] == "<tmp>/build/src");
@@ -199,7 +206,8 @@ BOOST_AUTO_TEST_CASE(copy_tree_copies_as_cp_a_and_leaves_the_original)
   for (const CopyMethod m : {CopyMethod::copy, CopyMethod::reflink}) {
     const std::string dst = dir.file(std::string("dst-") + copy_method_name(m));
     copy_tree(src, dst, m);
-    struct stat a {}, b {}, h {};
+    struct stat a {
+    }, b{}, h{};
     BOOST_REQUIRE(::lstat((dst + "/sub/file").c_str(), &a) == 0);
     BOOST_TEST((a.st_mode & 07777) == 04751u);
     BOOST_TEST(a.st_mtim.tv_sec == 123456789);

@@ -255,8 +255,14 @@ RebuildResult rebuild(const RebuildOptions& options)
   result.artifact = options.artifact;
   const std::string source = real_path(options.source, "the working directory");
   std::tie(result.epoch, result.epoch_source) = choose_epoch(options, source);
+  const std::string temp_parent = real_path(options.temp_parent, "the temporary directory");
+  if (temp_parent == source || temp_parent.rfind(source + "/", 0) == 0) {
+    throw util::Error(util::Location::of(temp_parent),
+                      "rebuild: the temporary directory is inside the working directory that is copied; "
+                      "give --tmpdir a directory outside it");
+  }
   Host host = probe_host();
-  Scratch scratch(real_path(options.temp_parent, "the temporary directory"));
+  Scratch scratch(temp_parent);
   if (options.requested.count(Variation::file_order)) host.file_order_problem = scratch.disorderfs_problem();
   result.variations = variation_statuses(options.requested, host);
   std::vector<Variation> varied;

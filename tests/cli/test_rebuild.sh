@@ -104,6 +104,10 @@ run "$REPROIMG" rebuild -C proj --artifact out/none -- ./date.sh
 says_error "no artifact" 2 "no artifact there in run 'control'"
 run "$REPROIMG" rebuild -C proj --artifact ../x -- ./date.sh
 says_error "artifact outside" 2 "--artifact must be a path inside the working directory"
+mkdir -p proj-tmp
+run "$REPROIMG" rebuild -C . --tmpdir proj-tmp --artifact out -- ./date.sh
+says_error "temporary directory inside the copied one" 2 "give --tmpdir a directory outside it"
+rmdir proj-tmp
 run "$REPROIMG" rebuild -C proj --vary colour --artifact out -- ./date.sh
 says_error "unknown variation" 2 "--vary takes"
 run "$REPROIMG" rebuild -C proj --artifact out -- no-such-build-command

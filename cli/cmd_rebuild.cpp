@@ -185,7 +185,7 @@ int cmd_rebuild(int argc, char** argv)
       "does; each difference is attributed to the variation behind it. SOURCE_DATE_EPOCH is held\n"
       "fixed. Exit 0 when every run's artifact is identical, 1 when not, 2 on errors (a failed build:\n"
       "its exit status and the tail of its output).");
-  options.positional_help("--artifact PATH -- CMD [ARGS...]");
+  options.custom_help("[OPTION...] --artifact PATH -- CMD [ARGS...]");
   options.add_options()("artifact",
                         "what the build makes, relative to the working directory: an image (oci:, oci-archive:, "
                         "docker-archive:, dir: or detected), a layer tar, or a directory",
@@ -195,7 +195,7 @@ int cmd_rebuild(int argc, char** argv)
       cxxopts::value<std::string>()->default_value("all"),
       "LIST")("bisect", "also run with nothing varied and with each variation alone, to attribute every difference")(
       "jobs", "runs side by side", cxxopts::value<unsigned>()->default_value("1"),
-      "N")("C,directory", "the working directory to copy (default: the current one)",
+      "N")("C,directory", "the working directory to copy",
            cxxopts::value<std::string>()->default_value("."), "DIR")(
       "copy", "how each run's copy is made: auto (overlay, else reflink, else copy), overlay, reflink or copy",
       cxxopts::value<std::string>()->default_value("auto"),

@@ -120,6 +120,30 @@ equal "the working directory is unchanged" "$before" "$after"
 equal "no temporary directory left" "" "$(ls "$TMPDIR")"
 check "no mount left" bash -c "! grep -q '$TMPDIR' /proc/mounts"
 
+# Without mount namespaces (a user without CAP_SYS_ADMIN): plain copies, the runs that share a
+# build path one at a time; the same attribution.
+if is_root && command -v setpriv > /dev/null 2>&1; then
+  chmod 755 "$work"
+  mkdir -m 777 "$work/as-user" "$work/as-user/tmp"
+  cp -a proj "$work/as-user/proj"
+  chmod -R a+rwX "$work/as-user/proj"
+  run setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$work/as-user/tmp" HOME=/nonexistent \
+    "$REPROIMG" rebuild -v -C "$work/as-user/proj" --bisect --jobs 2 --vary umask,build-path,file-order \
+    --format json --output "$work/as-user/r.json" --artifact out -- ./umask.sh
+  equal "as a user: exit code ($(head -c 300 "$work/stderr"))" 1 "$rc"
+  check "as a user: plain copies, one run at a time" grep -q "copies by copy; runs that share a build path one at a time" "$work/stderr"
+  # file-order varies where /dev/fuse is open to users, else is skipped with the reason.
+  equal "as a user: attributed to umask, file-order varied or skipped" "umask True" "$("$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(",".join(sorted({",".join(x["variations"]) for x in d["report"]["differences"]})),
+      [v["state"] in ("varied", "skipped") and (v["state"] == "varied") != bool(v.get("reason")) for v in d["rebuild"]["variations"] if v["name"] == "file-order"][0])' "$work/as-user/r.json")"
+  equal "as a user: no temporary directory left" "" "$(ls "$work/as-user/tmp")"
+  rm -rf "$work/as-user"
+else
+  echo "notice: not root (or no setpriv): the run without mount namespaces is not checked" >&2
+fi
+
 # An interrupt: the build killed, the copies unmounted and removed, exit 143.
 "$REPROIMG" rebuild -C proj --jobs 2 --artifact out -- sh -c "echo \$\$ >> $work/build.pids; exec sleep 30" > /dev/null 2>&1 &
 pid=$!

@@ -12,7 +12,7 @@
 
 namespace reproimg::verify {
 
-// In report order (the order of the issue and of reprotest's list).
+// In report order.
 enum class Variation { build_path, time, timezone, locale, umask, home, user, env, cpus, file_order };
 
 const char* variation_name(Variation v);

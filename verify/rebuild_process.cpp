@@ -162,7 +162,10 @@ ProcessExit run_process(const Launch& launch)
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   {
+    // What the build left running in its group (a daemon, a background job) goes with it: nothing
+    // may write into the copy while it is compared.
     std::lock_guard lock(groups_mutex());
+    ::kill(-pid, SIGKILL);
     running_groups().erase(pid);
   }
   ProcessExit out;

@@ -39,7 +39,8 @@ struct ProcessExit {
   std::string describe() const;
 };
 
-// Runs launch to its end. The child is its own process group, killed on an interrupt.
+// Runs launch to its end. The child is its own process group, killed on an interrupt, and what is
+// left of the group when the child ends is killed too.
 ProcessExit run_process(const Launch& launch);
 
 // The last lines of a file (at most max_bytes of them), "" when it cannot be read.

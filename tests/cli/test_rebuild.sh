@@ -114,6 +114,17 @@ run "$REPROIMG" rebuild -C proj --artifact out -- no-such-build-command
 equal "command not found: exit code" 2 "$rc"
 check "command not found: said" grep -q "could not start: no-such-build-command" "$work/stderr"
 
+# What a build leaves running in the background is killed when the build ends.
+run "$REPROIMG" rebuild -C proj --vary none --artifact out -- sh -c "mkdir -p out; sleep 30 & echo \$! >> $work/bg.pids"
+equal "background job: exit code" 0 "$rc"
+# (gone, or a zombie its new parent has not reaped yet)
+dead() {
+  local state
+  state=$(sed -n 's/^State:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null || true)
+  case $state in "" | Z* | X*) return 0 ;; *) echo "process $1: $state" >&2; return 1 ;; esac
+}
+for p in $(cat bg.pids); do check "background job $p killed" dead "$p"; done
+
 # The original is untouched; nothing left in $TMPDIR, no mount left.
 after=$(cd proj && find . -path ./.git -prune -o -print0 | sort -z | xargs -0 ls -ld --time-style=+%s | sha256sum)
 equal "the working directory is unchanged" "$before" "$after"

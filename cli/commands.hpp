@@ -14,5 +14,6 @@ int cmd_diff(int argc, char** argv);
 int cmd_lock(int argc, char** argv);
 int cmd_verify(int argc, char** argv);
 int cmd_audit(int argc, char** argv);
+int cmd_rebuild(int argc, char** argv);
 
 } // namespace reproimg::cli

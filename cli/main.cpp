@@ -36,6 +36,7 @@ const Command k_commands[] = {
     {"lock", reproimg::cli::cmd_lock, "record an image's identities and files in a lock, to verify a rebuild against"},
     {"verify", reproimg::cli::cmd_verify, "check a rebuild against a lock (bit, canonical, files) and explain a mismatch"},
     {"audit", reproimg::cli::cmd_audit, "audit an image: hazards a careful team would not ship, and how far from reproducible"},
+    {"rebuild", reproimg::cli::cmd_rebuild, "run a build twice under varied conditions and name the variation behind each difference"},
     {"demo", reproimg::cli::cmd_demo, "show two naive packings of one tree normalising to one layer"},
 };
 

@@ -67,6 +67,7 @@ struct Difference {
   std::string hint;             // set when the report is finished (per cause)
   std::optional<std::int64_t> earliest_time; // mtime records: the earlier of the two (for the epoch hint)
   Remedies remedies;            // entry records: the options that remove it (see docs/diff-causes.md)
+  std::vector<std::string> variations; // rebuild: the variations the record is attributed to (else empty)
 
   void add(std::string name, Json a, Json b) { attributes.emplace_back(std::move(name), std::make_pair(std::move(a), std::move(b))); }
 };

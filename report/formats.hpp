@@ -14,8 +14,9 @@ namespace reproimg::report {
 using diff::DiffResult;
 
 // The command whose answer the result is: `diff` compares two inputs, `verify` an image against
-// its lock (one side of the same DiffResult); `audit` renders findings (report/findings.hpp).
-enum class Command { diff, verify, audit };
+// its lock (one side of the same DiffResult); `audit` renders findings (report/findings.hpp);
+// `rebuild` the artifacts of two builds, each record with the variations it is attributed to.
+enum class Command { diff, verify, audit, rebuild };
 
 // What the report says about the check beside the result itself.
 struct Check {

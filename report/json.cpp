@@ -40,6 +40,7 @@ std::string report_json(const DiffResult& r, const Check& check)
     j["attributes"] = attrs;
     j["normalizable"] = d.normalizable;
     j["hint"] = d.hint;
+    if (!d.variations.empty()) j["variations"] = d.variations;
     if (!d.detail.empty()) {
       Json detail = Json::array();
       for (const auto& line : d.detail) detail.push_back(util::printable(line));

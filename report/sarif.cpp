@@ -90,6 +90,7 @@ Json result(const Difference& d, std::size_t rule_index)
   Json attributes = Json::object();
   for (const auto& [name, v] : d.attributes) attributes[name] = Json::array({v.first, v.second});
   res["properties"] = Json{{"normalizable", d.normalizable}, {"attributes", attributes}};
+  if (!d.variations.empty()) res["properties"]["variations"] = d.variations;
   return res;
 }
 

@@ -39,7 +39,13 @@ bool xml_noncharacter(const std::string& s, size_t i)
 
 const char* command_name(Command command)
 {
-  return command == Command::verify ? "verify" : command == Command::audit ? "audit" : "diff";
+  switch (command) {
+  case Command::verify: return "verify";
+  case Command::audit: return "audit";
+  case Command::rebuild: return "rebuild";
+  case Command::diff: return "diff";
+  }
+  return "diff";
 }
 
 std::string json_text(const Json& j)
@@ -60,6 +66,10 @@ std::string attribute_line(const Difference& d)
     } else {
       out += name + " " + json_text(v.first) + " -> " + json_text(v.second);
     }
+  }
+  if (!d.variations.empty()) {
+    out += out.empty() ? "variations: " : "; variations: ";
+    for (std::size_t i = 0; i < d.variations.size(); ++i) out += (i ? ", " : "") + d.variations[i];
   }
   return out;
 }

@@ -29,6 +29,9 @@ packages=(
   skopeo umoci oci-image-tool
   # podman loads and runs the images (tests/cli/test_podman.sh), with runc as its runtime
   podman runc
+  # reproimg rebuild's variations (tests/cli/test_rebuild.sh): libfaketime for time, disorderfs (FUSE)
+  # for file-order, a locale that sorts unlike C for locale, git for SOURCE_DATE_EPOCH of a checkout
+  faketime disorderfs locales-all git util-linux
   # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
   time openssl
 )
@@ -36,6 +39,8 @@ if [ "$bench" -eq 1 ]; then
   # bench/diff and examples/debian-minbase.sh: the peer differ (its minimal form: the tar, text and
   # archive comparators, without the hundreds of MiB of format tools it recommends) and the rootfs builders
   packages+=(diffoscope-minimal mmdebstrap debootstrap)
+  # bench/rebuild_reprotest: Debian's reprotest beside reproimg rebuild
+  packages+=(reprotest)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,12 @@ std::map<int, TempPath>& registry()
   return *r;
 }
 
+std::map<int, std::function<void()>>& actions()
+{
+  static auto* a = new std::map<int, std::function<void()>>;
+  return *a;
+}
+
 int g_next_id = 0;
 
 bool exists(const std::string& path)
@@ -83,6 +89,7 @@ sigset_t interrupt_signals()
   // Taken and never given back: a deferred section finishes first, and nothing is created or
   // renamed into place after the clean-up.
   registry_mutex().lock();
+  for (const auto& [id, action] : actions()) action();
   remove_registered_locked();
   const char msg[] = "\nreproimg: interrupted\n";
   (void)!::write(2, msg, sizeof msg - 1);
@@ -118,6 +125,20 @@ void unregister_temp_path(int id)
 {
   std::lock_guard lock(registry_mutex());
   registry().erase(id);
+}
+
+int register_interrupt_action(std::function<void()> action)
+{
+  std::lock_guard lock(registry_mutex());
+  const int id = g_next_id++;
+  actions().emplace(id, std::move(action));
+  return id;
+}
+
+void unregister_interrupt_action(int id)
+{
+  std::lock_guard lock(registry_mutex());
+  actions().erase(id);
 }
 
 void remove_temp_paths_in_flight()

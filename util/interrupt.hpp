@@ -2,6 +2,7 @@
 // registered while they exist and removed by the one thread that takes SIGINT, SIGTERM and SIGHUP.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -24,6 +25,12 @@ enum class TempKind { file, directory };
 // covers the creation (or the rename away) of the path, so that no interrupt falls in between.
 int register_temp_path(const std::string& path, TempKind kind);
 void unregister_temp_path(int id);
+
+// Registers an action the interrupt thread runs before it removes the registered paths (killing
+// the processes a command started, unmounting what it mounted), until unregister_interrupt_action.
+// It runs on the interrupt thread with the registry locked: it must not register or unregister.
+int register_interrupt_action(std::function<void()> action);
+void unregister_interrupt_action(int id);
 
 // Removes every registered path now (what the interrupt thread does before it exits).
 void remove_temp_paths_in_flight();

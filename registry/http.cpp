@@ -169,7 +169,8 @@ void set_tls(CURL* h, const TlsSettings& tls)
   }
   (void)r;
   // A name that does not resolve stays so for seconds: no point in waiting for it.
-  const bool final = tls_verify || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_URL_MALFORMAT;
+  // Nor does a handshake that failed: the peer speaks no TLS, or none we accept.
+  const bool final = tls_verify || handshake || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_URL_MALFORMAT;
   throw TransportError(message, final ? Retry::pointless : Retry::worth_it, handshake);
 }
 

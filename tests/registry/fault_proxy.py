@@ -13,6 +13,7 @@ Locations name the proxy. Faults, each selected with --fault NAME (several may b
                  and the registry's TOOMANYREQUESTS error body (once); the gap until the same path is
                  asked again is recorded
   503            the first blob GET answered 503 with an UNAVAILABLE error body (once)
+  503-always     every blob GET answered so (a registry that stays down: the client must give up)
   expire-token   the first Bearer token that fetched a blob is refused from then on, with the 401 and
                  `WWW-Authenticate: Bearer ... error="invalid_token"` a registry sends for an expired
                  token; requests that then succeed with another token are counted
@@ -184,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_body(429, "TOOMANYREQUESTS", "too many requests (injected)",
                                  [("Retry-After", str(st.args.retry_after))])
             return True
-        if st.once("503"):
+        if st.once("503") or "503-always" in st.faults:
             st.bump("unavailable")
             self.send_error_body(503, "UNAVAILABLE", "service unavailable (injected)")
             return True
@@ -242,7 +243,7 @@ def main():
     ap.add_argument("--upstream", required=True, help="http(s)://HOST:PORT of the registry")
     ap.add_argument("--upstream-ca")
     ap.add_argument("--counts", required=True)
-    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "expire-token"))
+    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "503-always", "expire-token"))
     ap.add_argument("--corrupt-digest")
     ap.add_argument("--retry-after", type=int, default=2)
     ap.add_argument("--drop-min", type=int, default=1024)

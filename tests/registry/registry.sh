@@ -7,8 +7,9 @@
 #                         a registry (tests/registry/harness.py) in MODE; its address and credentials
 #                         as NAME_REGISTRY, NAME_REGISTRY_USER, NAME_REGISTRY_PASS, NAME_REGISTRY_CA,
 #                         NAME_REGISTRY_CERT_DIR, NAME_TOKEN_URL, NAME_TOKEN_COUNTS; stopped on exit
-# registry_proxy NAME PNAME FAULT...
+# registry_proxy NAME PNAME [FAULT|--OPTION VALUE]...
 #                         a fault proxy in front of NAME's registry: PNAME_PROXY, PNAME_PROXY_COUNTS
+#                         (options such as --corrupt-digest D go to `harness.py proxy`)
 # count_of FILE KEY       a number from a counts file of the proxy or the token service
 # registry_stop NAME      stops NAME's registry and its proxies now
 
@@ -54,7 +55,12 @@ registry_start() {
 registry_proxy() {
   local name=$1 pname=$2 out f args=()
   shift 2
-  for f in "$@"; do args+=(--fault "$f"); done
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --*) args+=("$1" "$2"); shift 2 ;;
+      *) args+=(--fault "$1"); shift ;;
+    esac
+  done
   out=$("$PY" "$registry_harness" proxy --state "$work/registry-$name" "${args[@]}") || {
     echo "FAIL: the fault proxy did not start" >&2
     exit 1

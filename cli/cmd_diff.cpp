@@ -70,6 +70,7 @@ int cmd_diff(int argc, char** argv)
      cxxopts::value<std::size_t>()->default_value("40"), "N")
     ("all", "text report: list every difference, not 10 per cause (as --verbose)");
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"a", "b"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -244,6 +244,7 @@ int cmd_digest(int argc, char** argv)
     ("json", "print JSON instead of text (an array of one object per input when there are several)");
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"inputs"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -38,6 +38,7 @@ int cmd_lock(int argc, char** argv)
     ("platform", "an index: lock this platform only (default: every one)", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]");
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"image"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -10,13 +10,14 @@ import sys
 
 # Each area and the areas it may include (besides itself). dockerfile/ and diff/ both stand on
 # image/ and know nothing of each other.
-_BASE = ["util", "digest", "readers", "normalize", "image"]
+_BASE = ["util", "digest", "registry", "readers", "normalize", "image"]
 USES = {
     "util": [],
     "digest": ["util"],
+    "registry": ["util", "digest"],
     "readers": ["util", "digest"],
     "normalize": ["util", "digest", "readers"],
-    "image": ["util", "digest", "readers", "normalize"],
+    "image": ["util", "digest", "registry", "readers", "normalize"],
     "dockerfile": _BASE,
     "diff": _BASE,
     "report": _BASE + ["diff"],

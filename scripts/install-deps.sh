@@ -29,6 +29,9 @@ packages=(
   podman runc
   # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
   time openssl
+  # the registry tests (tests/registry, tests/cli/test_registry*.sh): the CNCF distribution registry,
+  # htpasswd for its Basic auth, the token service's signing (python3-cryptography), curl as a raw client
+  docker-registry apache2-utils python3-cryptography curl
 )
 if [ "$bench" -eq 1 ]; then
   # bench/diff and examples/debian-minbase.sh: the peer differ (its minimal form: the tar, text and

@@ -222,6 +222,8 @@ Response Session::perform(const Request& request, const TlsSettings& tls)
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "reproimg");
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024); // fewer, larger writes of a blob
+  curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
   set_tls(h, tls);
   set_method(h, request, t);
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");

@@ -95,7 +95,8 @@ struct Pusher {
       for (const auto& child : m["manifests"]) push_manifest(child, child.at("digest").get<std::string>(), depth + 1);
     } else {
       std::vector<std::pair<std::string, std::uint64_t>> blobs;
-      blobs.emplace_back(m.at("config").at("digest").get<std::string>(), m.at("config").at("size").get<std::uint64_t>());
+      blobs.emplace_back(m.at("config").at("digest").get<std::string>(),
+                         m.at("config").at("size").get<std::uint64_t>());
       for (const auto& l : m.at("layers")) {
         blobs.emplace_back(l.at("digest").get<std::string>(), l.at("size").get<std::uint64_t>());
       }
@@ -125,8 +126,8 @@ PushResult push_layout(const std::string& dir, const registry::Reference& dest)
   } catch (const Json::exception& e) {
     throw util::Error(util::Location::of(dir), std::string("a document of the image to push: ") + e.what());
   }
-  p.result.reference = dest.registry + "/" + dest.repository + (dest.digest.empty() ? ":" + dest.tag : "") + "@" +
-                       p.result.digest;
+  p.result.reference =
+      dest.registry + "/" + dest.repository + (dest.digest.empty() ? ":" + dest.tag : "") + "@" + p.result.digest;
   return p.result;
 }
 

@@ -11,8 +11,8 @@
 namespace reproimg::image {
 
 struct PushResult {
-  std::string digest;     // of the top manifest (or index)
-  std::string reference;  // "REGISTRY/REPOSITORY:TAG@DIGEST" as printed
+  std::string digest;    // of the top manifest (or index)
+  std::string reference; // "REGISTRY/REPOSITORY:TAG@DIGEST" as printed
   unsigned blobs_uploaded = 0;
   unsigned blobs_present = 0; // already there, or mounted
 };

@@ -160,8 +160,8 @@ std::string BlobCache::blob(Client& client, const std::string& repository, const
   target.write = [&](const char* data, size_t n) {
     received += n;
     if (size && received > *size) {
-      throw util::Error(util::Location::of(where), "the registry sent more than the descriptor's " +
-                                                       std::to_string(*size) + " bytes");
+      throw util::Error(util::Location::of(where),
+                        "the registry sent more than the descriptor's " + std::to_string(*size) + " bytes");
     }
     hash->update(data, n);
     sink->write(data, n);

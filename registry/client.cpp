@@ -205,7 +205,8 @@ std::optional<Credentials> Client::credentials(const std::string& repository)
     const std::lock_guard lock(m_mutex);
     if (const auto it = m_credentials.find(repository); it != m_credentials.end()) return it->second;
   }
-  std::optional<Credentials> c = mutable_options().creds ? mutable_options().creds : find_credentials(m_registry, repository);
+  std::optional<Credentials> c =
+      mutable_options().creds ? mutable_options().creds : find_credentials(m_registry, repository);
   const std::lock_guard lock(m_mutex);
   m_credentials[repository] = c;
   return c;
@@ -238,8 +239,8 @@ void Client::ping()
                                        "--tls-verify=false)"
                                      : "";
         throw util::Error(util::Location::of("docker://" + m_registry),
-                          "cannot reach the registry after " + std::to_string(attempt) + " attempt(s): " +
-                              util::printable(e.what()) + hint);
+                          "cannot reach the registry after " + std::to_string(attempt) +
+                              " attempt(s): " + util::printable(e.what()) + hint);
       }
       sleep_seconds(backoff_seconds(attempt));
     }
@@ -363,7 +364,8 @@ std::string Client::fetch_token(const std::string& repository, const std::vector
   const std::string realm = challenge.params["realm"];
   if (realm.rfind("https://", 0) != 0 && realm.rfind("http://", 0) != 0) {
     throw util::Error(util::Location::of("docker://" + m_registry),
-                      "the registry's Bearer challenge names no token service (realm '" + util::printable(realm) + "')");
+                      "the registry's Bearer challenge names no token service (realm '" + util::printable(realm) +
+                          "')");
   }
   const auto creds = credentials(repository);
   Request r;
@@ -384,8 +386,8 @@ std::string Client::fetch_token(const std::string& repository, const std::vector
   give_back(std::move(session));
   if (response.status == 401 || response.status == 403) {
     throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository),
-                      "the token service refused " + std::string(creds ? "the credentials from " + creds->source
-                                                                       : "anonymous access") +
+                      "the token service refused " +
+                          std::string(creds ? "the credentials from " + creds->source : "anonymous access") +
                           " (HTTP " + std::to_string(response.status) + ")");
   }
   if (response.status != 200) {
@@ -408,7 +410,8 @@ std::string Client::fetch_token(const std::string& repository, const std::vector
     throw util::Error(util::Location::of("docker://" + m_registry), "the token service's answer holds no token");
   }
   long lifetime = 60;
-  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer()) lifetime = std::max(doc["expires_in"].get<long>(), 10L);
+  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
+    lifetime = std::max(doc["expires_in"].get<long>(), 10L);
   const std::lock_guard lock(m_mutex);
   m_tokens[join_scopes(scopes)] = {token, std::chrono::steady_clock::now() + std::chrono::seconds(lifetime - 5)};
   return token;
@@ -480,8 +483,9 @@ bool Client::mount_blob(const std::string& repository, const std::string& digest
   Request r;
   r.method = "POST";
   r.url = "/v2/" + repository + "/blobs/uploads/?mount=" + url_encode(digest) + "&from=" + url_encode(from);
-  const Response response = send(r, repository, {"repository:" + repository + ":pull,push", "repository:" + from + ":pull"},
-                                 "mount of blob " + digest + " from " + from);
+  const Response response =
+      send(r, repository, {"repository:" + repository + ":pull,push", "repository:" + from + ":pull"},
+           "mount of blob " + digest + " from " + from);
   if (response.status == 201) return true;
   if (response.status == 202) {
     // Not mounted: an upload was started instead; cancel it (a leftover upload expires anyway).

@@ -98,9 +98,9 @@ private:
   std::string m_registry;
   TlsSettings m_tls;
   mutable std::mutex m_mutex; // guards what follows
-  std::string m_scheme; // "https" or "http", decided by the first request
+  std::string m_scheme;       // "https" or "http", decided by the first request
   std::optional<Challenge> m_challenge;
-  std::map<std::string, Token> m_tokens; // by scope list
+  std::map<std::string, Token> m_tokens;                           // by scope list
   std::map<std::string, std::optional<Credentials>> m_credentials; // by repository
   std::vector<std::unique_ptr<Session>> m_sessions;
   std::map<std::string, std::string> m_blob_homes; // digest -> repository

@@ -285,7 +285,8 @@ std::string resolve_url(const std::string& base, const std::string& location)
   if (!location.empty() && location[0] == '/') {
     return root + location;
   }
-  const std::string path = host_end == std::string::npos ? "/" : base.substr(host_end, base.find('?', host_end) - host_end);
+  const std::string path =
+      host_end == std::string::npos ? "/" : base.substr(host_end, base.find('?', host_end) - host_end);
   return root + path.substr(0, path.rfind('/') + 1) + location;
 }
 

@@ -25,9 +25,9 @@ const std::regex& tag_pattern()
 // A host: DNS labels or an IPv4 address or a bracketed IPv6 address, with an optional port.
 const std::regex& host_pattern()
 {
-  static const std::regex re(
-      "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\])"
-      "(?::[0-9]{1,5})?");
+  static const std::regex re("(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                             ")*|\\[[0-9A-Fa-f:.]+\\])"
+                             "(?::[0-9]{1,5})?");
   return re;
 }
 

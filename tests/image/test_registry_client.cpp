@@ -93,10 +93,10 @@ BOOST_AUTO_TEST_CASE(names_print_with_the_digest_winning_over_the_tag)
 
 BOOST_AUTO_TEST_CASE(malformed_references_are_errors_naming_them)
 {
-  for (const std::string& bad : std::vector<std::string>{"docker://", "docker://Alpine", "docker://alpine:", "docker://alpine:-x",
-                                "docker://alpine@sha256:abc", "docker://alpine@md5:" + std::string(32, 'a'),
-                                "docker://a//b", "docker://a/-b", "docker://localhost:5000/", "docker://a b",
-                                "docker://alpine:" + std::string(129, 't'), "docker://bad_host.io:x/a"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "docker://", "docker://Alpine", "docker://alpine:", "docker://alpine:-x", "docker://alpine@sha256:abc",
+           "docker://alpine@md5:" + std::string(32, 'a'), "docker://a//b", "docker://a/-b", "docker://localhost:5000/",
+           "docker://a b", "docker://alpine:" + std::string(129, 't'), "docker://bad_host.io:x/a"}) {
     BOOST_TEST_CONTEXT(bad)
     {
       BOOST_CHECK_THROW(parse_reference(bad), util::Error);
@@ -158,10 +158,14 @@ BOOST_AUTO_TEST_CASE(creds_option_takes_user_and_optional_password)
 BOOST_AUTO_TEST_CASE(auth_files_match_docker_hub_keys_and_the_most_specific_repository)
 {
   const std::string text = R"({"auths": {
-    "https://index.docker.io/v1/": {"auth": ")" + base64_encode("hub:hubpw") + R"("},
-    "localhost:5000": {"auth": ")" + base64_encode("any:anypw") + R"("},
-    "localhost:5000/team": {"auth": ")" + base64_encode("team:teampw") + R"("},
-    "http://plain.example/v2/": {"auth": ")" + base64_encode("plain:pw") + R"("}
+    "https://index.docker.io/v1/": {"auth": ")" +
+                           base64_encode("hub:hubpw") + R"("},
+    "localhost:5000": {"auth": ")" +
+                           base64_encode("any:anypw") + R"("},
+    "localhost:5000/team": {"auth": ")" +
+                           base64_encode("team:teampw") + R"("},
+    "http://plain.example/v2/": {"auth": ")" +
+                           base64_encode("plain:pw") + R"("}
   }})";
   auto c = credentials_in_auth_file(text, "docker.io", "library/alpine", "auth.json");
   BOOST_REQUIRE(c);
@@ -186,15 +190,17 @@ BOOST_AUTO_TEST_CASE(credential_helpers_are_asked_and_their_errors_mean_anonymou
   test::TempDir dir;
   // A helper that knows one server: it reads the server URL on stdin, as docker-credential-* do.
   const std::string helper = dir.file("docker-credential-fake");
-  util::write_file_atomic(helper,
-                          "#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 3\n"
-                          "case \"$server\" in\n"
-                          "  https://index.docker.io/v1/) echo '{\"ServerURL\":\"x\",\"Username\":\"hubby\",\"Secret\":\"s3\"}' ;;\n"
-                          "  tok.example) echo '{\"Username\":\"<token>\",\"Secret\":\"refresh\"}' ;;\n"
-                          "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
-                          "esac\n",
-                          0755);
-  const ScopedEnv path("PATH", dir.path() + ":" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
+  util::write_file_atomic(
+      helper,
+      "#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 3\n"
+      "case \"$server\" in\n"
+      "  https://index.docker.io/v1/) echo '{\"ServerURL\":\"x\",\"Username\":\"hubby\",\"Secret\":\"s3\"}' ;;\n"
+      "  tok.example) echo '{\"Username\":\"<token>\",\"Secret\":\"refresh\"}' ;;\n"
+      "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+      "esac\n",
+      0755);
+  const ScopedEnv path("PATH",
+                       dir.path() + ":" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
   auto c = credentials_in_auth_file(R"({"credsStore": "fake"})", "docker.io", "library/x", "config.json");
   BOOST_REQUIRE(c);
   BOOST_TEST(c->username == "hubby");
@@ -224,8 +230,10 @@ BOOST_AUTO_TEST_CASE(find_credentials_reads_the_files_in_skopeos_order)
   util::write_file_atomic(dir.file("run/containers/auth.json"),
                           R"({"auths":{"a.io":{"auth":")" + base64_encode("runtime:1") + R"("}}})");
   util::write_file_atomic(dir.file("docker/config.json"), R"({"auths":{"a.io":{"auth":")" + base64_encode("docker:2") +
-                                                              R"("},"b.io":{"auth":")" + base64_encode("docker:3") + R"("}}})");
-  util::write_file_atomic(dir.file("explicit.json"), R"({"auths":{"c.io":{"auth":")" + base64_encode("explicit:4") + R"("}}})");
+                                                              R"("},"b.io":{"auth":")" + base64_encode("docker:3") +
+                                                              R"("}}})");
+  util::write_file_atomic(dir.file("explicit.json"),
+                          R"({"auths":{"c.io":{"auth":")" + base64_encode("explicit:4") + R"("}}})");
   const ScopedEnv home("HOME", dir.file("nohome"));
   const ScopedEnv run("XDG_RUNTIME_DIR", dir.file("run"));
   const ScopedEnv config("XDG_CONFIG_HOME", dir.file("noconfig"));

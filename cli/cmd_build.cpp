@@ -38,8 +38,8 @@ int cmd_build(int argc, char** argv)
 {
   cxxopts::Options options("reproimg build",
                            "Build a Dockerfile over a context directory, reproducibly and without a daemon.\n"
-                           "FROM scratch or a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
-                           "dir:DIR holding skopeo's directory transport), whose layers are kept as they are; each ADD and\n"
+                           "FROM scratch or an image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
+                           "dir:DIR holding skopeo's directory transport, docker://REF from a registry), whose layers are kept as they are; each ADD and\n"
                            "COPY is one canonical layer on top; every new time is E; RUN is refused.");
   options.positional_help("CONTEXT -o OUT");
   options.add_options()
@@ -63,6 +63,7 @@ int cmd_build(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   add_registry_options(options);
+  add_push_options(options);
   options.parse_positional({"context"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -91,7 +92,7 @@ int cmd_build(int argc, char** argv)
   }
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
-  const ImageDestination destination(r["output"].as<std::string>(), opts.format);
+  const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
   const auto result = dockerfile::build_image(r["context"].as<std::string>(), opts, destination.path(), report);
   print_warnings(report, verbosity);
   destination.push(r.count("json") > 0);

@@ -50,6 +50,7 @@ int cmd_import(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   add_registry_options(options);
+  add_push_options(options);
   options.parse_positional({"input"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -74,7 +75,7 @@ int cmd_import(int argc, char** argv)
                       "(normalize, digest, diff and build FROM read images)");
   }
   normalize::Report report;
-  const ImageDestination destination(r["output"].as<std::string>(), opts.format);
+  const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
   const auto result = image::import_rootfs(rootfs, opts, destination.path(), report);
   print_warnings(report, verbosity);
   destination.push(r.count("json") > 0);

@@ -164,9 +164,23 @@ void add_registry_options(cxxopts::Options& options)
     ("no-cache", "keep no blob in the cache ($XDG_CACHE_HOME/reproimg): fetch into a directory of this run's own");
 }
 
-ImageDestination::ImageDestination(const std::string& out, image::ImageFormat format) : m_path(out)
+void add_push_options(cxxopts::Options& options)
 {
+  options.add_options("registry (docker://)")
+    ("digestfile", "with -o docker://REF: write the pushed manifest digest to FILE", cxxopts::value<std::string>(), "FILE");
+}
+
+ImageDestination::ImageDestination(const cxxopts::ParseResult& r, const std::string& out, image::ImageFormat format)
+    : m_path(out)
+{
+  if (r.count("digestfile")) {
+    m_digestfile = r["digestfile"].as<std::string>();
+    util::check_output_file(m_digestfile);
+  }
   if (!registry::is_registry_spec(out)) {
+    if (!m_digestfile.empty()) {
+      throw util::Error("--digestfile: only with -o docker://REF (a push)");
+    }
     return;
   }
   m_registry = registry::parse_reference(out);
@@ -185,6 +199,9 @@ void ImageDestination::push(bool json_on_stdout) const
     return;
   }
   const image::PushResult pushed = image::push_layout(m_path, *m_registry);
+  if (!m_digestfile.empty()) {
+    util::write_file_atomic(m_digestfile, pushed.digest);
+  }
   std::fprintf(json_on_stdout ? stderr : stdout, "Pushed %s\n", pushed.reference.c_str());
   std::fflush(json_on_stdout ? stderr : stdout);
 }

@@ -37,13 +37,18 @@ bool color_from(const cxxopts::ParseResult& r, int fd);
 // USER[:PASS], --tls-verify=false, --cert-dir DIR, --no-cache. parse_arguments applies them.
 void add_registry_options(cxxopts::Options& options);
 
+// Adds --digestfile FILE (skopeo copy's: the pushed manifest digest written there) to a command
+// that writes images.
+void add_push_options(cxxopts::Options& options);
+
 // Where a command writes an image: OUT as it is, or for -o docker://REF an OCI layout in a
 // temporary directory that push() then sends to the registry (so the pushed manifest is byte for
 // byte what an oci: output gets).
 class ImageDestination {
 public:
-  // Throws util::Error for a docker:// output with a format other than oci.
-  ImageDestination(const std::string& out, image::ImageFormat format);
+  // Throws util::Error for a docker:// output with a format other than oci, and for --digestfile
+  // without one.
+  ImageDestination(const cxxopts::ParseResult& r, const std::string& out, image::ImageFormat format);
   ~ImageDestination();
   // Where the image writer writes.
   const std::string& path() const { return m_path; }
@@ -56,6 +61,7 @@ private:
   std::string m_path;
   std::optional<registry::Reference> m_registry;
   std::unique_ptr<util::TempDir> m_temp;
+  std::string m_digestfile;
 };
 
 // Parses a command's arguments and applies the output options that act everywhere (--color of

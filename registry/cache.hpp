@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace reproimg::util {
@@ -39,8 +41,12 @@ public:
   std::string path_of(const std::string& digest) const;
 
 private:
-  bool usable(const std::string& path, const std::string& digest, std::optional<std::uint64_t> size) const;
+  bool usable(const std::string& path, const std::string& digest, std::optional<std::uint64_t> size);
+  bool verified(const std::string& digest);
+  void mark_verified(const std::string& digest);
   std::string m_dir;
+  std::mutex m_mutex;
+  std::set<std::string> m_verified; // digests checked (or fetched) by this run: not hashed again
   std::unique_ptr<util::TempDir> m_private;
   friend void configure_cache(CacheMode mode);
 };

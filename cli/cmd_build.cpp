@@ -38,14 +38,14 @@ int cmd_build(int argc, char** argv)
 {
   cxxopts::Options options("reproimg build",
                            "Build a Dockerfile over a context directory, reproducibly and without a daemon.\n"
-                           "FROM scratch or a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
-                           "dir:DIR holding skopeo's directory transport), whose layers are kept as they are; each ADD and\n"
+                           "FROM scratch or an image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
+                           "dir:DIR holding skopeo's directory transport, docker://REF from a registry), whose layers are kept as they are; each ADD and\n"
                            "COPY is one canonical layer on top; every new time is E; RUN is refused.");
   options.positional_help("CONTEXT -o OUT");
   options.add_options()
     ("context", "the build context directory", cxxopts::value<std::string>(), "CONTEXT")
     ("f,file", "the Dockerfile (default: CONTEXT/Dockerfile; - reads standard input)", cxxopts::value<std::string>(), "FILE")
-    ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
+    ("o,output", "OCI layout directory (new or empty), oci-archive or docker-archive file, or docker://REF (a push)",
      cxxopts::value<std::string>(), "OUT")
     ("build-arg", "set an ARG: K=V, or K to take the value from the environment; repeatable",
      cxxopts::value<std::vector<std::string>>(), "K=V")
@@ -62,6 +62,8 @@ int cmd_build(int argc, char** argv)
   add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
+  add_push_options(options);
   options.parse_positional({"context"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -90,9 +92,10 @@ int cmd_build(int argc, char** argv)
   }
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
-  const auto result =
-      dockerfile::build_image(r["context"].as<std::string>(), opts, r["output"].as<std::string>(), report);
+  const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
+  const auto result = dockerfile::build_image(r["context"].as<std::string>(), opts, destination.path(), report);
   print_warnings(report, verbosity);
+  destination.push(r.count("json") > 0);
   if (r.count("json")) {
     image::Json layers = image::Json::array();
     for (const auto& l : result.layers) {

@@ -48,7 +48,7 @@ int cmd_diff(int argc, char** argv)
 {
   cxxopts::Options options("reproimg diff",
                            "Compare A and B file by file and say why they differ, cause by cause.\n"
-                           "A, B: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], a layer tar\n"
+                           "A, B: oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], docker://REF, a layer tar\n"
                            "(any compression), dir:PATH (skopeo's directory transport, or a rootfs), or - (stdin, one\n"
                            "side). Exit 0 identical, 1 different (or equivalent without --accept-normalizable), 2 error.\n"
                            "One image in two transports (OCI layout, docker-archive, dir:, ...) is equivalent: `format`.\n"
@@ -70,6 +70,7 @@ int cmd_diff(int argc, char** argv)
      cxxopts::value<std::size_t>()->default_value("40"), "N")
     ("all", "text report: list every difference, not 10 per cause (as --verbose)");
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"a", "b"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

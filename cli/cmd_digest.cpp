@@ -238,12 +238,13 @@ int cmd_digest(int argc, char** argv)
                            "read; one that cannot be is said on stderr, and the exit code is then 2.");
   options.positional_help("INPUT...");
   options.add_options()
-    ("inputs", "tar files (any compression), - for stdin, dir:PATH, or images (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag])", cxxopts::value<std::vector<std::string>>(), "INPUT...")
+    ("inputs", "tar files (any compression), - for stdin, dir:PATH, or images (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], docker://REF)", cxxopts::value<std::vector<std::string>>(), "INPUT...")
     ("platform", "for an image index: the platform to take", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("canonical", "also compute the canonical diff_id (the policy options below apply)")
     ("json", "print JSON instead of text (an array of one object per input when there are several)");
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"inputs"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -33,7 +33,7 @@ int cmd_import(int argc, char** argv)
   options.add_options()
     ("input", "rootfs: tar file, - for stdin, or dir:PATH (a directory; one holding skopeo's directory transport "
               "is an image, refused)", cxxopts::value<std::string>(), "ROOTFS")
-    ("o,output", "OCI layout directory (new or empty), or oci-archive or docker-archive file",
+    ("o,output", "OCI layout directory (new or empty), oci-archive or docker-archive file, or docker://REF (a push)",
      cxxopts::value<std::string>(), "OUT")
     ("format", "output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
     ("tag", "OCI: the reference recorded in the index as given (org.opencontainers.image.ref.name: --tag hello:1 is "
@@ -49,6 +49,8 @@ int cmd_import(int argc, char** argv)
   add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
+  add_push_options(options);
   options.parse_positional({"input"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -73,8 +75,10 @@ int cmd_import(int argc, char** argv)
                       "(normalize, digest, diff and build FROM read images)");
   }
   normalize::Report report;
-  const auto result = image::import_rootfs(rootfs, opts, r["output"].as<std::string>(), report);
+  const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
+  const auto result = image::import_rootfs(rootfs, opts, destination.path(), report);
   print_warnings(report, verbosity);
+  destination.push(r.count("json") > 0);
   if (r.count("json")) {
     // A docker-archive holds no registry manifest: its manifest_digest is null.
     const image::Json manifest = result.manifest_digest.empty() ? image::Json() : image::Json(result.manifest_digest);

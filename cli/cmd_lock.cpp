@@ -32,12 +32,13 @@ int cmd_lock(int argc, char** argv)
                            "Its bytes depend on the image and the policy only. Every blob is checked as it is read.");
   options.positional_help("IMAGE -o FILE");
   options.add_options()
-    ("image", "oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], dir:PATH (skopeo's directory transport, or a rootfs), or a layer tar", cxxopts::value<std::string>(), "IMAGE")
+    ("image", "oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:name:tag], docker://REF, dir:PATH (skopeo's directory transport, or a rootfs), or a layer tar", cxxopts::value<std::string>(), "IMAGE")
     ("o,output", "the lock file to write (atomically); - for stdout", cxxopts::value<std::string>(), "FILE")
     ("no-files", "leave out the file list (then verify has the bit and canonical levels only)")
     ("platform", "an index: lock this platform only (default: every one)", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]");
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"image"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -34,11 +34,12 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
   const image::Image img = image::load_image(*store, ref, platform);
   image::ImageTarget target;
   target.format = image::parse_image_format(r["format"].as<std::string>());
-  target.out = r["output"].as<std::string>();
+  const ImageDestination destination(r, r["output"].as<std::string>(), target.format);
+  target.out = destination.path();
   if (target.out == "-") {
     throw util::Error("normalize: an image is written to a directory or file, not to stdout");
   }
-  if (target.out == ref.path) {
+  if (r["output"].as<std::string>() == ref.path) {
     throw util::Error("normalize: the output would overwrite the input '" + util::printable(target.out) + "'");
   }
   if (r.count("tag")) {
@@ -57,6 +58,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
   for (const auto& w : store->warnings()) report.warn(w);
   const image::WrittenImage written = image::normalize_image(*store, img, opts, target, report);
   print_warnings(report, verbosity);
+  destination.push(false);
   if (verbosity != Verbosity::quiet) {
     if (!written.manifest_digest.empty()) {
       std::printf("manifest  %s\n", written.manifest_digest.c_str());
@@ -79,8 +81,8 @@ int cmd_normalize(int argc, char** argv)
                            "Two inputs holding the same files give byte-identical outputs.");
   options.positional_help("IN -o OUT");
   options.add_options()
-    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, dir:PATH (a rootfs), or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], dir:PATH holding skopeo's directory transport)", cxxopts::value<std::string>(), "IN")
-    ("o,output", "output file, or - for stdout", cxxopts::value<std::string>(), "OUT")
+    ("input", "tar file (any dialect; gzip, bzip2, xz, zstd or none), - for stdin, dir:PATH (a rootfs), or an image (oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE[:name:tag], docker://REF, dir:PATH holding skopeo's directory transport)", cxxopts::value<std::string>(), "IN")
+    ("o,output", "output file, or - for stdout; for an image also docker://REF (a push)", cxxopts::value<std::string>(), "OUT")
     ("compress", "output compression (default: none for a layer, gzip for an image's layers)", cxxopts::value<std::string>(), "none|gzip|zstd")
     ("format", "for an image: the output format", cxxopts::value<std::string>()->default_value("oci"), "oci|oci-archive|docker-archive")
     ("tag", "for an image: the reference of the output as given (oci: --tag hello:1 is read as oci:OUT:hello:1) or name:tag (docker-archive)", cxxopts::value<std::string>(), "TAG")
@@ -90,6 +92,8 @@ int cmd_normalize(int argc, char** argv)
   add_threads_option(options);
   add_policy_options(options);
   add_output_options(options);
+  add_registry_options(options);
+  add_push_options(options);
   options.parse_positional({"input"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -118,6 +122,9 @@ int cmd_normalize(int argc, char** argv)
   }
   const readers::LayerSource source = readers::parse_layer_source(input_spec);
   const std::string out_path = r["output"].as<std::string>();
+  if (r.count("digestfile") || registry::is_registry_spec(out_path)) {
+    throw util::Error("normalize: a layer is written to a file or stdout; -o docker:// and --digestfile are for an image");
+  }
   if (out_path != "-" && source.path == out_path) {
     throw util::Error("normalize: the output would overwrite the input '" + util::printable(out_path) + "'");
   }

@@ -106,6 +106,7 @@ int cmd_verify(int argc, char** argv)
     ("max-diff-lines", "lines of unified diff per text file", cxxopts::value<std::size_t>()->default_value("40"), "N")
     ("all", "text report: list every difference, not 10 per cause (as --verbose)");
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"image"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {

@@ -1,5 +1,10 @@
 // Shared option handling for the subcommands.
 #include "cli/common.hpp"
+#include "image/registry_push.hpp"
+#include "registry/auth.hpp"
+#include "registry/cache.hpp"
+#include "registry/client.hpp"
+#include "util/spool.hpp"
 
 #include "util/error.hpp"
 #include "util/parallel.hpp"
@@ -118,9 +123,95 @@ bool color_from(const cxxopts::ParseResult& r, int fd)
   return color_for(r["color"].as<std::string>(), fd);
 }
 
+namespace {
+
+bool g_registry_options = false; // the command added them
+
+void apply_registry_options(const cxxopts::ParseResult& r)
+{
+  registry::ClientOptions o;
+  const std::string verify = r["tls-verify"].as<std::string>();
+  if (verify != "true" && verify != "false") {
+    throw util::Error("--tls-verify: want true or false, not '" + util::printable(verify) + "'");
+  }
+  o.tls_verify = verify == "true" ? registry::TlsVerify::yes : registry::TlsVerify::no;
+  if (r.count("cert-dir")) {
+    o.cert_dir = r["cert-dir"].as<std::string>();
+    if (!util::is_directory(o.cert_dir)) {
+      throw util::Error(util::Location::of(o.cert_dir), "--cert-dir: not a directory");
+    }
+  }
+  if (r.count("creds")) {
+    o.creds = registry::parse_creds_option(r["creds"].as<std::string>());
+  }
+  registry::configure(o);
+  registry::configure_cache(r.count("no-cache") ? registry::CacheMode::private_to_run : registry::CacheMode::shared);
+}
+
+} // namespace
+
+void add_registry_options(cxxopts::Options& options)
+{
+  g_registry_options = true;
+  options.add_options("registry (docker://)")
+    ("creds", "credentials for the registry (else the auth files: $REGISTRY_AUTH_FILE, "
+              "${XDG_RUNTIME_DIR}/containers/auth.json, ~/.docker/config.json)", cxxopts::value<std::string>(),
+     "USER[:PASS]")
+    ("tls-verify", "verify the registry's TLS certificate; false also allows plain HTTP",
+     cxxopts::value<std::string>()->default_value("true")->implicit_value("true"), "true|false")
+    ("cert-dir", "CA certificates (*.crt) and a client certificate (*.cert, *.key) for the registry",
+     cxxopts::value<std::string>(), "DIR")
+    ("no-cache", "keep no blob in the cache ($XDG_CACHE_HOME/reproimg): fetch into a directory of this run's own");
+}
+
+void add_push_options(cxxopts::Options& options)
+{
+  options.add_options("registry (docker://)")
+    ("digestfile", "with -o docker://REF: write the pushed manifest digest to FILE", cxxopts::value<std::string>(), "FILE");
+}
+
+ImageDestination::ImageDestination(const cxxopts::ParseResult& r, const std::string& out, image::ImageFormat format)
+    : m_path(out)
+{
+  if (r.count("digestfile")) {
+    m_digestfile = r["digestfile"].as<std::string>();
+    util::check_output_file(m_digestfile);
+  }
+  if (!registry::is_registry_spec(out)) {
+    if (!m_digestfile.empty()) {
+      throw util::Error("--digestfile: only with -o docker://REF (a push)");
+    }
+    return;
+  }
+  m_registry = registry::parse_reference(out);
+  if (format != image::ImageFormat::oci) {
+    throw util::Error("-o docker://: a registry takes an OCI image; drop --format");
+  }
+  m_temp = std::make_unique<util::TempDir>(util::temp_directory() + "/reproimg-push.");
+  m_path = m_temp->path() + "/image";
+}
+
+ImageDestination::~ImageDestination() = default;
+
+void ImageDestination::push(bool json_on_stdout) const
+{
+  if (!m_registry) {
+    return;
+  }
+  const image::PushResult pushed = image::push_layout(m_path, *m_registry);
+  if (!m_digestfile.empty()) {
+    util::write_file_atomic(m_digestfile, pushed.digest);
+  }
+  std::fprintf(json_on_stdout ? stderr : stdout, "Pushed %s\n", pushed.reference.c_str());
+  std::fflush(json_on_stdout ? stderr : stdout);
+}
+
 cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char** argv)
 {
   auto r = options.parse(argc, argv);
+  if (g_registry_options) {
+    apply_registry_options(r);
+  }
   if (r.count("color")) {
     g_stderr_color = color_from(r, 2);
   }

@@ -5,6 +5,7 @@
 #include "image/image_writer.hpp"
 #include "image/oci_layout.hpp"
 #include "normalize/pipeline.hpp"
+#include "registry/reference.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -32,8 +33,39 @@ util::ProgressMode progress_from(const cxxopts::ParseResult& r);
 // Throws util::Error for another value.
 bool color_from(const cxxopts::ParseResult& r, int fd);
 
+// Adds the options of registry access (docker:// references), as skopeo spells them: --creds
+// USER[:PASS], --tls-verify=false, --cert-dir DIR, --no-cache. parse_arguments applies them.
+void add_registry_options(cxxopts::Options& options);
+
+// Adds --digestfile FILE (skopeo copy's: the pushed manifest digest written there) to a command
+// that writes images.
+void add_push_options(cxxopts::Options& options);
+
+// Where a command writes an image: OUT as it is, or for -o docker://REF an OCI layout in a
+// temporary directory that push() then sends to the registry (so the pushed manifest is byte for
+// byte what an oci: output gets).
+class ImageDestination {
+public:
+  // Throws util::Error for a docker:// output with a format other than oci, and for --digestfile
+  // without one.
+  ImageDestination(const cxxopts::ParseResult& r, const std::string& out, image::ImageFormat format);
+  ~ImageDestination();
+  // Where the image writer writes.
+  const std::string& path() const { return m_path; }
+  bool is_registry() const { return m_registry.has_value(); }
+  // Pushes the layout written at path() and prints "Pushed REF@DIGEST" (to stderr when stdout
+  // carries JSON). Nothing for a local output.
+  void push(bool json_on_stdout) const;
+
+private:
+  std::string m_path;
+  std::optional<registry::Reference> m_registry;
+  std::unique_ptr<util::TempDir> m_temp;
+  std::string m_digestfile;
+};
+
 // Parses a command's arguments and applies the output options that act everywhere (--color of
-// messages on stderr). An operand beyond those the command takes is a usage error naming it, as
+// messages on stderr), and the registry options when the command has them. An operand beyond those the command takes is a usage error naming it, as
 // is an empty one (a variable that expanded to nothing).
 cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char** argv);
 

@@ -864,10 +864,10 @@ image::Json load_base_image(BaseImage& base, const std::string& name, const imag
   const auto ref = image::parse_image_ref(name);
   if (!ref) {
     throw util::Error("'" + util::printable(name) +
-                      "' is not a local image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                      "' is not an image: reproimg build reads oci:DIR[:TAG], oci-archive:FILE[:TAG], "
                       "docker-archive:FILE[:NAME:TAG] and dir:DIR (skopeo's directory transport), or a path to one, "
-                      "and pulls nothing from a registry; "
-                      "copy the image first, e.g. skopeo copy docker://IMAGE oci:DIR:TAG");
+                      "and pulls from a registry what is named docker://[REGISTRY/]REPOSITORY[:TAG|@DIGEST] "
+                      "(FROM docker://" + util::printable(name) + ", if that is the image meant)");
   }
   try {
     base.name = name;

@@ -8,6 +8,7 @@
 #include "normalize/path.hpp"
 #include "readers/decompress.hpp"
 #include "readers/tar_reader.hpp"
+#include "registry/reference.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -474,6 +475,19 @@ const Candidate& choose_candidate(const std::vector<Candidate>& all, const Image
   return *chosen[0];
 }
 
+// The config and layers a manifest names, for ImageStore::prefetch (each checked again when read).
+std::vector<BlobWant> wanted_blobs(const Json& manifest, const std::string& what)
+{
+  std::vector<BlobWant> out;
+  out.push_back({get_string(manifest["config"], "digest", what), get_size(manifest["config"], what)});
+  if (manifest.contains("layers") && manifest["layers"].is_array()) {
+    for (const auto& ld : manifest["layers"]) {
+      out.push_back({get_string(ld, "digest", what), get_size(ld, what)});
+    }
+  }
+  return out;
+}
+
 // The image a manifest describes (its bytes and digest already known): the config read and
 // verified, the layer descriptors checked against the blobs' sizes.
 Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std::string& media_type,
@@ -504,6 +518,7 @@ Image image_of_manifest(const ImageStore& store, const ImageRef& ref, const std:
                       "not a container image (config media type " + util::printable(config_mt) + ")");
   }
   img.config_digest = get_string(cd, "digest", mwhat);
+  store.prefetch(wanted_blobs(manifest, mwhat));
   const std::string cpath = store.blob_path(img.config_digest, mwhat);
   img.config_bytes = store.read_small(cpath, k_max_document);
   verify_blob(img.config_bytes, img.config_digest, get_size(cd, mwhat), store.describe(cpath));
@@ -765,6 +780,9 @@ void verify_blob(const std::string& bytes, const std::string& digest, std::uint6
 
 std::optional<ImageRef> parse_image_ref(const std::string& spec)
 {
+  if (registry::is_registry_spec(spec)) {
+    return ImageRef{ImageRef::Kind::registry, registry::parse_reference(spec).display(), ""};
+  }
   readers::refuse_unread_transport(spec);
   auto with_prefix = [&](const char* prefix, ImageRef::Kind kind) -> std::optional<ImageRef> {
     const std::string p = prefix;
@@ -824,6 +842,9 @@ std::optional<ImageRef> parse_image_ref(const std::string& spec)
 
 std::unique_ptr<ImageStore> ImageStore::open(const ImageRef& ref)
 {
+  if (ref.kind == ImageRef::Kind::registry) {
+    return open_registry_store(ref);
+  }
   struct stat st {};
   if (::stat(ref.path.c_str(), &st) != 0 && errno == ENOENT) {
     throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "does not exist");
@@ -853,6 +874,7 @@ const char* kind_name(ImageRef::Kind kind)
   case ImageRef::Kind::oci_archive: return "oci-archive";
   case ImageRef::Kind::docker_archive: return "docker-archive";
   case ImageRef::Kind::dir_transport: return "dir";
+  case ImageRef::Kind::registry: return "docker";
   }
   return "?";
 }
@@ -866,7 +888,8 @@ std::vector<Platform> list_platforms(const ImageStore& store, const ImageRef& re
     }
     collect(store, parse_json(store.read_small("index.json", k_max_document), store.describe("index.json")),
             store.describe("index.json"), 0, "", all);
-  } else if (ref.kind == ImageRef::Kind::dir_transport && store.exists("manifest.json")) {
+  } else if ((ref.kind == ImageRef::Kind::dir_transport || ref.kind == ImageRef::Kind::registry) &&
+             store.exists("manifest.json")) {
     const std::string what = store.describe("manifest.json");
     const Json manifest = parse_json(store.read_small("manifest.json", k_max_document), what);
     if (is_index(manifest_media_type_of(manifest))) {
@@ -886,7 +909,10 @@ std::vector<Platform> list_platforms(const ImageStore& store, const ImageRef& re
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
 {
   Image img;
-  if (ref.kind == ImageRef::Kind::dir_transport) {
+  if (ref.kind == ImageRef::Kind::registry) {
+    // An index in a registry is read for this machine's platform unless told otherwise.
+    img = load_dir_transport(store, ref, platform ? platform : std::optional<Platform>(host_platform()));
+  } else if (ref.kind == ImageRef::Kind::dir_transport) {
     img = load_dir_transport(store, ref, platform);
   } else if (ref.kind == ImageRef::Kind::docker_archive && !store.exists("index.json")) {
     img = load_docker(store, ref);

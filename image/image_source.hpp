@@ -16,10 +16,11 @@
 namespace reproimg::image {
 
 // A reference as skopeo spells it: oci:DIR[:tag], oci-archive:FILE[:tag],
-// docker-archive:FILE[:name:tag], dir:DIR (when DIR holds the directory transport, not a rootfs);
-// without a prefix the kind is detected.
+// docker-archive:FILE[:name:tag], dir:DIR (when DIR holds the directory transport, not a rootfs),
+// docker://[REGISTRY/]REPOSITORY[:TAG|@DIGEST] (a registry: path is the normalised reference,
+// reference is empty); without a prefix the kind is detected.
 struct ImageRef {
-  enum class Kind { oci, oci_archive, docker_archive, dir_transport };
+  enum class Kind { oci, oci_archive, docker_archive, dir_transport, registry };
   Kind kind = Kind::oci;
   std::string path;
   std::string reference; // tag (OCI) or name:tag (docker-archive); empty: the only image
@@ -29,10 +30,19 @@ struct ImageRef {
 // the directory transport: a rootfs).
 std::optional<ImageRef> parse_image_ref(const std::string& spec);
 
-// How a kind is named in references and reports: "oci", "oci-archive", "docker-archive", "dir".
+// How a kind is named in references and reports: "oci", "oci-archive", "docker-archive", "dir",
+// "docker".
 const char* kind_name(ImageRef::Kind kind);
 
-// Where blobs and files of an image live: a directory, or the members of an uncompressed tar.
+// A blob an image will be read for: what a store that fetches blobs (a registry's) may fetch
+// ahead, all at once.
+struct BlobWant {
+  std::string digest;
+  std::uint64_t size = 0;
+};
+
+// Where blobs and files of an image live: a directory, the members of an uncompressed tar, or a
+// registry (blobs fetched into the blob cache).
 class ImageStore {
 public:
   virtual ~ImageStore() = default;
@@ -54,7 +64,17 @@ public:
   // What libarchive warned of while the store itself was read (an image archive's headers), one
   // line each: for the command to pass on.
   virtual const std::vector<std::string>& warnings() const;
+  // Blobs the image's manifest names (the config first, then the layers), before they are read
+  // one by one: a registry store fetches them (the layers in parallel, each verified). Local
+  // stores have them already.
+  virtual void prefetch(const std::vector<BlobWant>&) const {}
 };
+
+// The store of a docker:// reference (image/registry_store.cpp): fetches the manifest it names.
+std::unique_ptr<ImageStore> open_registry_store(const ImageRef& ref);
+// The platform of this machine (linux/amd64, linux/arm64, ...; image/registry_store.cpp): what an
+// index in a registry is read for when no --platform is given, as Docker and skopeo do.
+Platform host_platform();
 
 struct LayerRef {
   std::string media_type; // the descriptor's; for a docker-archive (no descriptor), Docker's type for the bytes

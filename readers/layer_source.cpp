@@ -20,18 +20,6 @@ void refuse_unread_transport(const std::string& spec)
 {
   const auto starts = [&](const char* prefix) { return spec.rfind(prefix, 0) == 0; };
   const std::string name = util::printable(spec);
-  if (starts("docker://")) {
-    const std::string ref = name.substr(9);
-    const auto slash = ref.rfind('/');
-    const auto colon = ref.rfind(':');
-    const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash) &&
-                        ref.find('@') == std::string::npos;
-    const std::string local = "oci:image:" + (tagged ? ref.substr(colon + 1) : std::string("latest"));
-    throw util::Error(util::Location::of(name),
-                      "registry references (docker://) are not read yet: copy the image to a local layout "
-                      "first (skopeo copy " +
-                          name + " " + local + "), then name " + local);
-  }
   if (starts("docker-daemon:")) {
     throw util::Error(util::Location::of(name),
                       "images in a Docker daemon are not read; save the image first (docker save " + name.substr(14) +
@@ -48,6 +36,10 @@ void refuse_unread_transport(const std::string& spec)
 LayerSource parse_layer_source(const std::string& spec)
 {
   refuse_unread_transport(spec);
+  if (spec.rfind("docker://", 0) == 0) {
+    throw util::Error(util::Location::of(util::printable(spec)),
+                      "an image in a registry, where a layer or a rootfs is wanted (a tar, - or dir:PATH)");
+  }
   if (spec.rfind("dir:", 0) == 0) {
     return {LayerSource::Kind::directory, spec.substr(4)};
   }

@@ -31,12 +31,12 @@ struct LayerSource {
 // The tar input of a tar source opened as fd: its byte range and its expectation.
 TarInput tar_input_of(const LayerSource& source, int fd);
 
-// "dir:PATH", "tar:FILE", "-", or a plain path (a directory is read as a rootfs).
+// "dir:PATH", "tar:FILE", "-", or a plain path (a directory is read as a rootfs); docker://REF (an
+// image in a registry) is refused: no layer.
 LayerSource parse_layer_source(const std::string& spec);
 
-// Throws util::Error saying what to do for an input in a transport reproimg does not read (yet):
-// docker://REF (a registry), docker-daemon:REF, containers-storage:REF. Every command's input
-// parsing calls it first.
+// Throws util::Error saying what to do for an input in a transport reproimg does not read:
+// docker-daemon:REF, containers-storage:REF. Every command's input parsing calls it first.
 void refuse_unread_transport(const std::string& spec);
 
 } // namespace reproimg::readers

@@ -11,7 +11,7 @@ esac
 packages=(
   # build
   g++ cmake ninja-build pkg-config
-  libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
+  libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
   # the audit policy file (verify/audit_policy.cpp)
   libyaml-cpp-dev
   # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer
@@ -34,6 +34,9 @@ packages=(
   faketime disorderfs locales-all git util-linux
   # benchmarks only (bench/normalize): GNU time for wall time and peak RSS, the openssl CLI as the floor
   time openssl
+  # the registry tests (tests/registry, tests/cli/test_registry*.sh): the CNCF distribution registry,
+  # htpasswd for its Basic auth, the token service's signing (python3-cryptography), curl as a raw client
+  docker-registry apache2-utils python3-cryptography curl
 )
 if [ "$bench" -eq 1 ]; then
   # bench/diff and examples/debian-minbase.sh: the peer differ (its minimal form: the tar, text and

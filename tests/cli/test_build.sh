@@ -230,7 +230,7 @@ refused() {
 refused run $'FROM scratch\nCOPY file.txt /\nRUN apt-get update\n' \
   "reproimg: error: " "Dockerfile:3: RUN:" "container runtime" "reproimg import"
 refused remote $'FROM scratch\nADD https://example.com/x.tar.gz /\n' "Dockerfile:2: ADD:" "download the file first"
-refused from-registry $'FROM debian:12\n' "Dockerfile:1: FROM:" "'debian:12' is not a local image" "skopeo copy"
+refused from-registry $'FROM debian:12\n' "Dockerfile:1: FROM:" "'debian:12' is not an image" "FROM docker://debian:12"
 refused from-missing $'FROM oci:no-such-layout:1\n' "Dockerfile:1: FROM:" "cannot read the base image 'oci:no-such-layout:1'"
 refused two-stages $'FROM scratch AS a\nCOPY file.txt /\nFROM scratch\n' "Dockerfile:3: FROM:" "multi-stage"
 refused copy-from $'FROM scratch\nCOPY --from=a /x /y\n' "Dockerfile:2: COPY:" "--from"

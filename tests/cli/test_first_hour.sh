@@ -146,10 +146,13 @@ says_error "digest dir:MISSING" 2 "no-such-dir: does not exist"
 touch plain-file
 run "$REPROIMG" digest oci:plain-file
 says_error "digest oci:FILE" 2 "plain-file: not a directory (an OCI layout)"
-run "$REPROIMG" digest docker://alpine
-says_error "digest docker://alpine" 2 "docker://alpine: registry references" "skopeo copy docker://alpine oci:"
-run "$REPROIMG" diff docker://alpine:3.19 a.tar.gz
-says_error "diff docker://alpine:3.19" 2 "registry references" "oci:image:3.19"
+closed_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REPROIMG_REGISTRY_ATTEMPTS=2 REPROIMG_REGISTRY_BACKOFF=0 run "$REPROIMG" digest "docker://127.0.0.1:$closed_port/alpine"
+says_error "digest docker://CLOSED-PORT" 2 "docker://127.0.0.1:$closed_port: cannot reach the registry after 2 attempt(s)"
+run "$REPROIMG" digest docker://Alpine
+says_error "digest docker://Alpine" 2 "docker://Alpine: not a registry reference" "lower-case"
+run "$REPROIMG" import docker://alpine:3.19 -o o
+says_error "import docker://alpine:3.19" 2 "docker://alpine:3.19: an image in a registry, where a layer or a rootfs is wanted"
 run "$REPROIMG" import docker-daemon:alpine:3.19 -o o
 says_error "import docker-daemon:" 2 "docker save alpine:3.19"
 run "$REPROIMG" build -f ctx/nosuch ctx -o o

@@ -1,0 +1,581 @@
+// The distribution API client: ping and scheme, challenges and tokens, redirects, retries, and the
+// manifest and blob requests of pull and push.
+#include "registry/client.hpp"
+
+#include "registry/reference.hpp"
+
+#include "digest/sha256.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <ctime>
+#include <thread>
+
+namespace reproimg::registry {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t k_max_manifest = 8u << 20;
+constexpr std::uint64_t k_monolithic_limit = 32u << 20;
+
+ClientOptions& mutable_options()
+{
+  static ClientOptions options;
+  return options;
+}
+
+std::string join_scopes(const std::vector<std::string>& scopes)
+{
+  std::string s;
+  for (const auto& scope : scopes) s += (s.empty() ? "" : " ") + scope;
+  return s;
+}
+
+bool retryable_status(long status)
+{
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+unsigned attempts()
+{
+  if (const char* v = std::getenv("REPROIMG_REGISTRY_ATTEMPTS")) {
+    const long n = std::strtol(v, nullptr, 10);
+    if (n >= 1 && n <= 20) return static_cast<unsigned>(n);
+  }
+  return mutable_options().attempts;
+}
+
+// Backoff before attempt n + 1 (n from 1): 0.5 s, 1 s, 2 s, 4 s, at most 8 s;
+// $REPROIMG_REGISTRY_BACKOFF scales it (tests).
+double backoff_seconds(unsigned n)
+{
+  double scale = 1.0;
+  if (const char* v = std::getenv("REPROIMG_REGISTRY_BACKOFF")) scale = std::strtod(v, nullptr);
+  return std::min(8.0, 0.5 * std::pow(2.0, static_cast<double>(n - 1))) * std::clamp(scale, 0.0, 1.0);
+}
+
+void sleep_seconds(double s)
+{
+  std::this_thread::sleep_for(std::chrono::duration<double>(s));
+}
+
+std::string read_if_file(const std::string& path)
+{
+  return util::is_regular_file(path) ? util::read_file(path) : std::string();
+}
+
+// The TLS settings of a registry: the system CAs plus the *.crt of its cert dir, and a client
+// certificate (*.cert with its *.key) when the dir holds one, as containers/image reads it.
+TlsSettings tls_for(const std::string& registry)
+{
+  TlsSettings tls;
+  tls.verify = mutable_options().tls_verify;
+  std::vector<std::string> dirs;
+  if (!mutable_options().cert_dir.empty()) {
+    dirs.push_back(mutable_options().cert_dir);
+  } else {
+    dirs = {"/etc/containers/certs.d/" + registry, "/etc/docker/certs.d/" + registry};
+  }
+  for (const auto& dir : dirs) {
+    if (!util::is_directory(dir)) continue;
+    std::string extra;
+    for (const auto& name : util::sorted_directory_names(dir)) {
+      const auto ends = [&](const std::string& suffix) {
+        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      };
+      if (ends(".crt")) {
+        extra += read_if_file(dir + "/" + name) + "\n";
+      } else if (ends(".cert") && util::is_regular_file(dir + "/" + name.substr(0, name.size() - 5) + ".key")) {
+        tls.client_cert = dir + "/" + name;
+        tls.client_key = dir + "/" + name.substr(0, name.size() - 5) + ".key";
+      }
+    }
+    if (!extra.empty()) {
+      tls.ca_bundle = read_if_file("/etc/ssl/certs/ca-certificates.crt") + "\n" + extra;
+    }
+    break;
+  }
+  return tls;
+}
+
+std::string content_type(const Response& r)
+{
+  std::string t = r.header("content-type");
+  t = t.substr(0, t.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
+} // namespace
+
+const char* const k_manifest_accept = "Accept: application/vnd.oci.image.manifest.v1+json, "
+                                      "application/vnd.oci.image.index.v1+json, "
+                                      "application/vnd.docker.distribution.manifest.v2+json, "
+                                      "application/vnd.docker.distribution.manifest.list.v2+json";
+
+void configure(const ClientOptions& options)
+{
+  mutable_options() = options;
+}
+
+const ClientOptions& client_options()
+{
+  return mutable_options();
+}
+
+std::string registry_error_code(const std::string& body)
+{
+  try {
+    const Json doc = Json::parse(body);
+    if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty()) {
+      const Json& e = doc["errors"][0];
+      std::string s = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+      if (e.contains("message") && e["message"].is_string()) {
+        s += (s.empty() ? "" : ": ") + e["message"].get<std::string>();
+      }
+      return util::printable(s.substr(0, 200));
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+std::optional<double> retry_after_seconds(const std::string& value)
+{
+  if (value.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double s = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() && *end == '\0') {
+    return std::clamp(s, 0.0, 60.0);
+  }
+  std::tm tm{};
+  if (::strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+    const double delta = std::difftime(::timegm(&tm), std::time(nullptr));
+    return std::clamp(delta, 0.0, 60.0);
+  }
+  return std::nullopt;
+}
+
+Client& Client::of(const std::string& registry)
+{
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<Client>> clients;
+  const std::lock_guard lock(mutex);
+  auto& c = clients[registry];
+  if (!c) c = std::make_unique<Client>(registry);
+  return *c;
+}
+
+Client::Client(std::string registry) : m_registry(std::move(registry)), m_tls(tls_for(m_registry)) {}
+
+Client::~Client() = default;
+
+std::unique_ptr<Session> Client::borrow()
+{
+  {
+    const std::lock_guard lock(m_mutex);
+    if (!m_sessions.empty()) {
+      auto s = std::move(m_sessions.back());
+      m_sessions.pop_back();
+      return s;
+    }
+  }
+  return std::make_unique<Session>();
+}
+
+void Client::give_back(std::unique_ptr<Session> session)
+{
+  const std::lock_guard lock(m_mutex);
+  m_sessions.push_back(std::move(session));
+}
+
+std::string Client::url(const std::string& path) const
+{
+  return m_scheme + "://" + api_host(m_registry) + path;
+}
+
+std::optional<Credentials> Client::credentials(const std::string& repository)
+{
+  {
+    const std::lock_guard lock(m_mutex);
+    if (const auto it = m_credentials.find(repository); it != m_credentials.end()) return it->second;
+  }
+  std::optional<Credentials> c =
+      mutable_options().creds ? mutable_options().creds : find_credentials(m_registry, repository);
+  const std::lock_guard lock(m_mutex);
+  m_credentials[repository] = c;
+  return c;
+}
+
+void Client::ping()
+{
+  {
+    const std::lock_guard lock(m_mutex);
+    if (!m_scheme.empty()) return;
+  }
+  std::string scheme = "https";
+  std::optional<Response> answer;
+  for (unsigned attempt = 1; !answer; ++attempt) {
+    auto session = borrow();
+    Request r;
+    r.url = scheme + "://" + api_host(m_registry) + "/v2/";
+    try {
+      answer = session->perform(r, m_tls);
+      give_back(std::move(session));
+    } catch (const TransportError& e) {
+      if (scheme == "https" && e.tls_handshake() && mutable_options().tls_verify == TlsVerify::no) {
+        scheme = "http"; // --tls-verify=false: a registry that speaks plain HTTP
+        --attempt;
+        continue;
+      }
+      if (e.retry() == Retry::pointless || attempt >= attempts()) {
+        const std::string hint = e.tls_handshake() && mutable_options().tls_verify == TlsVerify::yes
+                                     ? " (a registry with a certificate of its own: --cert-dir DIR; one without TLS: "
+                                       "--tls-verify=false)"
+                                     : "";
+        throw util::Error(util::Location::of("docker://" + m_registry),
+                          "cannot reach the registry after " + std::to_string(attempt) +
+                              " attempt(s): " + util::printable(e.what()) + hint);
+      }
+      sleep_seconds(backoff_seconds(attempt));
+    }
+  }
+  const std::lock_guard lock(m_mutex);
+  m_scheme = scheme;
+  if (answer->status == 401) {
+    for (const auto& c : parse_challenges(answer->header("www-authenticate"))) {
+      if (c.scheme == "bearer" || c.scheme == "basic") {
+        m_challenge = c;
+        break;
+      }
+    }
+  }
+}
+
+Response Client::send(Request request, const std::string& repository, const std::vector<std::string>& scopes,
+                      const std::string& what, const std::function<void()>& restart)
+{
+  ping();
+  if (request.url.find("://") == std::string::npos) request.url = url(request.url);
+  const unsigned n = attempts();
+  for (unsigned attempt = 1;; ++attempt) {
+    std::string failure;
+    double wait = backoff_seconds(attempt);
+    try {
+      if (restart) restart();
+      Response r = send_authorized(request, repository, scopes);
+      if (!retryable_status(r.status)) return r;
+      if (attempt >= n) fail(repository, what + " (gave up after " + std::to_string(n) + " attempts)", r);
+      if (const auto after = retry_after_seconds(r.header("retry-after"))) wait = *after;
+    } catch (const TransportError& e) {
+      failure = util::printable(e.what());
+      if (e.retry() == Retry::pointless || attempt >= n) {
+        throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository),
+                          what + ": " + failure +
+                              (attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)" : ""));
+      }
+    }
+    sleep_seconds(wait);
+  }
+}
+
+Response Client::send_authorized(const Request& request, const std::string& repository,
+                                 const std::vector<std::string>& scopes)
+{
+  std::string auth = authorization(repository, scopes, false);
+  Response r = send_following(request, auth);
+  if (r.status != 401) return r;
+  // A new challenge (the first request of a registry that let /v2/ through), or a token that
+  // expired: ask again, once.
+  for (const auto& c : parse_challenges(r.header("www-authenticate"))) {
+    if (c.scheme == "bearer" || c.scheme == "basic") {
+      const std::lock_guard lock(m_mutex);
+      m_challenge = c;
+      break;
+    }
+  }
+  const std::string again = authorization(repository, scopes, true);
+  if (again.empty() || (again == auth && again.rfind("Basic ", 0) == 0)) return r;
+  return send_following(request, again);
+}
+
+Response Client::send_following(Request request, const std::string& authorization)
+{
+  const std::string home = origin_of(url("/"));
+  for (int hops = 0;; ++hops) {
+    Request r = request;
+    // Credentials go to the registry only, never to storage a blob is redirected to.
+    if (!authorization.empty() && origin_of(r.url) == home) r.headers.push_back("Authorization: " + authorization);
+    auto session = borrow();
+    Response response = session->perform(r, m_tls);
+    give_back(std::move(session));
+    const long s = response.status;
+    const std::string location = response.header("location");
+    if (!(s == 301 || s == 302 || s == 303 || s == 307 || s == 308) || location.empty() || hops >= 5) {
+      return response;
+    }
+    request.url = resolve_url(request.url, location);
+    if (s == 303 || ((s == 301 || s == 302) && request.method != "GET" && request.method != "HEAD")) {
+      request.method = "GET";
+      request.body.clear();
+      request.body_file.clear();
+    }
+  }
+}
+
+std::string Client::authorization(const std::string& repository, const std::vector<std::string>& scopes, bool refresh)
+{
+  std::optional<Challenge> challenge;
+  {
+    const std::lock_guard lock(m_mutex);
+    challenge = m_challenge;
+  }
+  if (!challenge) return "";
+  if (challenge->scheme == "basic") {
+    const auto c = credentials(repository);
+    return c && !c->username.empty() ? "Basic " + base64_encode(c->username + ":" + c->password) : "";
+  }
+  const std::string key = join_scopes(scopes);
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_tokens.find(key);
+    if (!refresh && it != m_tokens.end() && std::chrono::steady_clock::now() < it->second.expires) {
+      return "Bearer " + it->second.value;
+    }
+  }
+  const std::string token = fetch_token(repository, scopes);
+  return token.empty() ? "" : "Bearer " + token;
+}
+
+// The Bearer flow: GET realm?service=&scope= (Basic credentials when there are some), or with an
+// identity token the OAuth2 POST of a refresh token.
+std::string Client::fetch_token(const std::string& repository, const std::vector<std::string>& scopes)
+{
+  Challenge challenge;
+  {
+    const std::lock_guard lock(m_mutex);
+    challenge = *m_challenge;
+  }
+  const std::string realm = challenge.params["realm"];
+  if (realm.rfind("https://", 0) != 0 && realm.rfind("http://", 0) != 0) {
+    throw util::Error(util::Location::of("docker://" + m_registry),
+                      "the registry's Bearer challenge names no token service (realm '" + util::printable(realm) +
+                          "')");
+  }
+  const auto creds = credentials(repository);
+  Request r;
+  std::string query;
+  if (!challenge.params["service"].empty()) query += "&service=" + url_encode(challenge.params["service"]);
+  for (const auto& scope : scopes) query += "&scope=" + url_encode(scope);
+  if (creds && !creds->identity_token.empty()) {
+    r.method = "POST";
+    r.url = realm;
+    r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    r.body = "grant_type=refresh_token&client_id=reproimg&refresh_token=" + url_encode(creds->identity_token) + query;
+  } else {
+    r.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + (query.empty() ? "" : query.substr(1));
+    if (creds) r.headers.push_back("Authorization: Basic " + base64_encode(creds->username + ":" + creds->password));
+  }
+  auto session = borrow();
+  const Response response = session->perform(r, m_tls);
+  give_back(std::move(session));
+  if (response.status == 401 || response.status == 403) {
+    throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository),
+                      "the token service refused " +
+                          std::string(creds ? "the credentials from " + creds->source : "anonymous access") +
+                          " (HTTP " + std::to_string(response.status) + ")");
+  }
+  if (response.status != 200) {
+    throw TransportError("token service: HTTP " + std::to_string(response.status), Retry::worth_it, false);
+  }
+  Json doc;
+  try {
+    doc = Json::parse(response.body);
+  } catch (const std::exception&) {
+    throw util::Error(util::Location::of("docker://" + m_registry), "the token service's answer is not JSON");
+  }
+  std::string token;
+  for (const char* key : {"token", "access_token"}) {
+    if (doc.is_object() && doc.contains(key) && doc[key].is_string() && !doc[key].get<std::string>().empty()) {
+      token = doc[key].get<std::string>();
+      break;
+    }
+  }
+  if (token.empty()) {
+    throw util::Error(util::Location::of("docker://" + m_registry), "the token service's answer holds no token");
+  }
+  long lifetime = 60;
+  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
+    lifetime = std::max(doc["expires_in"].get<long>(), 10L);
+  const std::lock_guard lock(m_mutex);
+  m_tokens[join_scopes(scopes)] = {token, std::chrono::steady_clock::now() + std::chrono::seconds(lifetime - 5)};
+  return token;
+}
+
+void Client::fail(const std::string& repository, const std::string& what, const Response& response) const
+{
+  const std::string code = registry_error_code(response.body);
+  std::string message = what + ": HTTP " + std::to_string(response.status);
+  if (!code.empty()) message += " " + code;
+  if (response.status == 401) message += " (authentication required or refused)";
+  if (response.status == 403) message += " (access denied)";
+  throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository), message);
+}
+
+Manifest Client::get_manifest(const std::string& repository, const std::string& reference)
+{
+  Request r;
+  r.url = "/v2/" + repository + "/manifests/" + reference;
+  r.headers.push_back(k_manifest_accept);
+  std::string bytes;
+  r.on_data = [&](const char* data, size_t n) {
+    if (bytes.size() + n > k_max_manifest) throw util::Error("manifest larger than 8 MiB");
+    bytes.append(data, n);
+  };
+  const std::string what = "manifest " + reference;
+  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, [&] { bytes.clear(); });
+  if (response.status != 200) fail(repository, what, response);
+  Manifest m;
+  m.bytes = std::move(bytes);
+  m.media_type = content_type(response);
+  m.digest = digest::sha256_digest(m.bytes);
+  const std::string claimed = response.header("docker-content-digest");
+  if (reference.rfind("sha256:", 0) == 0 && m.digest != reference) {
+    throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository + "@" + reference),
+                      "the manifest's content digest is " + m.digest);
+  }
+  if (digest::is_sha256_digest(claimed) && claimed != m.digest) {
+    throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository + ":" + reference),
+                      "the manifest's content digest " + m.digest + " differs from Docker-Content-Digest " + claimed);
+  }
+  return m;
+}
+
+void Client::get_blob(const std::string& repository, const std::string& digest, const BlobSink& sink)
+{
+  Request r;
+  r.url = "/v2/" + repository + "/blobs/" + digest;
+  r.on_data = sink.write;
+  const std::string what = "blob " + digest;
+  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, sink.restart);
+  if (response.status != 200) fail(repository, what, response);
+  note_blob(digest, repository);
+}
+
+bool Client::blob_exists(const std::string& repository, const std::string& digest)
+{
+  Request r;
+  r.method = "HEAD";
+  r.url = "/v2/" + repository + "/blobs/" + digest;
+  const Response response = send(r, repository, {"repository:" + repository + ":pull,push"}, "blob " + digest);
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  fail(repository, "blob " + digest, response);
+}
+
+bool Client::mount_blob(const std::string& repository, const std::string& digest, const std::string& from)
+{
+  Request r;
+  r.method = "POST";
+  r.url = "/v2/" + repository + "/blobs/uploads/?mount=" + url_encode(digest) + "&from=" + url_encode(from);
+  const Response response =
+      send(r, repository, {"repository:" + repository + ":pull,push", "repository:" + from + ":pull"},
+           "mount of blob " + digest + " from " + from);
+  if (response.status == 201) return true;
+  if (response.status == 202) {
+    // Not mounted: an upload was started instead; cancel it (a leftover upload expires anyway).
+    Request cancel;
+    cancel.method = "DELETE";
+    cancel.url = resolve_url(url(r.url), response.header("location"));
+    try {
+      send(cancel, repository, {"repository:" + repository + ":pull,push"}, "cancel upload");
+    } catch (const util::Error&) {
+    }
+    return false;
+  }
+  if (response.status == 401 || response.status == 403 || response.status == 404) return false;
+  fail(repository, "mount of blob " + digest, response);
+}
+
+void Client::upload_blob(const std::string& repository, const std::string& digest, const std::string& file,
+                         std::uint64_t size)
+{
+  const std::vector<std::string> scopes{"repository:" + repository + ":pull,push"};
+  const std::string what = "upload of blob " + digest;
+  for (unsigned attempt = 1;; ++attempt) {
+    Request start;
+    start.method = "POST";
+    start.url = "/v2/" + repository + "/blobs/uploads/";
+    const Response started = send(start, repository, scopes, what);
+    if (started.status != 202 || started.header("location").empty()) fail(repository, what, started);
+    std::string location = resolve_url(url(start.url), started.header("location"));
+    if (size > k_monolithic_limit) {
+      Request patch;
+      patch.method = "PATCH";
+      patch.url = location;
+      patch.headers.push_back("Content-Type: application/octet-stream");
+      patch.body_file = file;
+      patch.body_size = size;
+      const Response patched = send(patch, repository, scopes, what);
+      if (patched.status == 202 && !patched.header("location").empty()) {
+        location = resolve_url(location, patched.header("location"));
+      } else if (attempt < attempts() && (patched.status == 404 || patched.status == 416)) {
+        continue; // the upload session was lost: start again
+      } else {
+        fail(repository, what, patched);
+      }
+    }
+    Request put;
+    put.method = "PUT";
+    put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + url_encode(digest);
+    put.headers.push_back("Content-Type: application/octet-stream");
+    if (size <= k_monolithic_limit) {
+      put.body_file = file;
+      put.body_size = size;
+    }
+    const Response done = send(put, repository, scopes, what);
+    if (done.status == 201) return;
+    if (attempt < attempts() && done.status == 404) continue;
+    fail(repository, what, done);
+  }
+}
+
+std::string Client::put_manifest(const std::string& repository, const std::string& reference, const std::string& bytes,
+                                 const std::string& media_type)
+{
+  Request r;
+  r.method = "PUT";
+  r.url = "/v2/" + repository + "/manifests/" + reference;
+  r.headers.push_back("Content-Type: " + media_type);
+  r.body = bytes;
+  const std::string what = "manifest " + reference;
+  const Response response = send(r, repository, {"repository:" + repository + ":pull,push"}, what);
+  if (response.status != 201 && response.status != 200) fail(repository, what, response);
+  const std::string ours = digest::sha256_digest(bytes);
+  const std::string theirs = response.header("docker-content-digest");
+  if (digest::is_sha256_digest(theirs) && theirs != ours) {
+    throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository + ":" + reference),
+                      "the registry stored the manifest as " + theirs + ", not " + ours);
+  }
+  return ours;
+}
+
+std::optional<std::string> Client::repository_holding(const std::string& digest) const
+{
+  const std::lock_guard lock(m_mutex);
+  const auto it = m_blob_homes.find(digest);
+  return it == m_blob_homes.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+void Client::note_blob(const std::string& digest, const std::string& repository)
+{
+  const std::lock_guard lock(m_mutex);
+  m_blob_homes.emplace(digest, repository);
+}
+
+} // namespace reproimg::registry

@@ -81,6 +81,7 @@ int cmd_audit(int argc, char** argv)
     ("platform", "an index: audit this platform", cxxopts::value<std::string>(), "OS/ARCH[/VARIANT]")
     ("all", "text report: list every path of a finding, not 10");
   add_output_options(options);
+  add_registry_options(options);
   options.parse_positional({"image"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) return print_help(options, k_examples);

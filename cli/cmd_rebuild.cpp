@@ -213,6 +213,7 @@ int cmd_rebuild(int argc, char** argv)
       "max-diff-lines", "lines of unified diff per text file", cxxopts::value<std::size_t>()->default_value("40"),
       "N")("all", "text report: list every difference, not 10 per cause (as --verbose)");
   add_output_options(options);
+  add_registry_options(options);
   const auto r = parse_arguments(options, split, argv);
   if (r.count("help")) return print_help(options, k_examples);
   if (!r.count("artifact")) throw util::Error("rebuild: want --artifact PATH (see reproimg rebuild --help)");

@@ -101,7 +101,7 @@ same_identities "503 once"
 registry_proxy plain down 503-always
 REPROIMG_REGISTRY_ATTEMPTS=3 pull down
 says_error "503 always" 2 "$down_PROXY" "f/a" "503"
-equal "503 always: tried as often as allowed, not more" 3 "$(count_of "$down_PROXY_COUNTS" unavailable)"
+equal "503 always: each blob tried as often as allowed, not more" 3 "$(count_of "$down_PROXY_COUNTS" unavailable_most_per_blob)"
 
 # --- a token that expires mid-pull: refused with invalid_token, a new one fetched, the pull completes
 registry_proxy token expire expire-token

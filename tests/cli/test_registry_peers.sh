@@ -86,7 +86,7 @@ creds="$basic_REGISTRY_USER:$basic_REGISTRY_PASS"
 rr basic-push import "dir:$work/rootfs" -o "docker://$basic_REGISTRY/r/imp:v1" "${insecure[@]}" --creds "$creds"
 pushed_as "basic" "$work/imp" "$basic_REGISTRY/r/imp:v1" --tls-verify=false --creds "$creds"
 rr basic-anon digest "docker://$basic_REGISTRY/r/imp:v1" "${insecure[@]}"
-says_error "basic: anonymous" 2 "$basic_REGISTRY" "r/imp" "401"
+says_error "basic: anonymous" 2 "$basic_REGISTRY" "r/imp" "401" "UNAUTHORIZED"
 rr basic-wrong digest "docker://$basic_REGISTRY/r/imp:v1" "${insecure[@]}" --creds "$basic_REGISTRY_USER:not-the-password"
 says_error "basic: a wrong password" 2 "$basic_REGISTRY" "401"
 # the auth file, as skopeo and podman write it
@@ -193,12 +193,12 @@ equal "--no-cache: the cache unchanged" "$before" "$(find "$XDG_CACHE_HOME" -typ
 
 # --- errors: exit 2, one line naming registry, repository and the registry's error; nothing written
 rr no-tag lock "docker://$P/peer/a:no-such-tag" "${insecure[@]}" -o "$work/none.lock"
-says_error "a missing tag" 2 "$P" "peer/a" "MANIFEST_UNKNOWN"
+says_error "a missing tag" 2 "$P" "peer/a" "404" "MANIFEST_UNKNOWN"
 check "a missing tag: no lock written" test ! -e "$work/none.lock"
 rr no-repo digest "docker://$P/no/such-repo:v1" "${insecure[@]}"
-says_error "a missing repository" 2 "$P" "no/such-repo"
+says_error "a missing repository" 2 "$P" "no/such-repo" "404"
 rr push-refused import "dir:$work/rootfs" -o "docker://$basic_REGISTRY/r/denied:v1" "${insecure[@]}"
-says_error "a push without credentials" 2 "$basic_REGISTRY" "r/denied"
+says_error "a push without credentials" 2 "$basic_REGISTRY" "r/denied" "401"
 equal "a push without credentials: nothing tagged" 404 "$(curl -s -o /dev/null -w '%{http_code}' -u "$creds" \
   -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$basic_REGISTRY/v2/r/denied/manifests/v1")"
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -214,5 +214,5 @@ if grep -lE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ' "$work"/outs/* > "$work/jwt" 2>/dev/nul
 else
   pass
 fi
-check "the cache holds no credential" test -z "$(grep -rlF -e "$basic_REGISTRY_PASS" -e "$token_REGISTRY_PASS" "$work/cache" "$work/cache2" 2>/dev/null)"
+check "the cache holds no credential" test -z "$(grep -rlF -e "$basic_REGISTRY_PASS" -e "$token_REGISTRY_PASS" "$work/cache" "$work/cache2" 2>/dev/null || true)"
 finish

@@ -14,9 +14,10 @@ Locations name the proxy. Faults, each selected with --fault NAME (several may b
                  asked again is recorded
   503            the first blob GET answered 503 with an UNAVAILABLE error body (once)
   503-always     every blob GET answered so (a registry that stays down: the client must give up)
-  expire-token   the first Bearer token that fetched a blob is refused from then on, with the 401 and
+  expire-token   the first Bearer token that asks for a blob is refused from then on (that request is
+                 served; every later one with the token, in parallel or after, gets the 401 and
                  `WWW-Authenticate: Bearer ... error="invalid_token"` a registry sends for an expired
-                 token; requests that then succeed with another token are counted
+                 token); requests that then succeed with another token are counted
 
 What happened is counted in --counts (JSON, rewritten atomically after every event): requests by
 kind, and per fault how often it struck, so that a test asserts the fault did happen. GET /_proxy/health
@@ -53,10 +54,11 @@ class State:
         self.lock = threading.Lock()
         self.counts = {"faults": sorted(self.faults), "requests": {}, "dropped": 0, "dropped_digests": [],
                        "corrupted": 0, "corrupted_digests": [], "throttled": 0, "retry_after": args.retry_after,
-                       "retry_gap": None, "unavailable": 0, "token_rejected": 0, "tokens_expired": 0,
+                       "retry_gap": None, "unavailable": 0, "unavailable_most_per_blob": 0, "token_rejected": 0, "tokens_expired": 0,
                        "ok_after_expiry": 0, "range_requests": 0}
         self.fired = set()
         self.expired_tokens = set()
+        self.unavailable_by_path = {}
         self.throttled_path = None
         self.throttled_at = 0.0
         self.challenge = None
@@ -152,6 +154,10 @@ class Handler(BaseHTTPRequestHandler):
         if token is not None and token in st.expired_tokens:
             self.refuse_token(path)
             return
+        if blob and token is not None and st.once("expire-token"):
+            with st.lock:
+                st.expired_tokens.add(token)
+            st.bump("tokens_expired")
         if blob and self.fault_before(path):
             return
         conn = self.upstream()
@@ -167,13 +173,10 @@ class Handler(BaseHTTPRequestHandler):
         resp = conn.getresponse()
         if resp.status == 401 and resp.getheader("WWW-Authenticate", "").lower().startswith("bearer"):
             st.challenge = resp.getheader("WWW-Authenticate")
-        if token is not None and st.tokens_expired_any() and resp.status < 300:
+        if token is not None and token not in st.expired_tokens and st.tokens_expired_any() and resp.status < 300:
             st.bump("ok_after_expiry")
         self.relay(resp, blob)
         conn.close()
-        if blob and token is not None and resp.status == 200 and st.once("expire-token"):
-            st.expired_tokens.add(token)
-            st.bump("tokens_expired")
 
     def fault_before(self, path):
         """A fault that answers instead of the registry: True when it did."""
@@ -186,6 +189,9 @@ class Handler(BaseHTTPRequestHandler):
                                  [("Retry-After", str(st.args.retry_after))])
             return True
         if st.once("503") or "503-always" in st.faults:
+            with st.lock:
+                st.unavailable_by_path[path] = st.unavailable_by_path.get(path, 0) + 1
+                st.counts["unavailable_most_per_blob"] = max(st.unavailable_by_path.values())
             st.bump("unavailable")
             self.send_error_body(503, "UNAVAILABLE", "service unavailable (injected)")
             return True

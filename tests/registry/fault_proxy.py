@@ -20,7 +20,8 @@ Locations name the proxy. Faults, each selected with --fault NAME (several may b
                  token); requests that then succeed with another token are counted
 
 What happened is counted in --counts (JSON, rewritten atomically after every event): requests by
-kind, and per fault how often it struck, so that a test asserts the fault did happen. GET /_proxy/health
+kind (blob-get, blob-head, mount, upload-start, upload-chunk, upload-put, manifest-get, ...) and the
+answers by kind and status ("mount 201"), and per fault how often it struck, so that a test asserts the fault did happen. GET /_proxy/health
 answers 200 (the harness's readiness check). Tokens and credentials are never written anywhere.
 """
 
@@ -45,6 +46,22 @@ HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", 
 CHUNK = 64 * 1024
 
 
+def request_kind(method, target):
+    """What a request does, as the counts name it: blob-get, blob-head, mount, upload-start,
+    upload-chunk, upload-put, manifest-get, manifest-head, manifest-put, or the method."""
+    url = urllib.parse.urlsplit(target)
+    query = urllib.parse.parse_qs(url.query)
+    if BLOB.match(url.path):
+        return {"GET": "blob-get", "HEAD": "blob-head"}.get(method, method.lower())
+    if MANIFEST.match(url.path):
+        return "manifest-" + method.lower()
+    if "/blobs/uploads/" in url.path:
+        if method == "POST":
+            return "mount" if "mount" in query else "upload-start"
+        return {"PATCH": "upload-chunk", "PUT": "upload-put"}.get(method, method.lower())
+    return method.lower()
+
+
 class State:
     """The faults asked for, what they did, and the counts file."""
 
@@ -52,7 +69,7 @@ class State:
         self.args = args
         self.faults = set(args.fault or [])
         self.lock = threading.Lock()
-        self.counts = {"faults": sorted(self.faults), "requests": {}, "dropped": 0, "dropped_digests": [],
+        self.counts = {"faults": sorted(self.faults), "requests": {}, "responses": {}, "dropped": 0, "dropped_digests": [],
                        "corrupted": 0, "corrupted_digests": [], "throttled": 0, "retry_after": args.retry_after,
                        "retry_gap": None, "unavailable": 0, "unavailable_most_per_blob": 0, "token_rejected": 0, "tokens_expired": 0,
                        "ok_after_expiry": 0, "range_requests": 0}
@@ -87,6 +104,12 @@ class State:
 
     def tokens_expired_any(self):
         return bool(self.expired_tokens)
+
+    def response(self, kind, status):
+        with self.lock:
+            key = "%s %d" % (kind, status)
+            self.counts["responses"][key] = self.counts["responses"].get(key, 0) + 1
+            self.save()
 
     def request(self, kind, path):
         with self.lock:
@@ -146,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.read_body()
         blob = BLOB.match(path) if self.command == "GET" else None
-        kind = "blob-get" if blob else ("manifest" if MANIFEST.match(path) else self.command.lower())
+        kind = request_kind(self.command, self.path)
         st.request(kind, path)
         if self.headers.get("Range"):
             st.bump("range_requests")
@@ -175,6 +198,7 @@ class Handler(BaseHTTPRequestHandler):
             st.challenge = resp.getheader("WWW-Authenticate")
         if token is not None and token not in st.expired_tokens and st.tokens_expired_any() and resp.status < 300:
             st.bump("ok_after_expiry")
+        st.response(kind, resp.status)
         self.relay(resp, blob)
         conn.close()
 

@@ -93,3 +93,9 @@ no_secret() {
   done
   pass
 }
+
+# kind_count FILE SECTION KEY: a count of the proxy's "requests" or "responses" (0 when absent),
+# e.g. kind_count "$p_PROXY_COUNTS" responses "mount 201"
+kind_count() {
+  "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]].get(sys.argv[3], 0))' "$1" "$2" "$3"
+}

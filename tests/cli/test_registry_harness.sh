@@ -159,6 +159,17 @@ equal "expire-token: the new token served" 200 "$(curl -s -o /dev/null -w '%{htt
 equal "expire-token: counted" 1 "$(count_of "$expire_PROXY_COUNTS" tokens_expired)"
 at_least "expire-token: served after the expiry" 1 "$(count_of "$expire_PROXY_COUNTS" ok_after_expiry)"
 
+# redirect-blob: the storage host counts Authorization headers; curl drops its own on a redirect to
+# another host unless told to keep it (--location-trusted), so the count can be seen to move
+registry_proxy token redirect redirect-blob
+t3=$(tok)
+check "redirect-blob: curl follows to the storage host" curl -sf -L -o "$work/blob" -H "Authorization: Bearer $t3" "http://$redirect_PROXY/v2/peer/a/blobs/$blob"
+equal "redirect-blob: the bytes of the blob" "${blob#sha256:}" "$(sha256_of "$work/blob")"
+equal "redirect-blob: no Authorization at the storage host" 0 "$(count_of "$redirect_PROXY_COUNTS" storage_with_authorization)"
+check "redirect-blob: curl --location-trusted" curl -sf --location-trusted -o /dev/null -H "Authorization: Bearer $t3" "http://$redirect_PROXY/v2/peer/a/blobs/$blob"
+equal "redirect-blob: --location-trusted counted" 1 "$(count_of "$redirect_PROXY_COUNTS" storage_with_authorization)"
+equal "redirect-blob: both redirected" 2 "$(count_of "$redirect_PROXY_COUNTS" redirected)"
+
 # --- short-lived tokens: the registry itself refuses a token --token-expiry seconds after it is issued
 registry_start short token --token-expiry 2
 ref="$short_REGISTRY/peer/a:v1"

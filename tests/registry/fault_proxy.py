@@ -14,6 +14,10 @@ Locations name the proxy. Faults, each selected with --fault NAME (several may b
                  asked again is recorded
   503            the first blob GET answered 503 with an UNAVAILABLE error body (once)
   503-always     every blob GET answered so (a registry that stays down: the client must give up)
+  redirect-blob  every blob GET answered 307 to a "storage" server of the proxy's own at another host
+                 name (localhost:PORT2, as a registry redirects to S3 or a CDN), which serves the bytes
+                 (fetched from the registry with the original request's credentials) and counts the
+                 requests that came with an Authorization header: a client must send none there
   expire-token   the first Bearer token that asks for a blob is refused from then on (that request is
                  served; every later one with the token, in parallel or after, gets the 401 and
                  `WWW-Authenticate: Bearer ... error="invalid_token"` a registry sends for an expired
@@ -30,6 +34,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import socket
 import ssl
 import struct
@@ -72,10 +77,13 @@ class State:
         self.counts = {"faults": sorted(self.faults), "requests": {}, "responses": {}, "dropped": 0, "dropped_digests": [],
                        "corrupted": 0, "corrupted_digests": [], "throttled": 0, "retry_after": args.retry_after,
                        "retry_gap": None, "unavailable": 0, "unavailable_most_per_blob": 0, "token_rejected": 0, "tokens_expired": 0,
-                       "ok_after_expiry": 0, "range_requests": 0}
+                       "ok_after_expiry": 0, "range_requests": 0, "redirected": 0, "storage_requests": 0,
+                       "storage_with_authorization": 0}
         self.fired = set()
         self.expired_tokens = set()
         self.unavailable_by_path = {}
+        self.redirects = {}
+        self.storage_port = 0
         self.throttled_path = None
         self.throttled_at = 0.0
         self.challenge = None
@@ -212,6 +220,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_body(429, "TOOMANYREQUESTS", "too many requests (injected)",
                                  [("Retry-After", str(st.args.retry_after))])
             return True
+        if "redirect-blob" in st.faults:
+            key = secrets.token_hex(8)
+            with st.lock:
+                st.redirects[key] = (self.path, self.headers.get("Authorization"))
+            st.bump("redirected")
+            self.send_response(307)
+            self.send_header("Location", "http://localhost:%d/storage/%s?signature=%s" % (st.storage_port, key, key))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
         if st.once("503") or "503-always" in st.faults:
             with st.lock:
                 st.unavailable_by_path[path] = st.unavailable_by_path.get(path, 0) + 1
@@ -267,13 +285,51 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = forward
 
 
+class StorageHandler(BaseHTTPRequestHandler):
+    """The other host a blob GET is redirected to: serves the blob, counts Authorization headers."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def do_GET(self):
+        st = self.server.state
+        st.bump("storage_requests")
+        if self.headers.get("Authorization") is not None:
+            st.bump("storage_with_authorization")
+        key = urllib.parse.urlsplit(self.path).path.rpartition("/")[2]
+        with st.lock:
+            target, auth = st.redirects.get(key, (None, None))
+        if target is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        u = urllib.parse.urlsplit(st.args.upstream)
+        if u.scheme == "https":
+            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=60,
+                                               context=ssl.create_default_context(cafile=st.args.upstream_ca))
+        else:
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.request("GET", target, headers={"Authorization": auth} if auth else {})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.send_response(resp.status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--listen", required=True, help="127.0.0.1:PORT")
     ap.add_argument("--upstream", required=True, help="http(s)://HOST:PORT of the registry")
     ap.add_argument("--upstream-ca")
     ap.add_argument("--counts", required=True)
-    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "503-always", "expire-token"))
+    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "503-always", "expire-token",
+                                                              "redirect-blob"))
     ap.add_argument("--corrupt-digest")
     ap.add_argument("--retry-after", type=int, default=2)
     ap.add_argument("--drop-min", type=int, default=1024)
@@ -281,9 +337,16 @@ def main():
     host, _, port = args.listen.rpartition(":")
     if host != "127.0.0.1":
         sys.exit("fault_proxy: listens on 127.0.0.1 only")
+    state = State(args)
+    if "redirect-blob" in state.faults:
+        storage = ThreadingHTTPServer((host, 0), StorageHandler)
+        storage.daemon_threads = True
+        storage.state = state
+        state.storage_port = storage.server_address[1]
+        threading.Thread(target=storage.serve_forever, daemon=True).start()
     srv = ThreadingHTTPServer((host, int(port)), Handler)
     srv.daemon_threads = True
-    srv.state = State(args)
+    srv.state = state
     srv.serve_forever()
 
 

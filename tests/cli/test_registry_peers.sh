@@ -102,6 +102,17 @@ for arch in amd64 arm64; do
 done
 rr index-by-digest digest --json "docker://$P/peer/multi@$want" "${insecure[@]}"
 equal "skopeo's index: a manifest by digest" "$want" "$(jget "$work/stdout" manifest_digest 2>/dev/null || true)"
+if [ "$(uname -m)" = x86_64 ]; then
+  amd64=$("$PY" -c 'import json, sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "amd64"][0])' "$work/index.json")
+  rr index-host digest --json "docker://$P/peer/multi:v1" "${insecure[@]}"
+  equal "skopeo's index: the host's platform by default" "$amd64" "$(jget "$work/stdout" manifest_digest 2>/dev/null || true)"
+fi
+# the same index as a Docker manifest list
+skopeo copy -q --all --format v2s2 --dest-tls-verify=false "oci:$work/multi:all" "docker://$P/peer/list:v1"
+check "skopeo's manifest list: a Docker list" grep -q 'manifest.list.v2+json' <(skopeo inspect --raw --tls-verify=false "docker://$P/peer/list:v1")
+rr list-arm64 digest --json --platform linux/arm64 "docker://$P/peer/list:v1" "${insecure[@]}"
+equal "skopeo's manifest list: --platform linux/arm64 read" 0 "$rc"
+check "skopeo's manifest list: the arm64 image" grep -q '"platform": "linux/arm64' "$work/stdout"
 
 # lock and verify across transports; audit when this reproimg has it
 rr lock lock "docker://$P/peer/a:v1" "${insecure[@]}" -o "$work/a.lock"
@@ -171,6 +182,26 @@ rr no-cache digest --no-cache "$ref" "${insecure[@]}"
 equal "--no-cache: read" 0 "$rc"
 at_least "--no-cache: the blobs fetched again" $((2 * blobs)) "$(blob_gets)"
 equal "--no-cache: the cache unchanged" "$before" "$(find "$XDG_CACHE_HOME" -type f | sort | sha256sum)"
+
+# two runs at once sharing one cache: both read the image, the cache holds whole blobs only
+export XDG_CACHE_HOME="$work/cache3"
+"$REPROIMG" digest --json "docker://$P/peer/zstd:v1" "${insecure[@]}" > "$work/par1" 2>&1 &
+pid1=$!
+"$REPROIMG" digest --json "docker://$P/peer/zstd:v1" "${insecure[@]}" > "$work/par2" 2>&1 &
+pid2=$!
+rc1=0 rc2=0
+wait "$pid1" || rc1=$?
+wait "$pid2" || rc2=$?
+equal "a shared cache: two runs at once" "0 0" "$rc1 $rc2"
+same_bytes "a shared cache: the same answer" "$work/par1" "$work/par2"
+bad=0
+for f in "$XDG_CACHE_HOME"/reproimg/blobs/sha256/*; do
+  [ -f "$f" ] || continue
+  [ "$(sha256_of "$f")" = "$(basename "$f")" ] || bad=$((bad + 1))
+done
+equal "a shared cache: every cached file whole" 0 "$bad"
+cp "$work/par1" "$work/outs/par1.out"
+cp "$work/par2" "$work/outs/par2.out"
 
 # --- errors: exit 2, one line naming registry, repository and the registry's error; nothing written
 rr no-tag lock "docker://$P/peer/a:no-such-tag" "${insecure[@]}" -o "$work/none.lock"

@@ -64,8 +64,9 @@ public:
   // What libarchive warned of while the store itself was read (an image archive's headers), one
   // line each: for the command to pass on.
   virtual const std::vector<std::string>& warnings() const;
-  // Blobs the image's manifest names, before they are read one by one: a registry store fetches
-  // them in parallel (each verified). Local stores have them already.
+  // Blobs the image's manifest names (the config first, then the layers), before they are read
+  // one by one: a registry store fetches them (the layers in parallel, each verified). Local
+  // stores have them already.
   virtual void prefetch(const std::vector<BlobWant>&) const {}
 };
 

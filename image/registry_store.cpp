@@ -92,8 +92,13 @@ std::string RegistryStore::manifest_path(const std::string& digest, const std::s
   return "manifests/sha256/" + blob_path(digest, what).substr(13);
 }
 
-void RegistryStore::prefetch(const std::vector<BlobWant>& blobs) const
+void RegistryStore::prefetch(const std::vector<BlobWant>& wanted) const
 {
+  if (wanted.empty()) return;
+  // The config first, alone: small, and a registry that fails it is given up on before the
+  // layers are asked for. Then the layers, several at a time.
+  local(blob_path(wanted[0].digest, describe("manifest.json")), wanted[0].size);
+  const std::vector<BlobWant> blobs(wanted.begin() + 1, wanted.end());
   std::atomic<size_t> next{0};
   std::vector<std::exception_ptr> errors(blobs.size());
   auto work = [&] {

@@ -169,7 +169,8 @@ void set_tls(CURL* h, const TlsSettings& tls)
   }
   (void)r;
   // A name that does not resolve stays so for seconds: no point in waiting for it.
-  const bool final = tls_verify || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_URL_MALFORMAT;
+  // Nor does a handshake that failed: the peer speaks no TLS, or none we accept.
+  const bool final = tls_verify || handshake || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_URL_MALFORMAT;
   throw TransportError(message, final ? Retry::pointless : Retry::worth_it, handshake);
 }
 
@@ -221,6 +222,8 @@ Response Session::perform(const Request& request, const TlsSettings& tls)
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "reproimg");
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024); // fewer, larger writes of a blob
+  curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
   set_tls(h, tls);
   set_method(h, request, t);
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");

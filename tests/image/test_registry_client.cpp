@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(names_print_with_the_digest_winning_over_the_tag)
 
 BOOST_AUTO_TEST_CASE(malformed_references_are_errors_naming_them)
 {
-  for (const std::string bad : {"docker://", "docker://Alpine", "docker://alpine:", "docker://alpine:-x",
+  for (const std::string& bad : std::vector<std::string>{"docker://", "docker://Alpine", "docker://alpine:", "docker://alpine:-x",
                                 "docker://alpine@sha256:abc", "docker://alpine@md5:" + std::string(32, 'a'),
                                 "docker://a//b", "docker://a/-b", "docker://localhost:5000/", "docker://a b",
                                 "docker://alpine:" + std::string(129, 't'), "docker://bad_host.io:x/a"}) {
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(challenges_are_parsed_with_quoted_commas)
 
 BOOST_AUTO_TEST_CASE(base64_round_trips_and_refuses_garbage)
 {
-  for (const std::string s : {"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff", 2)}) {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff", 2)}) {
     BOOST_TEST(base64_decode(base64_encode(s), "t") == s);
   }
   BOOST_TEST(base64_encode("user:pass") == "dXNlcjpwYXNz");

@@ -21,12 +21,6 @@ registry_start basic basic
 registry_start tls tls
 registry_start token token
 
-# remote_digest REF SKOPEO-OPTIONS...: the sha256 of the manifest as the registry serves it.
-remote_digest() {
-  local ref=$1
-  shift
-  skopeo inspect --raw "$@" "docker://$ref" | sha256sum | sed 's/^/sha256:/; s/ .*//'
-}
 # round_trip WHAT REF PUSH-OPTIONS -- PULL-OPTIONS: skopeo pushes oci:a to REF, the registry serves
 # the same manifest digest, and skopeo pulls back the same blobs.
 round_trip() {

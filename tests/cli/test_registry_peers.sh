@@ -32,38 +32,7 @@ registry_start plain plain
 P=$plain_REGISTRY
 insecure=(--tls-verify=false)
 
-# rr NAME ARGS...: runs reproimg; $rc, $work/stdout, $work/stderr (and a copy of each under
-# $work/outs, grepped for credentials at the end).
 mkdir -p "$work/outs"
-rr() {
-  local name=$1
-  shift
-  run "$REPROIMG" "$@"
-  cp "$work/stdout" "$work/outs/$name.out"
-  cp "$work/stderr" "$work/outs/$name.err"
-}
-jget() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-manifest_of() { # reproimg's manifest digest of an image (a local one)
-  "$REPROIMG" digest --json "$@" > "$work/m.json" && jget "$work/m.json" manifest_digest
-}
-remote_digest() { # REF SKOPEO-OPTIONS...: sha256 of the manifest as the registry serves it
-  local ref=$1
-  shift
-  skopeo inspect --raw "$@" "docker://$ref" | sha256sum | sed 's/^/sha256:/; s/ .*//'
-}
-# pushed_as WHAT LOCAL-LAYOUT REF SKOPEO-OPTIONS...: reproimg's push of REF said REF@DIGEST with the
-# digest of the same command's oci: output, the registry serves it, and skopeo pulls the same blobs.
-pushed_as() {
-  local what=$1 layout=$2 ref=$3 d
-  shift 3
-  d=$(manifest_of "oci:$layout")
-  equal "$what: pushed" 0 "$rc"
-  check "$what: prints the pushed reference with its digest" grep -qF "$ref@$d" "$work/stdout"
-  equal "$what: the registry serves the oci: output's manifest" "$d" "$(remote_digest "$ref" "$@")"
-  rm -rf "$work/pulled"
-  check "$what: skopeo pulls it" skopeo copy -q "${@/#--/--src-}" "docker://$ref" "oci:$work/pulled:x"
-  check "$what: the blobs skopeo pulled are the oci: output's" diff -r "$layout/blobs" "$work/pulled/blobs"
-}
 
 # --- reproimg pushes, skopeo pulls: import, build, normalize
 rr import-oci import "dir:$work/rootfs" --tag v1 -o "$work/imp"

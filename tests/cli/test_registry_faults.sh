@@ -3,7 +3,8 @@
 # real registry on 127.0.0.1: a connection dropped mid-blob (retried, then the right bytes), a blob
 # whose bytes do not match its digest (exit 2, nothing cached, nothing written), 429 with
 # Retry-After (waited for), 503 once (retried) and for good (a clear give-up), a Bearer token that
-# expires mid-pull (a new one fetched), and tokens the registry itself lets expire within a command.
+# expires mid-pull (a new one fetched), blobs redirected to storage at another host (no credential
+# sent there), and tokens the registry itself lets expire within a command.
 # Each fault is counted by the proxy, and the test asserts that it struck.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -101,7 +102,7 @@ same_identities "503 once"
 registry_proxy plain down 503-always
 REPROIMG_REGISTRY_ATTEMPTS=3 pull down
 says_error "503 always" 2 "$down_PROXY" "f/a" "503"
-equal "503 always: tried as often as allowed, not more" 3 "$(count_of "$down_PROXY_COUNTS" unavailable)"
+equal "503 always: each blob tried as often as allowed, not more" 3 "$(count_of "$down_PROXY_COUNTS" unavailable_most_per_blob)"
 
 # --- a token that expires mid-pull: refused with invalid_token, a new one fetched, the pull completes
 registry_proxy token expire expire-token
@@ -114,6 +115,15 @@ at_least "expired token: served after with a new one" 1 "$(count_of "$expire_PRO
 at_least "expired token: a new token fetched" $((issued_before + 2)) "$(count_of "$token_TOKEN_COUNTS" issued)"
 same_identities "expired token"
 
+# --- every blob redirected to storage at another host: followed, without the Authorization header
+registry_proxy token redirect redirect-blob
+pull redirect --creds "$creds"
+equal "redirected: read" 0 "$rc"
+same_identities "redirected"
+at_least "redirected: every blob" 3 "$(count_of "$redirect_PROXY_COUNTS" redirected)"
+at_least "redirected: the storage host asked" 3 "$(count_of "$redirect_PROXY_COUNTS" storage_requests)"
+equal "redirected: no Authorization header sent to the storage host" 0 "$(count_of "$redirect_PROXY_COUNTS" storage_with_authorization)"
+
 # --- tokens the registry refuses 2 s after they are issued, over a slow pull of several blobs
 registry_start short token --token-expiry 2
 screds="$short_REGISTRY_USER:$short_REGISTRY_PASS"
@@ -124,6 +134,7 @@ XDG_CACHE_HOME="$work/cache-$n" run "$REPROIMG" digest --json "docker://$slow_PR
 cp "$work/stdout" "$work/outs/$n.out"
 cp "$work/stderr" "$work/outs/$n.err"
 equal "short-lived tokens: read across the expiry" 0 "$rc"
+at_least "short-lived tokens: a new token fetched after the first expired" 3 "$(count_of "$short_TOKEN_COUNTS" issued)"
 same_identities "short-lived tokens"
 
 # --- no credential or token in any output

@@ -21,12 +21,6 @@ registry_start basic basic
 registry_start tls tls
 registry_start token token
 
-# remote_digest REF SKOPEO-OPTIONS...: the sha256 of the manifest as the registry serves it.
-remote_digest() {
-  local ref=$1
-  shift
-  skopeo inspect --raw "$@" "docker://$ref" | sha256sum | sed 's/^/sha256:/; s/ .*//'
-}
 # round_trip WHAT REF PUSH-OPTIONS -- PULL-OPTIONS: skopeo pushes oci:a to REF, the registry serves
 # the same manifest digest, and skopeo pulls back the same blobs.
 round_trip() {
@@ -158,6 +152,17 @@ check "expire-token: a new token is another token" test "$t1" != "$t2"
 equal "expire-token: the new token served" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $t2" "$url")"
 equal "expire-token: counted" 1 "$(count_of "$expire_PROXY_COUNTS" tokens_expired)"
 at_least "expire-token: served after the expiry" 1 "$(count_of "$expire_PROXY_COUNTS" ok_after_expiry)"
+
+# redirect-blob: the storage host counts Authorization headers; curl drops its own on a redirect to
+# another host unless told to keep it (--location-trusted), so the count can be seen to move
+registry_proxy token redirect redirect-blob
+t3=$(tok)
+check "redirect-blob: curl follows to the storage host" curl -sf -L -o "$work/blob" -H "Authorization: Bearer $t3" "http://$redirect_PROXY/v2/peer/a/blobs/$blob"
+equal "redirect-blob: the bytes of the blob" "${blob#sha256:}" "$(sha256_of "$work/blob")"
+equal "redirect-blob: no Authorization at the storage host" 0 "$(count_of "$redirect_PROXY_COUNTS" storage_with_authorization)"
+check "redirect-blob: curl --location-trusted" curl -sf --location-trusted -o /dev/null -H "Authorization: Bearer $t3" "http://$redirect_PROXY/v2/peer/a/blobs/$blob"
+equal "redirect-blob: --location-trusted counted" 1 "$(count_of "$redirect_PROXY_COUNTS" storage_with_authorization)"
+equal "redirect-blob: both redirected" 2 "$(count_of "$redirect_PROXY_COUNTS" redirected)"
 
 # --- short-lived tokens: the registry itself refuses a token --token-expiry seconds after it is issued
 registry_start short token --token-expiry 2

@@ -14,12 +14,18 @@ Locations name the proxy. Faults, each selected with --fault NAME (several may b
                  asked again is recorded
   503            the first blob GET answered 503 with an UNAVAILABLE error body (once)
   503-always     every blob GET answered so (a registry that stays down: the client must give up)
-  expire-token   the first Bearer token that fetched a blob is refused from then on, with the 401 and
+  redirect-blob  every blob GET answered 307 to a "storage" server of the proxy's own at another host
+                 name (localhost:PORT2, as a registry redirects to S3 or a CDN), which serves the bytes
+                 (fetched from the registry with the original request's credentials) and counts the
+                 requests that came with an Authorization header: a client must send none there
+  expire-token   the first Bearer token that asks for a blob is refused from then on (that request is
+                 served; every later one with the token, in parallel or after, gets the 401 and
                  `WWW-Authenticate: Bearer ... error="invalid_token"` a registry sends for an expired
-                 token; requests that then succeed with another token are counted
+                 token); requests that then succeed with another token are counted
 
 What happened is counted in --counts (JSON, rewritten atomically after every event): requests by
-kind, and per fault how often it struck, so that a test asserts the fault did happen. GET /_proxy/health
+kind (blob-get, blob-head, mount, upload-start, upload-chunk, upload-put, manifest-get, ...) and the
+answers by kind and status ("mount 201"), and per fault how often it struck, so that a test asserts the fault did happen. GET /_proxy/health
 answers 200 (the harness's readiness check). Tokens and credentials are never written anywhere.
 """
 
@@ -28,6 +34,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import socket
 import ssl
 import struct
@@ -44,6 +51,22 @@ HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", 
 CHUNK = 64 * 1024
 
 
+def request_kind(method, target):
+    """What a request does, as the counts name it: blob-get, blob-head, mount, upload-start,
+    upload-chunk, upload-put, manifest-get, manifest-head, manifest-put, or the method."""
+    url = urllib.parse.urlsplit(target)
+    query = urllib.parse.parse_qs(url.query)
+    if BLOB.match(url.path):
+        return {"GET": "blob-get", "HEAD": "blob-head"}.get(method, method.lower())
+    if MANIFEST.match(url.path):
+        return "manifest-" + method.lower()
+    if "/blobs/uploads/" in url.path:
+        if method == "POST":
+            return "mount" if "mount" in query else "upload-start"
+        return {"PATCH": "upload-chunk", "PUT": "upload-put"}.get(method, method.lower())
+    return method.lower()
+
+
 class State:
     """The faults asked for, what they did, and the counts file."""
 
@@ -51,12 +74,16 @@ class State:
         self.args = args
         self.faults = set(args.fault or [])
         self.lock = threading.Lock()
-        self.counts = {"faults": sorted(self.faults), "requests": {}, "dropped": 0, "dropped_digests": [],
+        self.counts = {"faults": sorted(self.faults), "requests": {}, "responses": {}, "dropped": 0, "dropped_digests": [],
                        "corrupted": 0, "corrupted_digests": [], "throttled": 0, "retry_after": args.retry_after,
-                       "retry_gap": None, "unavailable": 0, "token_rejected": 0, "tokens_expired": 0,
-                       "ok_after_expiry": 0, "range_requests": 0}
+                       "retry_gap": None, "unavailable": 0, "unavailable_most_per_blob": 0, "token_rejected": 0, "tokens_expired": 0,
+                       "ok_after_expiry": 0, "range_requests": 0, "redirected": 0, "storage_requests": 0,
+                       "storage_with_authorization": 0}
         self.fired = set()
         self.expired_tokens = set()
+        self.unavailable_by_path = {}
+        self.redirects = {}
+        self.storage_port = 0
         self.throttled_path = None
         self.throttled_at = 0.0
         self.challenge = None
@@ -85,6 +112,12 @@ class State:
 
     def tokens_expired_any(self):
         return bool(self.expired_tokens)
+
+    def response(self, kind, status):
+        with self.lock:
+            key = "%s %d" % (kind, status)
+            self.counts["responses"][key] = self.counts["responses"].get(key, 0) + 1
+            self.save()
 
     def request(self, kind, path):
         with self.lock:
@@ -144,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.read_body()
         blob = BLOB.match(path) if self.command == "GET" else None
-        kind = "blob-get" if blob else ("manifest" if MANIFEST.match(path) else self.command.lower())
+        kind = request_kind(self.command, self.path)
         st.request(kind, path)
         if self.headers.get("Range"):
             st.bump("range_requests")
@@ -152,6 +185,10 @@ class Handler(BaseHTTPRequestHandler):
         if token is not None and token in st.expired_tokens:
             self.refuse_token(path)
             return
+        if blob and token is not None and st.once("expire-token"):
+            with st.lock:
+                st.expired_tokens.add(token)
+            st.bump("tokens_expired")
         if blob and self.fault_before(path):
             return
         conn = self.upstream()
@@ -167,13 +204,11 @@ class Handler(BaseHTTPRequestHandler):
         resp = conn.getresponse()
         if resp.status == 401 and resp.getheader("WWW-Authenticate", "").lower().startswith("bearer"):
             st.challenge = resp.getheader("WWW-Authenticate")
-        if token is not None and st.tokens_expired_any() and resp.status < 300:
+        if token is not None and token not in st.expired_tokens and st.tokens_expired_any() and resp.status < 300:
             st.bump("ok_after_expiry")
+        st.response(kind, resp.status)
         self.relay(resp, blob)
         conn.close()
-        if blob and token is not None and resp.status == 200 and st.once("expire-token"):
-            st.expired_tokens.add(token)
-            st.bump("tokens_expired")
 
     def fault_before(self, path):
         """A fault that answers instead of the registry: True when it did."""
@@ -185,7 +220,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_body(429, "TOOMANYREQUESTS", "too many requests (injected)",
                                  [("Retry-After", str(st.args.retry_after))])
             return True
+        if "redirect-blob" in st.faults:
+            key = secrets.token_hex(8)
+            with st.lock:
+                st.redirects[key] = (self.path, self.headers.get("Authorization"))
+            st.bump("redirected")
+            self.send_response(307)
+            self.send_header("Location", "http://localhost:%d/storage/%s?signature=%s" % (st.storage_port, key, key))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
         if st.once("503") or "503-always" in st.faults:
+            with st.lock:
+                st.unavailable_by_path[path] = st.unavailable_by_path.get(path, 0) + 1
+                st.counts["unavailable_most_per_blob"] = max(st.unavailable_by_path.values())
             st.bump("unavailable")
             self.send_error_body(503, "UNAVAILABLE", "service unavailable (injected)")
             return True
@@ -237,13 +285,51 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = forward
 
 
+class StorageHandler(BaseHTTPRequestHandler):
+    """The other host a blob GET is redirected to: serves the blob, counts Authorization headers."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def do_GET(self):
+        st = self.server.state
+        st.bump("storage_requests")
+        if self.headers.get("Authorization") is not None:
+            st.bump("storage_with_authorization")
+        key = urllib.parse.urlsplit(self.path).path.rpartition("/")[2]
+        with st.lock:
+            target, auth = st.redirects.get(key, (None, None))
+        if target is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        u = urllib.parse.urlsplit(st.args.upstream)
+        if u.scheme == "https":
+            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=60,
+                                               context=ssl.create_default_context(cafile=st.args.upstream_ca))
+        else:
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.request("GET", target, headers={"Authorization": auth} if auth else {})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.send_response(resp.status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--listen", required=True, help="127.0.0.1:PORT")
     ap.add_argument("--upstream", required=True, help="http(s)://HOST:PORT of the registry")
     ap.add_argument("--upstream-ca")
     ap.add_argument("--counts", required=True)
-    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "503-always", "expire-token"))
+    ap.add_argument("--fault", action="append", choices=("drop-blob", "corrupt-blob", "429", "503", "503-always", "expire-token",
+                                                              "redirect-blob"))
     ap.add_argument("--corrupt-digest")
     ap.add_argument("--retry-after", type=int, default=2)
     ap.add_argument("--drop-min", type=int, default=1024)
@@ -251,9 +337,16 @@ def main():
     host, _, port = args.listen.rpartition(":")
     if host != "127.0.0.1":
         sys.exit("fault_proxy: listens on 127.0.0.1 only")
+    state = State(args)
+    if "redirect-blob" in state.faults:
+        storage = ThreadingHTTPServer((host, 0), StorageHandler)
+        storage.daemon_threads = True
+        storage.state = state
+        state.storage_port = storage.server_address[1]
+        threading.Thread(target=storage.serve_forever, daemon=True).start()
     srv = ThreadingHTTPServer((host, int(port)), Handler)
     srv.daemon_threads = True
-    srv.state = State(args)
+    srv.state = state
     srv.serve_forever()
 
 

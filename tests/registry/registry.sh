@@ -12,6 +12,7 @@
 #                         (options such as --corrupt-digest D go to `harness.py proxy`)
 # count_of FILE KEY       a number from a counts file of the proxy or the token service
 # registry_stop NAME      stops NAME's registry and its proxies now
+# rr, jget, manifest_of, remote_digest, pushed_as: running reproimg and comparing with skopeo (below)
 
 registry_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 registry_harness="$registry_dir/harness.py"
@@ -92,4 +93,43 @@ no_secret() {
     fi
   done
   pass
+}
+
+# kind_count FILE SECTION KEY: a count of the proxy's "requests" or "responses" (0 when absent),
+# e.g. kind_count "$p_PROXY_COUNTS" responses "mount 201"
+kind_count() {
+  "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]].get(sys.argv[3], 0))' "$1" "$2" "$3"
+}
+
+# rr NAME ARGS...: runs reproimg; $rc, $work/stdout, $work/stderr (and a copy of each under
+# $work/outs, grepped for credentials at the end).
+rr() {
+  local name=$1
+  shift
+  run "$REPROIMG" "$@"
+  mkdir -p "$work/outs"
+  cp "$work/stdout" "$work/outs/$name.out"
+  cp "$work/stderr" "$work/outs/$name.err"
+}
+jget() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+manifest_of() { # reproimg's manifest digest of an image (a local one)
+  "$REPROIMG" digest --json "$@" > "$work/m.json" && jget "$work/m.json" manifest_digest
+}
+remote_digest() { # REF SKOPEO-OPTIONS...: sha256 of the manifest as the registry serves it
+  local ref=$1
+  shift
+  skopeo inspect --raw "$@" "docker://$ref" | sha256sum | sed 's/^/sha256:/; s/ .*//'
+}
+# pushed_as WHAT LOCAL-LAYOUT REF SKOPEO-OPTIONS...: reproimg's push of REF said REF@DIGEST with the
+# digest of the same command's oci: output, the registry serves it, and skopeo pulls the same blobs.
+pushed_as() {
+  local what=$1 layout=$2 ref=$3 d
+  shift 3
+  d=$(manifest_of "oci:$layout")
+  equal "$what: pushed" 0 "$rc"
+  check "$what: prints the pushed reference with its digest" grep -qF "$ref@$d" "$work/stdout"
+  equal "$what: the registry serves the oci: output's manifest" "$d" "$(remote_digest "$ref" "$@")"
+  rm -rf "$work/pulled"
+  check "$what: skopeo pulls it" skopeo copy -q "${@/#--/--src-}" "docker://$ref" "oci:$work/pulled:x"
+  check "$what: the blobs skopeo pulled are the oci: output's" diff -r "$layout/blobs" "$work/pulled/blobs"
 }

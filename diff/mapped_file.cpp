@@ -6,7 +6,6 @@
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
-#include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -27,16 +26,15 @@ void on_sigbus(int sig)
   std::raise(sig);
 }
 
+// Installed with every mapping (not once): whoever replaced the handler meanwhile (a test
+// framework does, per test) is replaced again before the mapping is read.
 void install_handler()
 {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = on_sigbus;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_NODEFER;
-    ::sigaction(SIGBUS, &sa, nullptr);
-  });
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_NODEFER;
+  ::sigaction(SIGBUS, &sa, nullptr);
 }
 
 } // namespace

@@ -485,8 +485,10 @@ BOOST_AUTO_TEST_CASE(contents_compare_in_place_and_a_file_shrunk_meanwhile_is_an
   BOOST_TEST(d.first_difference.value_or(0) == 123456u);
   BOOST_TEST(diff::content_digest(record(*a, "same")) == diff::content_digest(record(*b, "same")));
   BOOST_TEST(diff::content_digest(record(*a, "differs")) != diff::content_digest(record(*b, "differs")));
-  // The last file's data cut off (the mapping was made while the file was whole).
-  BOOST_REQUIRE(::truncate(dir.file("b.tar").c_str(), static_cast<off_t>(record(*b, "z-last").content.offset + 4096)) == 0);
+  // The last file's data cut off at a page boundary (the mapping was made while the file was
+  // whole): the pages after it are gone, and reading them raises SIGBUS.
+  const std::uint64_t cut = (record(*b, "z-last").content.offset + 8192) / 4096 * 4096;
+  BOOST_REQUIRE(::truncate(dir.file("b.tar").c_str(), static_cast<off_t>(cut)) == 0);
   BOOST_CHECK_EXCEPTION(diff::compare_content(record(*a, "z-last"), record(*b, "z-last")), util::Error,
                         [](const util::Error& e) { return std::string(e.what()).find("changed while being compared") != std::string::npos; });
 }

@@ -148,6 +148,7 @@ void digest_tar_both_ways(const readers::LayerSource& source, util::Fd& fd, cons
   readers::LayerSource canon_source = source;
   if (source.path == "-") {
     canon_source.path = "/proc/self/fd/" + std::to_string(fd.get());
+    canon_source.label = source.display_name(); // "<stdin>" in messages
   }
   if (is_compressed(fd.get())) {
     digest_compressed_tar(canon_source, request, stored, canon, report);

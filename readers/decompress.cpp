@@ -195,6 +195,7 @@ public:
         read_header();
       }
       if (m_phase == Phase::body) {
+        m_produced = made;
         made += inflate_some(out + made, static_cast<std::uint32_t>(room - made));
         m_produced = made;
       }
@@ -297,13 +298,18 @@ private:
       const std::uint32_t before = st.avail_in;
       const std::uint32_t space = st.avail_out;
       const int rc = isal_inflate(&st);
-      if (rc < 0) {
-        on_error(rc);
-      }
-      if (st.avail_in > before || (st.avail_in == before && st.avail_out == space && st.block_state != ISAL_BLOCK_FINISH)) {
-        fail("damaged: internal error: the deflate decoder made no progress");
+      if (st.avail_in > before) {
+        fail("damaged: internal error: the deflate decoder gave back input it was not given");
       }
       take(before - st.avail_in);
+      if (rc < 0) {
+        // What was decoded before the damage is handed over first (see DecoderBase::read).
+        m_produced += room - st.avail_out;
+        on_error(rc);
+      }
+      if (st.avail_in == before && st.avail_out == space && st.block_state != ISAL_BLOCK_FINISH) {
+        fail("damaged: internal error: the deflate decoder made no progress");
+      }
     }
     const size_t made = room - st.avail_out;
     m_crc = crc32_gzip_refl(m_crc, out, made);

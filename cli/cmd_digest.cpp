@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "image/image_normalize.hpp"
+#include "readers/decompress.hpp"
 #include "readers/raw_stream.hpp"
 #include "util/error.hpp"
 #include "util/spool.hpp"
@@ -103,18 +104,57 @@ void print_image_identities(const nlohmann::json& doc)
   }
 }
 
-// The blob digest and diff_id as stored, and the canonical diff_id, of a tar file or stdin: the
-// two are independent passes, run on two cores (each reads the file itself). The canonical pass,
-// the longer, shows the progress.
+// Is the tar file at fd compressed? Its first bytes say (read by position: fd's offset stays).
+bool is_compressed(int fd)
+{
+  unsigned char head[4096];
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  if (n <= 0) {
+    return false; // an empty or unreadable file: the read that follows says what is wrong
+  }
+  const auto size = static_cast<size_t>(n);
+  return readers::sniff_codec(head, size, size < sizeof head).codec != readers::Codec::none;
+}
+
+// A compressed layer: one decompression gives the blob digest, the diff_id and the canonical
+// stream (the blob and the tar stream hashed on threads of their own while the canonical layer
+// is built), instead of two passes that each decompress it.
+void digest_compressed_tar(const readers::LayerSource& source, const DigestRequest& request,
+                           std::optional<readers::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
+                           normalize::Report& report)
+{
+  normalize::NormalizeOptions options = request.options;
+  options.input_identities = normalize::InputIdentities::compute;
+  canon = normalize::normalize_layer(source, options, nullptr, report);
+  readers::StreamDigests d;
+  d.compression = canon->input_compression;
+  d.blob_digest = canon->input_blob_digest;
+  d.blob_size = canon->input_blob_size;
+  d.diff_id = canon->input_diff_id;
+  d.tar_size = canon->input_tar_size;
+  d.entries = canon->input_entries;
+  d.ending = canon->input_ending;
+  stored = std::move(d); // its warnings are in the report already, from the same read
+}
+
+// The blob digest and diff_id as stored, and the canonical diff_id, of a tar file or stdin. An
+// uncompressed file: two independent passes, run on two cores (each reads the file itself; the
+// canonical one reads contents by offset and compares its stream with the input instead of hashing
+// it). The canonical pass, the longer, shows the progress.
 void digest_tar_both_ways(const readers::LayerSource& source, util::Fd& fd, const DigestRequest& request,
                           std::optional<readers::StreamDigests>& stored, std::optional<normalize::LayerResult>& canon,
                           normalize::Report& report)
 {
-  std::exception_ptr canon_error;
   readers::LayerSource canon_source = source;
   if (source.path == "-") {
     canon_source.path = "/proc/self/fd/" + std::to_string(fd.get());
+    canon_source.label = source.display_name(); // "<stdin>" in messages
   }
+  if (is_compressed(fd.get())) {
+    digest_compressed_tar(canon_source, request, stored, canon, report);
+    return;
+  }
+  std::exception_ptr canon_error;
   // An input that is canonical already is then only compared, not hashed twice.
   normalize::NormalizeOptions canon_opts = request.options;
   canon_opts.compare_with_input = true;

@@ -90,14 +90,20 @@ std::unique_ptr<util::ByteSink> make_compressor(Compression c, util::ByteSink& n
   return nullptr;
 }
 
-std::string compressor_version(Compression c)
+CompressorLibrary compressor_library(Compression c)
 {
   switch (c) {
-  case Compression::none: return "";
-  case Compression::gzip: return std::string("zlib ") + zlibVersion();
-  case Compression::zstd: return std::string("zstd ") + ZSTD_versionString();
+  case Compression::none: return {};
+  case Compression::gzip: return {"zlib", zlibVersion()};
+  case Compression::zstd: return {"zstd", ZSTD_versionString()};
   }
-  return "";
+  return {};
+}
+
+std::string compressor_version(Compression c)
+{
+  const CompressorLibrary library = compressor_library(c);
+  return library.name.empty() ? "" : library.name + " " + library.version;
 }
 
 } // namespace reproimg::normalize

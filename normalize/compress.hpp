@@ -21,5 +21,12 @@ std::unique_ptr<util::ByteSink> make_compressor(Compression c, util::ByteSink& n
 
 // The versions of the compression libraries, for reports (the blob digest depends on them).
 std::string compressor_version(Compression c);
+// The library behind c and its version as it reports it at run time ({"zlib", "1.2.13"});
+// empty for Compression::none.
+struct CompressorLibrary {
+  std::string name;
+  std::string version;
+};
+CompressorLibrary compressor_library(Compression c);
 
 } // namespace reproimg::normalize

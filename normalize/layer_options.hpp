@@ -12,6 +12,10 @@ namespace reproimg::normalize {
 
 class EntryObserver;
 
+// Whether the read of a tar input also hashes it as stored (LayerResult::input_*): the blob digest
+// and the diff_id then come from the same decompression as the canonical stream.
+enum class InputIdentities { skip, compute };
+
 struct NormalizeOptions {
   Policy policy;
   Compression compression = Compression::none;
@@ -29,6 +33,9 @@ struct NormalizeOptions {
   // Sees every entry as read, with its content's sha256 (normalize/entry_observer.hpp); a tar
   // input is then also hashed as stored (LayerResult::input_*). Not with compare_with_input.
   EntryObserver* observer = nullptr;
+  // An observer computes them too. Not with compare_with_input (which wants an uncompressed file
+  // read by offset, not every byte hashed).
+  InputIdentities input_identities = InputIdentities::skip;
 };
 
 struct LayerResult {
@@ -39,11 +46,21 @@ struct LayerResult {
   std::uint64_t blob_size = 0;
   bool same_as_input = false; // NormalizeOptions::compare_with_input found the input canonical
   readers::TarEnding input_ending = readers::TarEnding::end_blocks; // how the input tar ended (a Go-style ending is read)
-  // With an observer, of a tar input: its blob digest and size, its diff_id and tar size as stored.
+  // With an observer or InputIdentities::compute, of a tar input: its blob digest and size, its
+  // diff_id and tar size as stored, its entries as read.
   std::string input_blob_digest;
   std::uint64_t input_blob_size = 0;
   std::string input_diff_id;
   std::uint64_t input_tar_size = 0;
+  std::uint64_t input_entries = 0;
+  // What compressed the blob (empty with Compression::none): the library, its version, and whether
+  // it passed the known-answer check (docs/canonical-tar.md §7.4; "fail": the blob digest is not
+  // the canonical one, the diff_id is).
+  struct Compressor {
+    std::string library;
+    std::string version;
+    std::string known_answer; // "pass" or "fail"
+  } compressor;
 };
 
 } // namespace reproimg::normalize

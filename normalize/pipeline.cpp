@@ -5,6 +5,7 @@
 #include "readers/dir_reader.hpp"
 #include "normalize/entry_observer.hpp"
 #include "normalize/layer.hpp"
+#include "normalize/compress.hpp"
 #include "normalize/known_answer.hpp"
 #include "normalize/layer_output.hpp"
 #include "readers/tar_reader.hpp"
@@ -122,17 +123,19 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
     store.set_source(input.fd, input.name);
     std::optional<ObservingVisitor> observing;
     readers::TarReadOptions read_options{readers::SourceOffsets::offered};
+    read_options.digests = options.input_identities == InputIdentities::compute;
     if (options.observer) {
       observing.emplace(builder, *options.observer, input.fd, input.name, options.policy.max_sparse_fill);
       read_options.digests = true;
     }
     const readers::TarReadResult r =
         readers::read_tar(input, observing ? static_cast<readers::EntryVisitor&>(*observing) : builder, progress, read_options);
-    if (options.observer) {
+    if (read_options.digests) {
       result.input_blob_digest = r.blob_digest;
       result.input_blob_size = r.raw_bytes;
       result.input_diff_id = r.diff_id;
       result.input_tar_size = r.stream_bytes;
+      result.input_entries = r.entries;
     }
     result.input_compression = r.compression;
     result.input_ending = r.ending;
@@ -151,6 +154,11 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
   util::Progress write_progress(options.progress, "writing");
   LayerOutput output(options, out, comparing ? &*comparing : nullptr);
   warn_if_not_canonical(options.compression, report);
+  if (options.compression != Compression::none) {
+    const CompressorLibrary library = compressor_library(options.compression);
+    const bool canonical = linked_known_answers(options.compression).status == KnownAnswer::pass;
+    result.compressor = {library.name, library.version, canonical ? "pass" : "fail"};
+  }
   write_canonical_layer(entries, store, output.tar_sink(), write_progress);
   write_progress.done();
   output.fill(result);

@@ -46,7 +46,7 @@ std::string report_to_json(const Report& report, const Policy& policy, const std
                            const LayerResult& result, const std::string& compression)
 {
   nlohmann::json doc;
-  doc["schema"] = "reproimg-normalize-report/1";
+  doc["schema"] = "reproimg-normalize-report/2";
   doc["input"] = j(input);
   doc["input_compression"] = result.input_compression;
   nlohmann::json opts;
@@ -77,6 +77,14 @@ std::string report_to_json(const Report& report, const Policy& policy, const std
     doc["diff_id"] = result.diff_id;
     doc["blob_digest"] = result.blob_digest;
     doc["blob_size"] = result.blob_size;
+  }
+  // What wrote the blob: its bytes (and so the blob digest) depend on the library and its version.
+  if (result.compressor.library.empty()) {
+    doc["compressor"] = nullptr;
+  } else {
+    doc["compressor"] = {{"library", result.compressor.library},
+                         {"version", result.compressor.version},
+                         {"known_answer", result.compressor.known_answer}};
   }
   nlohmann::json rules = nlohmann::json::object();
   for (const auto& [name, stat] : report.rules()) {

@@ -11,7 +11,7 @@ esac
 packages=(
   # build
   g++ cmake ninja-build pkg-config
-  libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
+  libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev libisal-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
   # the audit policy file (verify/audit_policy.cpp)
   libyaml-cpp-dev
   # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer

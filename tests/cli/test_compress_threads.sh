@@ -7,6 +7,7 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 need_tools gzip zstd skopeo umoci cmp
+report_schema=$(cd "$(dirname "$0")/../../docs" && pwd)/normalize-report.schema.json
 cd "$work"
 
 # A rootfs-like tree: text, zeros and pseudo-random bytes, 10 MiB in all (several 128 KiB gzip
@@ -85,5 +86,21 @@ says_error "--threads 0" 2 "--threads"
 "$REPROIMG" --version > version.txt
 check "--version: gzip passes the known-answer check" grep -q '^gzip: zlib .*: canonical' version.txt
 check "--version: zstd passes the known-answer check" grep -q '^zstd: zstd .*: canonical' version.txt
+
+# The normalize report names what compressed the blob (docs/normalize-report.schema.json): the
+# library, its version as --version gives it, the known-answer result; null without compression.
+for c in none gzip zstd; do
+  "$REPROIMG" normalize -q --compress "$c" c.tar -o "report-out.$c" --report "report.$c.json"
+  check "normalize --report ($c) is valid against its schema" "$PY" -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "report.$c.json" "$report_schema"
+done
+equal "normalize --report: no compressor without compression" "None" \
+  "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["compressor"])' report.none.json)"
+for c in gzip zstd; do
+  said=$("$PY" -c 'import json,sys; c = json.load(open(sys.argv[1]))["compressor"]; print(c["library"], c["version"] + ":", c["known_answer"])' "report.$c.json")
+  line=$(grep "^$c: " version.txt | sed -E 's/^[a-z]+: ([a-z]+ [^:]+): canonical.*/\1: pass/')
+  equal "normalize --report ($c): the compressor --version names, and its known-answer result" "$line" "$said"
+done
 
 finish

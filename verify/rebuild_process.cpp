@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <mutex>
 #include <sched.h>
@@ -104,7 +105,14 @@ Prepared prepare(const Launch& launch)
     CPU_SET(*launch.cpu, &set);
     if (::sched_setaffinity(0, sizeof set, &set) != 0) child_fail(report_fd, errno);
   }
-  ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
+  // ETXTBSY: another thread's child, forked while a copy of this script was still open for
+  // writing, holds that descriptor until its own exec. It goes within moments: try again, bounded.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
+    if (errno != ETXTBSY) break;
+    const struct timespec pause = {0, 10'000'000};
+    ::nanosleep(&pause, nullptr);
+  }
   child_fail(report_fd, errno);
 }
 

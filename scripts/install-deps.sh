@@ -17,7 +17,9 @@ packages=(
   # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer
   clang libfuzzer-14-dev
   # peers the tests and benchmarks run: tar programs, compressors, python
-  tar libarchive-tools busybox python3 gzip pigz bzip2 xz-utils zstd attr
+  # (busybox-static: a tar packer, and the static busybox of tests/cli/test_audit.sh's mkimage-busybox
+  # image; it replaces the dynamically linked busybox package)
+  tar libarchive-tools busybox-static python3 gzip pigz bzip2 xz-utils zstd attr file
   # tests/cli/test_transports.sh validates diff reports against docs/diff-report.schema.json
   python3-jsonschema
   # tests/cli/test_ci_examples.sh runs the CI examples: their YAML read with PyYAML, their steps call jq

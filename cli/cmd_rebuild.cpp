@@ -140,10 +140,7 @@ std::string render(const verify::RebuildResult& r, report::ReportFormat format, 
                    const report::TextStyle& style)
 {
   if (format == report::ReportFormat::json) {
-    const nlohmann::json doc = {{"schema", "reproimg-rebuild/1"},
-                                {"rebuild", rebuild_json(r)},
-                                {"report", nlohmann::json::parse(report::report_json(r.diff, check))}};
-    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return wrapped_json_report("reproimg-rebuild/1", "rebuild", rebuild_json(r), r.diff, check);
   }
   if (format == report::ReportFormat::text) {
     report::Check plain = check;

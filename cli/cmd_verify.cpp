@@ -56,10 +56,7 @@ std::string render(const verify::VerifyResult& v, report::ReportFormat format, c
 {
   if (format == report::ReportFormat::json) {
     // The verify document wraps diff's report (whose schema allows no other keys).
-    const nlohmann::json doc = {{"schema", "reproimg-verify/1"},
-                                {"verify", verify_json(v)},
-                                {"report", nlohmann::json::parse(report::report_json(v.diff, check))}};
-    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return wrapped_json_report("reproimg-verify/1", "verify", verify_json(v), v.diff, check);
   }
   if (format == report::ReportFormat::text) {
     // The answer first, in one line a CI log shows: "verify: PASSED at bit: bit match".

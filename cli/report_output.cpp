@@ -48,4 +48,12 @@ void write_report(ReportTargets& targets, const std::string& text, const std::st
   }
 }
 
+std::string wrapped_json_report(const char* schema, const char* key, const nlohmann::json& body,
+                                const diff::DiffResult& diff, const report::Check& check)
+{
+  const nlohmann::json doc = {
+      {"schema", schema}, {key, body}, {"report", nlohmann::json::parse(report::report_json(diff, check))}};
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 } // namespace reproimg::cli

@@ -1,9 +1,11 @@
-// What diff and verify share when they write a report: the report's description of the check,
-// where it goes (stdout, --output, and $GITHUB_STEP_SUMMARY with --format github).
+// What diff, verify, rebuild and audit share when they write a report: the report's description of
+// the check, where it goes (stdout, --output, and $GITHUB_STEP_SUMMARY with --format github).
 #pragma once
 
 #include "report/report.hpp"
+
 #include "util/file.hpp"
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
@@ -30,5 +32,10 @@ struct ReportTargets {
   bool quiet = false;
 };
 void write_report(ReportTargets& targets, const std::string& text, const std::string& markdown);
+
+// The JSON report of a command that wraps diff's (whose schema allows no other keys):
+// {"schema": SCHEMA, KEY: BODY, "report": diff's report}, two-space indented, a newline at the end.
+std::string wrapped_json_report(const char* schema, const char* key, const nlohmann::json& body,
+                                const diff::DiffResult& diff, const report::Check& check);
 
 } // namespace reproimg::cli

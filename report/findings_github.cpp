@@ -12,20 +12,10 @@ namespace reproimg::report {
 
 using namespace detail;
 
-namespace {
-
-std::string command_line(const char* command, const std::string& title, const std::string& message)
-{
-  return std::string("::") + command + " title=" + github_escape_property(title) + "::" + github_escape_data(message) +
-         "\n";
-}
-
-} // namespace
-
 std::string audit_github(const AuditResult& r, const Check&)
 {
-  std::string out = command_line("notice", std::string("reproimg audit: ") + (r.failed ? "FAILED" : "PASSED"),
-                                 util::printable(audit_verdict(r)));
+  std::string out = github_command("notice", std::string("reproimg audit: ") + (r.failed ? "FAILED" : "PASSED"),
+                                   util::printable(audit_verdict(r)));
   std::map<std::string, std::vector<const Finding*>> open;
   for (const auto& f : r.findings) {
     if (!f.allowed) open[f.check].push_back(&f);
@@ -40,8 +30,8 @@ std::string audit_github(const AuditResult& r, const Check&)
       if (i < 5) where += (i ? "; " : "") + finding_where(*it->second[i]);
     }
     const std::string count = std::to_string(it->second.size()) + (it->second.size() == 1 ? " finding" : " findings");
-    out += command_line(failing ? "error" : "warning", "reproimg audit: " + c.id + " (" + count + ")",
-                        count + ": " + where + (it->second.size() > 5 ? "; ..." : "") + ". Fix: " + c.fix);
+    out += github_command(failing ? "error" : "warning", "reproimg audit: " + c.id + " (" + count + ")",
+                          count + ": " + where + (it->second.size() > 5 ? "; ..." : "") + ". Fix: " + c.fix);
   }
   return out;
 }

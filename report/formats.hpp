@@ -49,6 +49,8 @@ std::string report_github(const DiffResult& r, const Check& check = {});
 // GitHub workflow command escaping: a command's message (% CR LF) and a property's value (also : ,).
 std::string github_escape_data(const std::string& s);
 std::string github_escape_property(const std::string& s);
+// One workflow command line: `::COMMAND title=TITLE::MESSAGE`, both escaped.
+std::string github_command(const char* command, const std::string& title, const std::string& message);
 // A path inside the image as a relative URI reference: every byte but A-Z a-z 0-9 - . _ ~ / as %XX.
 std::string percent_encode_path(const std::string& path);
 

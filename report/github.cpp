@@ -9,15 +9,11 @@ namespace reproimg::report {
 
 using namespace detail;
 
-namespace {
-
-std::string command_line(const char* command, const std::string& title, const std::string& message)
+std::string github_command(const char* command, const std::string& title, const std::string& message)
 {
   return std::string("::") + command + " title=" + github_escape_property(title) + "::" + github_escape_data(message) +
          "\n";
 }
-
-} // namespace
 
 std::string github_escape_data(const std::string& s)
 {
@@ -51,13 +47,13 @@ std::string report_github(const DiffResult& r, const Check& check)
   const std::string command = std::string("reproimg ") + command_name(check.command);
   std::string verdict = util::printable(verdict_sentence(r));
   if (!check.headline.empty()) verdict += " (" + util::printable(check.headline) + ")";
-  std::string out = command_line("notice", command + ": " + verdict_name(r.verdict), verdict);
+  std::string out = github_command("notice", command + ": " + verdict_name(r.verdict), verdict);
   for (const auto& [cause, ds] : group(r)) {
     const auto& s = r.summary.at(cause);
     const std::string count = with_commas(ds.size()) + (ds.size() == 1 ? " difference" : " differences");
     const std::string title = command + ": " + cause_name(cause) + " (" + count + ")";
     const std::string message = count + ": " + util::printable(s.hint);
-    out += command_line(s.normalizable ? "warning" : "error", title, message);
+    out += github_command(s.normalizable ? "warning" : "error", title, message);
   }
   return out;
 }

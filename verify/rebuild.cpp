@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sys/stat.h>
@@ -91,6 +92,7 @@ struct RunContext {
 };
 
 struct RunOutcome {
+  std::string dir;  // the run's directory: its copy, its output
   std::string tree; // the copy, where the artifact is
   ProcessExit exit;
   std::string tail;
@@ -141,41 +143,43 @@ ProcessExit launch_in_place(RunContext& ctx, Launch& launch, const std::string& 
   return exit;
 }
 
-RunOutcome run_one(RunContext& ctx, const RunRecord& run, std::size_t index)
+// The run's copy, made before any build starts (see run_all).
+void prepare_run(RunContext& ctx, RunOutcome& out, std::size_t index)
+{
+  out.dir = ctx.scratch.make_dir("runs/" + std::to_string(index));
+  out.tree = ctx.scratch.make_copy(ctx.source, out.dir, ctx.method);
+}
+
+void run_one(RunContext& ctx, const RunRecord& run, RunOutcome& out)
 {
   const std::set<Variation> varied(run.varied.begin(), run.varied.end());
   const RunConditions c = run_conditions(varied, ctx.host, ctx.base_env, ctx.epoch);
-  const std::string dir = ctx.scratch.make_dir("runs/" + std::to_string(index));
-  RunOutcome out;
-  out.tree = ctx.scratch.make_copy(ctx.source, dir, ctx.method);
   Launch launch;
   launch.argv = ctx.options.command;
   launch.env = c.env;
   launch.cwd = c.varied_build_path ? ctx.varied_path : ctx.control_path;
   launch.umask = c.umask;
   launch.cpu = c.cpu;
-  launch.output = dir + "/output.log";
+  launch.output = out.dir + "/output.log";
   out.exit = launch_in_place(ctx, launch, out.tree, c);
   if (!out.exit.ok()) out.tail = output_tail(launch.output, ctx.options.tail_lines);
-  return out;
 }
 
-// Every run, at most jobs at a time; outcomes in run order. The first error is rethrown.
-std::vector<RunOutcome> run_all(RunContext& ctx, const std::vector<RunRecord>& runs)
+// Calls step(i) for every i < n, at most jobs at a time; the first error is rethrown after all.
+void for_each_run(std::size_t n, unsigned jobs_wanted, const std::function<void(std::size_t)>& step)
 {
-  std::vector<RunOutcome> outcomes(runs.size());
-  std::vector<std::exception_ptr> errors(runs.size());
+  std::vector<std::exception_ptr> errors(n);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t i = next++; i < runs.size(); i = next++) {
+    for (std::size_t i = next++; i < n; i = next++) {
       try {
-        outcomes[i] = run_one(ctx, runs[i], i);
+        step(i);
       } catch (...) {
         errors[i] = std::current_exception();
       }
     }
   };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(ctx.options.jobs, static_cast<unsigned>(runs.size())));
+  const unsigned jobs = std::max(1u, std::min<unsigned>(jobs_wanted, static_cast<unsigned>(n)));
   std::vector<std::thread> threads;
   for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
@@ -183,12 +187,22 @@ std::vector<RunOutcome> run_all(RunContext& ctx, const std::vector<RunRecord>& r
   for (const auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
+}
+
+// Every run, at most jobs at a time; outcomes in run order. Every copy is made, and closed, before the first build
+// starts: a copy is open for writing only while nothing forks, so no build's child inherits a descriptor of another
+// run's script, whose exec would then fail with ETXTBSY.
+std::vector<RunOutcome> run_all(RunContext& ctx, const std::vector<RunRecord>& runs)
+{
+  std::vector<RunOutcome> outcomes(runs.size());
+  for_each_run(runs.size(), ctx.options.jobs, [&](std::size_t i) { prepare_run(ctx, outcomes[i], i); });
+  for_each_run(runs.size(), ctx.options.jobs, [&](std::size_t i) { run_one(ctx, runs[i], outcomes[i]); });
   return outcomes;
 }
 
-std::string artifact_spec(const ArtifactPath& a, const std::string& tree)
+std::string artifact_spec(const ArtifactPath& a, const RunOutcome& outcome)
 {
-  return a.prefix + tree + "/" + a.relative;
+  return a.prefix + outcome.tree + "/" + a.relative;
 }
 
 void check_artifact(const ArtifactPath& a, const RunOutcome& outcome, const std::string& run)
@@ -213,8 +227,7 @@ void compare_runs(RebuildResult& result, const RebuildOptions& options, const Ar
     RunComparison c;
     c.run = result.runs[i].name;
     c.varied = result.runs[i].varied;
-    c.result =
-        diff::run_diff(artifact_spec(artifact, outcomes[0].tree), artifact_spec(artifact, outcomes[i].tree), opts);
+    c.result = diff::run_diff(artifact_spec(artifact, outcomes[0]), artifact_spec(artifact, outcomes[i]), opts);
     if (c.result.verdict != diff::Verdict::identical) result.identical = false;
     comparisons.push_back(std::move(c));
   }

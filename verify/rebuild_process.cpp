@@ -9,7 +9,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fcntl.h>
 #include <mutex>
 #include <sched.h>
@@ -105,14 +104,7 @@ Prepared prepare(const Launch& launch)
     CPU_SET(*launch.cpu, &set);
     if (::sched_setaffinity(0, sizeof set, &set) != 0) child_fail(report_fd, errno);
   }
-  // ETXTBSY: another thread's child, forked while a copy of this script was still open for
-  // writing, holds that descriptor until its own exec. It goes within moments: try again, bounded.
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
-    if (errno != ETXTBSY) break;
-    const struct timespec pause = {0, 10'000'000};
-    ::nanosleep(&pause, nullptr);
-  }
+  ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
   child_fail(report_fd, errno);
 }
 

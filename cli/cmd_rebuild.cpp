@@ -24,6 +24,8 @@ const char* const k_examples =
   # Only some variations, a JSON report (each difference with its `variations`):
   reproimg rebuild --vary time,timezone,locale --bisect --artifact oci:out/img -- ./build.sh \
       --format json --output rebuild.json
+  # A build that pushes (the runs go one at a time; each compared by the digest it pushed):
+  reproimg rebuild --artifact docker://localhost:5000/app:ci --tls-verify=false -- ./build-and-push.sh
   # Every variation but the build path:
   reproimg rebuild --vary -build-path --artifact dist/app.tar.gz -- make dist
 )";
@@ -185,15 +187,15 @@ int cmd_rebuild(int argc, char** argv)
   options.custom_help("[OPTION...] --artifact PATH -- CMD [ARGS...]");
   options.add_options()("artifact",
                         "what the build makes, relative to the working directory: an image (oci:, oci-archive:, "
-                        "docker-archive:, dir: or detected), a layer tar, or a directory",
+                        "docker-archive:, dir: or detected), a layer tar, or a directory; or docker://REF:TAG, "
+                        "the tag the build pushes to (the runs then go one at a time)",
                         cxxopts::value<std::string>(), "PATH")(
       "vary",
       "the variations: all, none, NAME[,NAME...] or -NAME[,...] (all but those); names: " + verify::variation_list(),
       cxxopts::value<std::string>()->default_value("all"),
       "LIST")("bisect", "also run with nothing varied and with each variation alone, to attribute every difference")(
       "jobs", "runs side by side", cxxopts::value<unsigned>()->default_value("1"),
-      "N")("C,directory", "the working directory to copy",
-           cxxopts::value<std::string>()->default_value("."), "DIR")(
+      "N")("C,directory", "the working directory to copy", cxxopts::value<std::string>()->default_value("."), "DIR")(
       "copy", "how each run's copy is made: auto (overlay, else reflink, else copy), overlay, reflink or copy",
       cxxopts::value<std::string>()->default_value("auto"),
       "METHOD")("tmpdir", "where the copies go (default: $TMPDIR, else /tmp)", cxxopts::value<std::string>(), "DIR")(
@@ -249,8 +251,10 @@ int cmd_rebuild(int argc, char** argv)
   const verify::RebuildResult result = verify::rebuild(opts);
   if (verbosity == Verbosity::verbose) {
     std::fprintf(stderr, "reproimg: rebuild: copies by %s; %s\n", verify::copy_method_name(result.copy_method),
-                 result.private_mounts ? "runs side by side, each in a mount namespace of its own"
-                                       : "runs that share a build path one at a time");
+                 result.order == verify::RunOrder::one_at_a_time
+                     ? "runs one at a time: each pushes to the artifact's tag"
+                 : result.private_mounts ? "runs side by side, each in a mount namespace of its own"
+                                         : "runs that share a build path one at a time");
   }
   if (result.failure) return report_failure(*result.failure);
   report::TextStyle style;

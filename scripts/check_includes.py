@@ -22,7 +22,7 @@ USES = {
     "dockerfile": _BASE,
     "diff": _BASE,
     "report": _BASE + ["diff"],
-    "verify": _BASE + ["diff", "report"],
+    "verify": _BASE + ["registry", "diff", "report"],
     "cli": _BASE + ["registry", "dockerfile", "diff", "report", "verify"],
 }
 AREAS = list(USES)

@@ -6,6 +6,7 @@
 #include "normalize/policy.hpp"
 #include "util/error.hpp"
 #include "verify/rebuild_process.hpp"
+#include "verify/rebuild_registry.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sys/stat.h>
 #include <thread>
@@ -89,11 +91,13 @@ struct RunContext {
   std::string control_path; // the build path of every run but those that vary it
   std::string varied_path;
   std::map<std::string, std::mutex> path_locks;
+  std::unique_ptr<RegistryArtifact> registry; // a docker:// artifact: the runs go one at a time
 };
 
 struct RunOutcome {
-  std::string dir;  // the run's directory: its copy, its output
-  std::string tree; // the copy, where the artifact is
+  std::string dir;    // the run's directory: its copy, its output
+  std::string tree;   // the copy, where a local artifact is
+  std::string pushed; // a docker:// artifact: docker://REGISTRY/REPOSITORY@DIGEST of the run's push
   ProcessExit exit;
   std::string tail;
 };
@@ -161,8 +165,15 @@ void run_one(RunContext& ctx, const RunRecord& run, RunOutcome& out)
   launch.umask = c.umask;
   launch.cpu = c.cpu;
   launch.output = out.dir + "/output.log";
+  if (ctx.registry) ctx.registry->before_run();
   out.exit = launch_in_place(ctx, launch, out.tree, c);
-  if (!out.exit.ok()) out.tail = output_tail(launch.output, ctx.options.tail_lines);
+  if (!out.exit.ok()) {
+    out.tail = output_tail(launch.output, ctx.options.tail_lines);
+    if (ctx.registry) ctx.registry->restore();
+  } else if (ctx.registry) {
+    // Now, before the next run moves the tag.
+    out.pushed = ctx.registry->after_run(run.name);
+  }
 }
 
 // Calls step(i) for every i < n, at most jobs at a time; the first error is rethrown after all.
@@ -189,24 +200,27 @@ void for_each_run(std::size_t n, unsigned jobs_wanted, const std::function<void(
   }
 }
 
-// Every run, at most jobs at a time; outcomes in run order. Every copy is made, and closed, before the first build
-// starts: a copy is open for writing only while nothing forks, so no build's child inherits a descriptor of another
-// run's script, whose exec would then fail with ETXTBSY.
+// Every run, at most jobs at a time (one at a time for a docker:// artifact: the runs push to one
+// tag); outcomes in run order. Every copy is made, and closed, before the first build starts: a
+// copy is open for writing only while nothing forks, so no build's child inherits a descriptor of
+// another run's script, whose exec would then fail with ETXTBSY.
 std::vector<RunOutcome> run_all(RunContext& ctx, const std::vector<RunRecord>& runs)
 {
   std::vector<RunOutcome> outcomes(runs.size());
   for_each_run(runs.size(), ctx.options.jobs, [&](std::size_t i) { prepare_run(ctx, outcomes[i], i); });
-  for_each_run(runs.size(), ctx.options.jobs, [&](std::size_t i) { run_one(ctx, runs[i], outcomes[i]); });
+  const unsigned jobs = ctx.registry ? 1 : ctx.options.jobs;
+  for_each_run(runs.size(), jobs, [&](std::size_t i) { run_one(ctx, runs[i], outcomes[i]); });
   return outcomes;
 }
 
 std::string artifact_spec(const ArtifactPath& a, const RunOutcome& outcome)
 {
-  return a.prefix + outcome.tree + "/" + a.relative;
+  return outcome.pushed.empty() ? a.prefix + outcome.tree + "/" + a.relative : outcome.pushed;
 }
 
 void check_artifact(const ArtifactPath& a, const RunOutcome& outcome, const std::string& run)
 {
+  if (!outcome.pushed.empty()) return;
   struct stat st {};
   if (::stat((outcome.tree + "/" + a.relative).c_str(), &st) != 0) {
     throw util::Error(util::Location::of(a.prefix + a.relative),
@@ -262,7 +276,9 @@ std::vector<RunRecord> plan_runs(const std::vector<Variation>& varied, BisectMod
 RebuildResult rebuild(const RebuildOptions& options)
 {
   if (options.command.empty()) throw util::Error("rebuild: want a build command after --");
-  const ArtifactPath artifact = parse_artifact(options.artifact);
+  std::unique_ptr<RegistryArtifact> registry;
+  if (is_registry_artifact(options.artifact)) registry = std::make_unique<RegistryArtifact>(options.artifact);
+  const ArtifactPath artifact = registry ? ArtifactPath{} : parse_artifact(options.artifact);
   RebuildResult result;
   result.bisect = options.bisect;
   result.artifact = options.artifact;
@@ -283,7 +299,9 @@ RebuildResult rebuild(const RebuildOptions& options)
     if (s.state == VariationState::varied) varied.push_back(s.variation);
   }
   result.runs = plan_runs(varied, options.bisect);
-  RunContext ctx{options, scratch, host, current_environment(), result.epoch, source, {}, {}, {}, {}, {}};
+  RunContext ctx{options, scratch, host, current_environment(), result.epoch, source, {}, {}, {}, {}, {}, {}};
+  ctx.registry = std::move(registry);
+  result.order = ctx.registry ? RunOrder::one_at_a_time : RunOrder::side_by_side;
   ctx.method = result.copy_method = scratch.choose(options.copy, source);
   ctx.private_mounts = result.private_mounts = private_mounts_available();
   // With mount namespaces every build but the build-path ones sees its copy where the original is.

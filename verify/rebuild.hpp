@@ -19,7 +19,7 @@ namespace reproimg::verify {
 
 struct RebuildOptions {
   std::vector<std::string> command; // CMD [ARGS...], looked up in PATH
-  std::string artifact;             // [TRANSPORT:]PATH, PATH relative to the working directory
+  std::string artifact;             // [TRANSPORT:]PATH, PATH relative to the working directory; or docker://REF:TAG
   std::string source = ".";         // the working directory copied for each run
   std::set<Variation> requested{all_variations().begin(), all_variations().end()};
   BisectMode bisect = BisectMode::off;
@@ -33,6 +33,9 @@ struct RebuildOptions {
 };
 
 enum class EpochSource { option, environment, git, fallback };
+// side_by_side: up to --jobs runs at once; one_at_a_time: a docker:// artifact, every run pushes to
+// one tag.
+enum class RunOrder { side_by_side, one_at_a_time };
 const char* epoch_source_name(EpochSource s);
 
 struct RunRecord {
@@ -53,6 +56,7 @@ struct RebuildResult {
   std::vector<RunRecord> runs;
   CopyMethod copy_method = CopyMethod::copy;
   bool private_mounts = false; // runs side by side each see their copy at one path
+  RunOrder order = RunOrder::side_by_side;
   BisectMode bisect = BisectMode::off;
   std::string artifact;
   bool identical = false; // every run's artifact is the control's

@@ -341,27 +341,7 @@ bool direct(const FileRecord& r)
   return r.content.kind == ContentHandle::Kind::range || r.content.kind == ContentHandle::Kind::disk;
 }
 
-// A range record's bytes where they lie in its layer's mapped file; null if not mapped.
-const unsigned char* mapped_bytes(const FileRecord& r)
-{
-  if (r.content.kind != ContentHandle::Kind::range || !r.content.layer) {
-    return nullptr;
-  }
-  const MappedFile* m = r.content.layer->mapping();
-  return m ? m->at(r.content.offset, r.size) : nullptr;
-}
-
 } // namespace
-
-const MappedFile* LayerIndex::mapping() const
-{
-  std::call_once(m_mapping_once, [this] {
-    if (!is_directory() && m_compression == "none" && m_fd.valid()) {
-      m_mapping = std::make_unique<MappedFile>(m_fd.get(), m_name);
-    }
-  });
-  return m_mapping && !m_mapping->empty() ? m_mapping.get() : nullptr;
-}
 
 const std::string& content_digest(const FileRecord& r)
 {
@@ -369,10 +349,7 @@ const std::string& content_digest(const FileRecord& r)
     return r.content.sha256;
   }
   digest::Sha256 hash;
-  if (const unsigned char* bytes = mapped_bytes(r)) {
-    // Hashed where it lies in the page cache: no copy.
-    mapped_feed(bytes, r.size, r.content.layer->name(), [&](const unsigned char* p, size_t n) { hash.update(p, n); });
-  } else if (direct(r)) {
+  if (direct(r)) {
     DirectReader reader(r);
     thread_local std::vector<unsigned char> buf(k_chunk);
     while (const size_t n = reader.next(buf.data(), buf.size())) {
@@ -391,14 +368,6 @@ ContentComparison compare_content(const FileRecord& a, const FileRecord& b)
     return c;
   }
   if (a.size == 0) {
-    return c;
-  }
-  const unsigned char* ma = mapped_bytes(a);
-  const unsigned char* mb = mapped_bytes(b);
-  if (ma && mb) {
-    // Both in mapped files: compared where they lie, no copy and no hashing.
-    c.first_difference = mapped_mismatch(ma, mb, a.size, a.content.layer->name() + " or " + b.content.layer->name());
-    c.equal = !c.first_difference;
     return c;
   }
   if (direct(a) && direct(b)) {

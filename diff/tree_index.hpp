@@ -4,7 +4,6 @@
 // while the index is built.
 #pragma once
 
-#include "diff/mapped_file.hpp"
 #include "readers/entry.hpp"
 #include "normalize/pipeline.hpp"
 #include "readers/raw_stream.hpp"
@@ -17,7 +16,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,8 +99,6 @@ public:
   const FirstBytes& tar_head() const { return m_tar_head; }
   bool is_directory() const { return m_source.kind == readers::LayerSource::Kind::directory; }
   int fd() const { return m_fd.get(); }
-  // The layer's file mapped read-only (made on first use, from any thread); null when it cannot be.
-  const MappedFile* mapping() const;
   // Reads the layer again, once, keeping up to max_bytes of each listed entry's content
   // (hashed records only: the others are read directly).
   void fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const;
@@ -122,8 +118,6 @@ private:
   FirstBytes m_tar_head;
   util::Fd m_fd; // the opened file (seekable inputs), or a temp copy of stdin
   mutable std::map<std::uint64_t, std::string> m_fetched;
-  mutable std::once_flag m_mapping_once;
-  mutable std::unique_ptr<MappedFile> m_mapping;
 };
 
 // A file tree to compare: one layer in stored order, or the flattened filesystem of an image.

@@ -57,18 +57,18 @@ void RegistryArtifact::before_run()
   } catch (const util::Error& e) {
     if (!is_missing(e)) throw; // a tag that does not exist yet has nothing to put back
   }
-  if (m_previous && !m_placeholder.empty() && digest::sha256_digest(m_previous->bytes) == m_placeholder)
-    m_previous.reset();
   const std::string config = k_placeholder_config;
   const std::string config_digest = digest::sha256_digest(config);
+  const std::string manifest = placeholder_manifest(config_digest, config.size());
+  // (a placeholder an interrupted rebuild left is nothing to put back)
+  if (m_previous && digest::sha256_digest(m_previous->bytes) == digest::sha256_digest(manifest)) m_previous.reset();
   if (!client.blob_exists(m_ref.repository, config_digest)) {
     util::TempDir dir(util::temp_directory() + "/reproimg-rebuild-placeholder.");
     const std::string file = dir.path() + "/config";
     util::write_file_atomic(file, config, 0600);
     client.upload_blob(m_ref.repository, config_digest, file, config.size());
   }
-  m_placeholder = client.put_manifest(m_ref.repository, m_ref.tag, placeholder_manifest(config_digest, config.size()),
-                                      k_oci_manifest);
+  m_placeholder = client.put_manifest(m_ref.repository, m_ref.tag, manifest, k_oci_manifest);
 }
 
 std::string RegistryArtifact::after_run(const std::string& run)

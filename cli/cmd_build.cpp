@@ -93,6 +93,7 @@ int cmd_build(int argc, char** argv)
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
   const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
+  opts.staged_blob = destination.staged_blob();
   const auto result = dockerfile::build_image(r["context"].as<std::string>(), opts, destination.path(), report);
   print_warnings(report, verbosity);
   destination.push(r.count("json") > 0);

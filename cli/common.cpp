@@ -189,6 +189,12 @@ ImageDestination::ImageDestination(const cxxopts::ParseResult& r, const std::str
   }
   m_temp = std::make_unique<util::TempDir>(util::temp_directory() + "/reproimg-push.");
   m_path = m_temp->path() + "/image";
+  m_early = std::make_unique<image::EarlyUploads>(*m_registry);
+}
+
+image::StagedBlob ImageDestination::staged_blob() const
+{
+  return m_early ? m_early->hook() : image::StagedBlob();
 }
 
 ImageDestination::~ImageDestination() = default;
@@ -198,7 +204,7 @@ void ImageDestination::push(bool json_on_stdout) const
   if (!m_registry) {
     return;
   }
-  const image::PushResult pushed = image::push_layout(m_path, *m_registry);
+  const image::PushResult pushed = image::push_layout(m_path, *m_registry, m_early.get());
   if (!m_digestfile.empty()) {
     util::write_file_atomic(m_digestfile, pushed.digest);
   }

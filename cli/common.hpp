@@ -4,6 +4,7 @@
 #include "image/docker_archive.hpp"
 #include "image/image_writer.hpp"
 #include "image/oci_layout.hpp"
+#include "image/registry_push.hpp"
 #include "normalize/pipeline.hpp"
 #include "registry/reference.hpp"
 #include "util/error.hpp"
@@ -52,6 +53,9 @@ public:
   ~ImageDestination();
   // Where the image writer writes.
   const std::string& path() const { return m_path; }
+  // For the image writer: a push starts sending layers while the image is written (empty for a
+  // local output).
+  image::StagedBlob staged_blob() const;
   bool is_registry() const { return m_registry.has_value(); }
   // Pushes the layout written at path() and prints "Pushed REF@DIGEST" (to stderr when stdout
   // carries JSON). Nothing for a local output.
@@ -61,6 +65,7 @@ private:
   std::string m_path;
   std::optional<registry::Reference> m_registry;
   std::unique_ptr<util::TempDir> m_temp;
+  std::unique_ptr<image::EarlyUploads> m_early; // declared after m_temp: cancelled before it goes
   std::string m_digestfile;
 };
 

@@ -1198,6 +1198,7 @@ BuildResult build_image(const std::string& context_dir, const BuildOptions& opti
   target.repo_tags = options.repo_tags;
   target.platform = plan.platform;
   target.epoch = options.layer.policy.epoch;
+  target.staged_blob = options.staged_blob;
   image::ImageWriter writer(target);
 
   BuildContext context(context_dir, ignore);

@@ -21,6 +21,7 @@ struct BuildOptions {
   std::string tag;                               // the index's org.opencontainers.image.ref.name
   std::vector<std::string> repo_tags;            // docker-archive: its RepoTags ("name:tag")
   image::ImageFormat format = image::ImageFormat::oci;
+  image::StagedBlob staged_blob;                 // told of each layer blob as it is written (a push)
   std::map<std::string, std::string> build_args; // --build-arg
   std::string dockerfile;                        // empty: CONTEXT/Dockerfile; "-": standard input
 };

@@ -13,8 +13,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <dirent.h>
-#include <exception>
-#include <thread>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,7 +88,11 @@ const normalize::LayerResult& ImageWriter::add_written_layer(normalize::Normaliz
     sink.finish();
     fd.close(scratch);
   }
-  return adopt(scratch, layer, layer_media_type(options.compression), options.compression);
+  const normalize::LayerResult& r = adopt(scratch, layer, layer_media_type(options.compression), options.compression);
+  if (m_target.staged_blob) {
+    m_target.staged_blob(m_layout->dir() + "/blobs/sha256/" + r.blob_digest.substr(7), r.blob_digest, r.blob_size);
+  }
+  return r;
 }
 
 const normalize::LayerResult& ImageWriter::adopt(const std::string& scratch, const normalize::LayerResult& layer,
@@ -189,44 +191,22 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   const std::string what = store.describe(layer.path);
   const std::string scratch = m_layout->scratch_path("layer" + std::to_string(m_layer_count++));
   copy_blob(store.layer_source(layer.path), scratch, what);
-
-  // The copy is checked (digest, size, diff_id) while its entries are read, before it is adopted.
-  // libarchive's warnings about it reach the caller through entries (the digest pass reads the
-  // same stream).
-  readers::StreamDigests d;
-  std::exception_ptr entries_error;
-  std::thread reader;
-  if (entries) {
-    reader = std::thread([&] {
-      try {
-        util::Fd fd = util::open_read(scratch);
-        const readers::TarInput input = readers::tar_input_of(fd.get(), what);
-        util::Progress quiet(util::ProgressMode::off, "");
-        readers::read_tar(input, *entries, quiet);
-      } catch (...) {
-        entries_error = std::current_exception();
-      }
-    });
+  if (m_target.staged_blob) {
+    m_target.staged_blob(scratch, layer.digest, layer.size); // sent now, committed only once checked
   }
-  std::exception_ptr digest_error;
+
+  // The copy is checked (digest, size, diff_id) in the one pass that gives its entries, before it
+  // is adopted; libarchive's warnings about it reach the caller through entries.
+  readers::StreamDigests d;
   try {
     readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
     copy.label = what;
     copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids"};
-    d = readers::digest_layer(copy);
-  } catch (...) {
-    digest_error = std::current_exception();
-  }
-  if (reader.joinable()) {
-    reader.join();
-  }
-  try {
-    if (digest_error) std::rethrow_exception(digest_error);
+    d = entries ? readers::digest_layer_entries(copy, *entries) : readers::digest_layer(copy);
     if (!layer.compression.empty() && layer.compression != d.compression) {
       throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " +
                                                       layer.compression + ", but the blob is " + d.compression);
     }
-    if (entries_error) std::rethrow_exception(entries_error);
   } catch (...) {
     ::unlink(scratch.c_str());
     throw;

@@ -8,6 +8,7 @@
 #include "normalize/entries_pipeline.hpp"
 #include "normalize/pipeline.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,11 @@
 namespace reproimg::image {
 
 enum class ImageFormat { oci, oci_archive, docker_archive };
+
+// Told of each layer blob as soon as its bytes are complete in a file, before the image is
+// finished (and, for a layer kept from another image, before its checks): a push starts sending
+// it then. The file is renamed afterwards: open it before returning.
+using StagedBlob = std::function<void(const std::string& file, const std::string& digest, std::uint64_t size)>;
 
 // "oci", "oci-archive" or "docker-archive"; throws util::Error otherwise.
 ImageFormat parse_image_format(const std::string& name);
@@ -26,6 +32,7 @@ struct ImageTarget {
   std::vector<std::string> repo_tags; // docker-archive: RepoTags ("name:tag")
   Platform platform;
   std::int64_t epoch = 0;             // mtime of an archive's members
+  StagedBlob staged_blob;             // may be empty
 };
 
 struct WrittenImage {
@@ -53,8 +60,8 @@ public:
                                           std::vector<readers::Entry>* written = nullptr);
   // A layer of an existing image, kept as it is (build FROM an image): its blob is copied byte for
   // byte and checked against the descriptor's digest and size and against diff_id before it is
-  // used. entries, if not null, receives the layer's entries (contents are not read), from
-  // another thread. The layer keeps its compression, also in a docker-archive (stored
+  // used. entries, if not null, receives the layer's entries (contents are not read) in
+  // the pass that checks it. The layer keeps its compression, also in a docker-archive (stored
   // decompressed there, as every docker-archive layer is).
   const normalize::LayerResult& add_existing_layer(const ImageStore& store, const LayerRef& layer,
                                                    const std::string& diff_id, readers::EntryVisitor* entries);

@@ -20,6 +20,7 @@ ImportResult import_rootfs(const readers::LayerSource& source, const ImportOptio
   target.repo_tags = options.repo_tags;
   target.platform = options.platform;
   target.epoch = options.layer.policy.epoch;
+  target.staged_blob = options.staged_blob;
   ImageWriter writer(target);
   const normalize::LayerResult& layer = writer.add_layer(source, options.layer, report);
 

@@ -17,6 +17,7 @@ struct ImportOptions {
   std::vector<std::string> changes;  // Dockerfile instructions (--change)
   std::string message;               // the history comment
   ImageFormat format = ImageFormat::oci;
+  StagedBlob staged_blob;            // told of the layer blob as it is written (a push)
 };
 
 struct ImportResult {

@@ -1,4 +1,5 @@
-// Push of an OCI layout: blobs in parallel (HEAD, mount, upload), then manifests children first.
+// Push of an OCI layout: blobs in parallel (HEAD, mount, upload; or the commit of an upload begun
+// while the image was written), then manifests children first.
 #include "image/registry_push.hpp"
 
 #include "digest/sha256.hpp"
@@ -9,10 +10,12 @@
 #include "util/file.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <sys/stat.h>
 #include <thread>
+#include <utility>
 
 namespace reproimg::image {
 
@@ -20,10 +23,108 @@ namespace {
 
 constexpr unsigned k_parallel_uploads = 4;
 
+} // namespace
+
+// At most k_parallel_uploads early uploads send at once.
+struct UploadSlots {
+  std::mutex mutex;
+  std::condition_variable freed;
+  unsigned used = 0;
+
+  void acquire()
+  {
+    std::unique_lock lock(mutex);
+    freed.wait(lock, [&] { return used < k_parallel_uploads; });
+    ++used;
+  }
+  void release()
+  {
+    {
+      const std::lock_guard lock(mutex);
+      --used;
+    }
+    freed.notify_one();
+  }
+};
+
+struct EarlyUploads::Upload {
+  util::Fd fd;
+  std::thread thread;
+  // Set by the thread:
+  bool present = false;
+  std::string location; // of the session holding the bytes; cleared once committed or cancelled
+  std::exception_ptr error;
+};
+
+EarlyUploads::EarlyUploads(registry::Reference dest) : m_dest(std::move(dest)), m_slots(std::make_unique<UploadSlots>())
+{
+}
+
+EarlyUploads::~EarlyUploads()
+{
+  registry::Client& client = registry::Client::of(m_dest.registry);
+  for (auto& [digest, u] : m_uploads) {
+    if (u->thread.joinable()) u->thread.join();
+    if (!u->location.empty()) client.cancel_upload(m_dest.repository, u->location);
+  }
+}
+
+StagedBlob EarlyUploads::hook()
+{
+  return [this](const std::string& file, const std::string& digest, std::uint64_t size) { stage(file, digest, size); };
+}
+
+void EarlyUploads::stage(const std::string& file, const std::string& digest, std::uint64_t size)
+{
+  const std::lock_guard lock(m_mutex);
+  if (m_uploads.count(digest)) return;
+  auto u = std::make_unique<Upload>();
+  u->fd = util::open_read(file);
+  Upload* up = u.get();
+  up->thread = std::thread([this, up, file, digest, size] {
+    m_slots->acquire();
+    try {
+      registry::Client& client = registry::Client::of(m_dest.registry);
+      up->present = client.blob_exists(m_dest.repository, digest);
+      if (!up->present) {
+        const auto from = client.repository_holding(digest);
+        up->present = from && *from != m_dest.repository && client.mount_blob(m_dest.repository, digest, *from);
+      }
+      if (!up->present) up->location = client.send_upload(m_dest.repository, digest, file, up->fd.get(), size);
+    } catch (...) {
+      up->error = std::current_exception();
+    }
+    m_slots->release();
+  });
+  m_uploads.emplace(digest, std::move(u));
+}
+
+EarlyUploads::Outcome EarlyUploads::commit(const std::string& digest)
+{
+  Upload* u = nullptr;
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_uploads.find(digest);
+    if (it == m_uploads.end()) return Outcome::not_staged;
+    u = it->second.get();
+  }
+  if (u->thread.joinable()) u->thread.join(); // commit is called once per digest, by one thread
+  if (u->error) return Outcome::not_staged;
+  if (u->present) return Outcome::present;
+  if (u->location.empty()) return Outcome::not_staged;
+  const std::string location = std::exchange(u->location, std::string());
+  return registry::Client::of(m_dest.registry).commit_upload(m_dest.repository, location, digest)
+             ? Outcome::committed
+             : Outcome::not_staged;
+}
+
+namespace {
+
 struct Pusher {
   std::string dir;
   registry::Reference dest;
   registry::Client& client;
+  EarlyUploads* early;
   PushResult result;
   std::mutex mutex;
 
@@ -50,6 +151,12 @@ struct Pusher {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != size) {
       throw util::Error(util::Location::of(file), "missing, or not of the descriptor's size");
+    }
+    const EarlyUploads::Outcome outcome = early ? early->commit(digest) : EarlyUploads::Outcome::not_staged;
+    if (outcome != EarlyUploads::Outcome::not_staged) {
+      const std::lock_guard lock(mutex);
+      (outcome == EarlyUploads::Outcome::present ? result.blobs_present : result.blobs_uploaded) += 1;
+      return;
     }
     bool present = client.blob_exists(dest.repository, digest);
     if (!present) {
@@ -108,14 +215,14 @@ struct Pusher {
 
 } // namespace
 
-PushResult push_layout(const std::string& dir, const registry::Reference& dest)
+PushResult push_layout(const std::string& dir, const registry::Reference& dest, EarlyUploads* early)
 {
   const Json index = Json::parse(util::read_file(dir + "/index.json"));
   if (!index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].size() != 1) {
     throw util::Error(util::Location::of(dir + "/index.json"), "not one image to push");
   }
   const Json& top = index["manifests"][0];
-  Pusher p{dir, dest, registry::Client::of(dest.registry), {}, {}};
+  Pusher p{dir, dest, registry::Client::of(dest.registry), early, {}, {}};
   p.result.digest = top.at("digest").get<std::string>();
   if (!dest.digest.empty() && dest.digest != p.result.digest) {
     throw util::Error(util::Location::of(dest.display()),

@@ -4,8 +4,13 @@
 // pushed are the layout's: the pushed digest is the one an oci: output gets.
 #pragma once
 
+#include "image/image_writer.hpp"
 #include "registry/reference.hpp"
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace reproimg::image {
@@ -17,8 +22,38 @@ struct PushResult {
   unsigned blobs_present = 0; // already there, or mounted
 };
 
+// Uploads that start while the image is still being written (ImageTarget::staged_blob): a staged
+// layer blob is sent at once (HEAD first: a blob the registry has, or can mount, is not sent) in a
+// session that push_layout commits only after the image was finished, so that a blob which then
+// fails its checks is never stored. What was not committed is cancelled when this goes.
+class EarlyUploads {
+public:
+  explicit EarlyUploads(registry::Reference dest);
+  ~EarlyUploads();
+  EarlyUploads(const EarlyUploads&) = delete;
+  EarlyUploads& operator=(const EarlyUploads&) = delete;
+
+  // For ImageTarget::staged_blob. The file is opened before it returns.
+  StagedBlob hook();
+
+  enum class Outcome { not_staged, present, committed };
+  // Waits for the blob's early upload and commits it. not_staged also when that upload failed or
+  // its session was lost: the caller pushes the blob as usual (and meets any error again).
+  Outcome commit(const std::string& digest);
+
+private:
+  struct Upload;
+  void stage(const std::string& file, const std::string& digest, std::uint64_t size);
+
+  registry::Reference m_dest;
+  std::mutex m_mutex; // guards m_uploads
+  std::map<std::string, std::unique_ptr<Upload>> m_uploads; // by digest
+  std::unique_ptr<struct UploadSlots> m_slots;
+};
+
 // Pushes the one image (or index) of the OCI layout at dir to dest. A digest reference is
-// refused unless it is the manifest's own digest.
-PushResult push_layout(const std::string& dir, const registry::Reference& dest);
+// refused unless it is the manifest's own digest. early: uploads started while the layout was
+// written, or null.
+PushResult push_layout(const std::string& dir, const registry::Reference& dest, EarlyUploads* early = nullptr);
 
 } // namespace reproimg::image

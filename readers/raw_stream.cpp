@@ -17,16 +17,34 @@ public:
   std::vector<std::string> warnings;
 };
 
-StreamDigests digest_input(TarInput input, util::ByteSink* decompressed, util::Progress* progress)
+StreamDigests digest_visited(const TarInput& input, EntryVisitor& visitor, util::ByteSink* decompressed,
+                             util::Progress* progress)
 {
-  SkipEntries skip;
   util::Progress quiet(util::ProgressMode::off, "");
   TarReadOptions options;
   options.digests = true;
   options.tar_tee = decompressed;
-  StreamDigests out = stream_digests_of(read_tar(input, skip, progress ? *progress : quiet, options));
+  return stream_digests_of(read_tar(input, visitor, progress ? *progress : quiet, options));
+}
+
+StreamDigests digest_input(const TarInput& input, util::ByteSink* decompressed, util::Progress* progress)
+{
+  SkipEntries skip;
+  StreamDigests out = digest_visited(input, skip, decompressed, progress);
   out.warnings = std::move(skip.warnings);
   return out;
+}
+
+TarInput layer_input(const LayerSource& source, util::Fd& owned)
+{
+  if (source.path != "-") {
+    owned = util::open_read(source.path);
+  }
+  TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
+  if (!source.length) {
+    input.seekable = false; // from where the descriptor stands, as a pipe would give it
+  }
+  return input;
 }
 
 } // namespace
@@ -55,14 +73,13 @@ StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* dec
 StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed, util::Progress* progress)
 {
   util::Fd owned;
-  if (source.path != "-") {
-    owned = util::open_read(source.path);
-  }
-  TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
-  if (!source.length) {
-    input.seekable = false; // from where the descriptor stands, as a pipe would give it
-  }
-  return digest_input(input, decompressed, progress);
+  return digest_input(layer_input(source, owned), decompressed, progress);
+}
+
+StreamDigests digest_layer_entries(const LayerSource& source, EntryVisitor& visitor)
+{
+  util::Fd owned;
+  return digest_visited(layer_input(source, owned), visitor, nullptr, nullptr);
 }
 
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,

@@ -36,6 +36,9 @@ StreamDigests digest_stream(int fd, const std::string& name, util::ByteSink* dec
 // expectation when it has one (a mismatch throws util::Error naming the blob).
 StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompressed = nullptr,
                            util::Progress* progress = nullptr);
+// The same, the entries (their headers; contents are not read) and libarchive's warnings going to
+// visitor on the way: one decode serves both.
+StreamDigests digest_layer_entries(const LayerSource& source, EntryVisitor& visitor);
 // The same over bytes [offset, offset + length) of fd, read with pread.
 StreamDigests digest_stream_range(int fd, const std::string& name, std::uint64_t offset, std::uint64_t length,
                                   util::ByteSink* decompressed = nullptr);

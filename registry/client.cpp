@@ -36,6 +36,12 @@ std::string join_scopes(const std::vector<std::string>& scopes)
   return s;
 }
 
+// What a push asks a token for: pull and push of the repository.
+std::vector<std::string> push_scopes(const std::string& repository)
+{
+  return {"repository:" + repository + ":pull,push"};
+}
+
 bool retryable_status(long status)
 {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
@@ -324,6 +330,7 @@ Response Client::send_following(Request request, const std::string& authorizatio
       request.method = "GET";
       request.body.clear();
       request.body_file.clear();
+      request.body_fd = -1;
     }
   }
 }
@@ -472,7 +479,7 @@ bool Client::blob_exists(const std::string& repository, const std::string& diges
   Request r;
   r.method = "HEAD";
   r.url = "/v2/" + repository + "/blobs/" + digest;
-  const Response response = send(r, repository, {"repository:" + repository + ":pull,push"}, "blob " + digest);
+  const Response response = send(r, repository, push_scopes(repository), "blob " + digest);
   if (response.status == 200) return true;
   if (response.status == 404) return false;
   fail(repository, "blob " + digest, response);
@@ -489,56 +496,90 @@ bool Client::mount_blob(const std::string& repository, const std::string& digest
   if (response.status == 201) return true;
   if (response.status == 202) {
     // Not mounted: an upload was started instead; cancel it (a leftover upload expires anyway).
-    Request cancel;
-    cancel.method = "DELETE";
-    cancel.url = resolve_url(url(r.url), response.header("location"));
-    try {
-      send(cancel, repository, {"repository:" + repository + ":pull,push"}, "cancel upload");
-    } catch (const util::Error&) {
-    }
+    cancel_upload(repository, resolve_url(url(r.url), response.header("location")));
     return false;
   }
   if (response.status == 401 || response.status == 403 || response.status == 404) return false;
   fail(repository, "mount of blob " + digest, response);
 }
 
+std::string Client::start_upload(const std::string& repository, const std::string& what)
+{
+  Request start;
+  start.method = "POST";
+  start.url = "/v2/" + repository + "/blobs/uploads/";
+  const Response started = send(start, repository, push_scopes(repository), what);
+  if (started.status != 202 || started.header("location").empty()) fail(repository, what, started);
+  return resolve_url(url(start.url), started.header("location"));
+}
+
+std::string Client::send_upload(const std::string& repository, const std::string& digest, const std::string& file,
+                                int fd, std::uint64_t size)
+{
+  const std::string what = "upload of blob " + digest;
+  for (unsigned attempt = 1;; ++attempt) {
+    const std::string location = start_upload(repository, what);
+    Request patch;
+    patch.method = "PATCH";
+    patch.url = location;
+    patch.headers.push_back("Content-Type: application/octet-stream");
+    patch.body_file = file;
+    patch.body_fd = fd;
+    patch.body_size = size;
+    const Response patched = send(patch, repository, push_scopes(repository), what);
+    if (patched.status == 202 && !patched.header("location").empty()) {
+      return resolve_url(location, patched.header("location"));
+    }
+    if (attempt < attempts() && (patched.status == 404 || patched.status == 416)) {
+      continue; // the upload session was lost: start again
+    }
+    fail(repository, what, patched);
+  }
+}
+
+Response Client::put_upload(const std::string& repository, const std::string& location, const std::string& digest,
+                            const std::string& file, std::uint64_t size)
+{
+  Request put;
+  put.method = "PUT";
+  put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + url_encode(digest);
+  put.headers.push_back("Content-Type: application/octet-stream");
+  if (!file.empty()) {
+    put.body_file = file;
+    put.body_size = size;
+  }
+  return send(put, repository, push_scopes(repository), "upload of blob " + digest);
+}
+
+bool Client::commit_upload(const std::string& repository, const std::string& location, const std::string& digest)
+{
+  const Response done = put_upload(repository, location, digest, "", 0);
+  if (done.status == 201) return true;
+  if (done.status == 404) return false; // the session is gone: the caller uploads again
+  fail(repository, "upload of blob " + digest, done);
+}
+
+void Client::cancel_upload(const std::string& repository, const std::string& location) noexcept
+{
+  try {
+    Request cancel;
+    cancel.method = "DELETE";
+    cancel.url = location;
+    send(cancel, repository, push_scopes(repository), "cancel of an upload");
+  } catch (...) {
+    // An upload never committed holds nothing under a digest; the registry drops it in time.
+  }
+}
+
 void Client::upload_blob(const std::string& repository, const std::string& digest, const std::string& file,
                          std::uint64_t size)
 {
-  const std::vector<std::string> scopes{"repository:" + repository + ":pull,push"};
   const std::string what = "upload of blob " + digest;
   for (unsigned attempt = 1;; ++attempt) {
-    Request start;
-    start.method = "POST";
-    start.url = "/v2/" + repository + "/blobs/uploads/";
-    const Response started = send(start, repository, scopes, what);
-    if (started.status != 202 || started.header("location").empty()) fail(repository, what, started);
-    std::string location = resolve_url(url(start.url), started.header("location"));
-    if (size > k_monolithic_limit) {
-      Request patch;
-      patch.method = "PATCH";
-      patch.url = location;
-      patch.headers.push_back("Content-Type: application/octet-stream");
-      patch.body_file = file;
-      patch.body_size = size;
-      const Response patched = send(patch, repository, scopes, what);
-      if (patched.status == 202 && !patched.header("location").empty()) {
-        location = resolve_url(location, patched.header("location"));
-      } else if (attempt < attempts() && (patched.status == 404 || patched.status == 416)) {
-        continue; // the upload session was lost: start again
-      } else {
-        fail(repository, what, patched);
-      }
-    }
-    Request put;
-    put.method = "PUT";
-    put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + url_encode(digest);
-    put.headers.push_back("Content-Type: application/octet-stream");
-    if (size <= k_monolithic_limit) {
-      put.body_file = file;
-      put.body_size = size;
-    }
-    const Response done = send(put, repository, scopes, what);
+    const bool monolithic = size <= k_monolithic_limit;
+    const std::string location =
+        monolithic ? start_upload(repository, what) : send_upload(repository, digest, file, -1, size);
+    const Response done = put_upload(repository, location, digest, monolithic ? file : "", size);
     if (done.status == 201) return;
     if (attempt < attempts() && done.status == 404) continue;
     fail(repository, what, done);
@@ -554,7 +595,7 @@ std::string Client::put_manifest(const std::string& repository, const std::strin
   r.headers.push_back("Content-Type: " + media_type);
   r.body = bytes;
   const std::string what = "manifest " + reference;
-  const Response response = send(r, repository, {"repository:" + repository + ":pull,push"}, what);
+  const Response response = send(r, repository, push_scopes(repository), what);
   if (response.status != 201 && response.status != 200) fail(repository, what, response);
   const std::string ours = digest::sha256_digest(bytes);
   const std::string theirs = response.header("docker-content-digest");

@@ -64,6 +64,14 @@ public:
   // Uploads a file as the blob digest: one PUT when small, else one streamed PATCH then the PUT.
   void upload_blob(const std::string& repository, const std::string& digest, const std::string& file,
                    std::uint64_t size);
+  // An upload in two steps, for bytes sent before it is known whether they are wanted: the bytes
+  // of fd (file names it) go in one streamed PATCH, and the upload's location is returned; then
+  // commit_upload (the PUT ?digest=, where the registry checks the digest; false when the session
+  // is gone and the blob must be uploaded again) or cancel_upload (DELETE; nothing is stored).
+  std::string send_upload(const std::string& repository, const std::string& digest, const std::string& file,
+                          int fd, std::uint64_t size);
+  bool commit_upload(const std::string& repository, const std::string& location, const std::string& digest);
+  void cancel_upload(const std::string& repository, const std::string& location) noexcept;
   // PUT of a manifest by tag or digest; returns the digest the registry gives (or ours).
   std::string put_manifest(const std::string& repository, const std::string& reference, const std::string& bytes,
                            const std::string& media_type);
@@ -83,6 +91,9 @@ private:
 
   Response send(Request request, const std::string& repository, const std::vector<std::string>& scopes,
                 const std::string& what, const std::function<void()>& restart = {});
+  std::string start_upload(const std::string& repository, const std::string& what);
+  Response put_upload(const std::string& repository, const std::string& location, const std::string& digest,
+                      const std::string& file, std::uint64_t size);
   Response send_authorized(const Request& request, const std::string& repository,
                            const std::vector<std::string>& scopes);
   Response send_following(Request request, const std::string& authorization);

@@ -94,7 +94,7 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user)
     if (r.body_file.empty()) {
       std::copy_n(r.body.data() + t->sent, n, buffer);
     } else {
-      util::pread_exact(t->body_fd.get(), buffer, n, r.body_offset + t->sent, r.body_file);
+      util::pread_exact(r.body_fd >= 0 ? r.body_fd : t->body_fd.get(), buffer, n, r.body_offset + t->sent, r.body_file);
     }
   } catch (...) {
     t->error = std::current_exception();
@@ -127,7 +127,7 @@ void set_method(CURL* h, const Request& r, Transfer& t)
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
   }
   if (has_body && r.method != "GET" && r.method != "HEAD") {
-    if (!r.body_file.empty()) {
+    if (!r.body_file.empty() && r.body_fd < 0) {
       t.body_fd = util::open_read(r.body_file);
     }
     const std::uint64_t total = r.body_file.empty() ? r.body.size() : r.body_size;

@@ -47,6 +47,7 @@ struct Request {
   std::vector<std::string> headers; // "Name: value"
   std::string body;                 // sent when body_file is empty
   std::string body_file;            // else bytes [body_offset, body_offset + body_size) of this file
+  int body_fd = -1;                 // when >= 0, that file open already (the caller's; body_file names it)
   std::uint64_t body_offset = 0;
   std::uint64_t body_size = 0;
   // When set, the body of a 2xx response goes here, not to Response::body. It may throw: the

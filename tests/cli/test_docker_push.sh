@@ -2,7 +2,9 @@
 # -o docker:// with --digestfile against Debian's docker-registry started here on 127.0.0.1 (plain
 # HTTP, --tls-verify=false): the digest file holds the pushed manifest digest, the one -o DIR gives,
 # and the registry serves it; a second push sends no blob again (HEAD first); --digestfile without a
-# push and a docker:// output of another format are refused.
+# push and a docker:// output of another format are refused. build FROM an image: its layer is sent
+# while the build checks it and committed only after; a base whose layer fails the diff_id check
+# leaves nothing in the registry (the early upload is cancelled, never committed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -50,4 +52,44 @@ equal "the first push uploaded config and layer" 2 "$before"
 run "$REPROIMG" import -q "dir:$work/rootfs" -o "docker://127.0.0.1:$port/t/img:v2" --tls-verify=false
 equal "a second push" 0 "$rc"
 equal "a second push uploads nothing (HEAD first)" "$before" "$(uploads)"
+
+# build FROM oci: -o docker://: the base's layer goes while the build checks it.
+mkdir -p "$work/ctx"
+printf 'FROM oci:%s\n' "$work/local" > "$work/ctx/Dockerfile"
+"$REPROIMG" build -q -f "$work/ctx/Dockerfile" "$work/ctx" -o "$work/built"
+want=$("$REPROIMG" digest --json "oci:$work/built" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["manifest_digest"])')
+run "$REPROIMG" build -q -f "$work/ctx/Dockerfile" "$work/ctx" -o "docker://127.0.0.1:$port/t/built:v1" --tls-verify=false --digestfile "$work/digest"
+equal "build FROM -o docker://" 0 "$rc"
+equal "build's pushed digest: the -o DIR build's" "$want" "$(cat "$work/digest")"
+equal "pulled back: the same manifest" "$want" \
+  "$("$REPROIMG" digest --json --no-cache "docker://127.0.0.1:$port/t/built:v1" --tls-verify=false | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["manifest_digest"])')"
+
+# A base whose config names another diff_id (its blobs' digests made consistent again): the build
+# refuses it, and the layer it had begun to send is not stored.
+cp -r "$work/local" "$work/tampered"
+layer=$("$PY" - "$work/tampered" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+def blob(digest): return os.path.join(d, "blobs", "sha256", digest.split(":")[1])
+def put(data):
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(blob(digest), "wb").write(data)
+    return digest, len(data)
+index = json.load(open(os.path.join(d, "index.json")))
+manifest = json.load(open(blob(index["manifests"][0]["digest"])))
+config = json.load(open(blob(manifest["config"]["digest"])))
+config["rootfs"]["diff_ids"][0] = "sha256:" + "0" * 64
+manifest["config"]["digest"], manifest["config"]["size"] = put(json.dumps(config).encode())
+index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(json.dumps(manifest).encode())
+json.dump(index, open(os.path.join(d, "index.json"), "w"))
+print(manifest["layers"][0]["digest"])
+PY
+)
+printf 'FROM oci:%s\n' "$work/tampered" > "$work/ctx/Dockerfile"
+run "$REPROIMG" build -q -f "$work/ctx/Dockerfile" "$work/ctx" -o "docker://127.0.0.1:$port/t/bad:v1" --tls-verify=false
+says_error "a base layer that fails its diff_id check" 2 "diff_id"
+status=$(curl -s -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$port/v2/t/bad/blobs/$layer")
+equal "the layer begun early was not committed" 404 "$status"
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/t/bad/manifests/v1")
+equal "no manifest pushed" 404 "$status"
 finish

@@ -93,6 +93,7 @@ int cmd_normalize(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   add_registry_options(options);
+  add_source_options(options);
   add_push_options(options);
   options.parse_positional({"input"});
   const auto r = parse_arguments(options, argc, argv);

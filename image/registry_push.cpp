@@ -115,7 +115,7 @@ PushResult push_layout(const std::string& dir, const registry::Reference& dest)
     throw util::Error(util::Location::of(dir + "/index.json"), "not one image to push");
   }
   const Json& top = index["manifests"][0];
-  Pusher p{dir, dest, registry::Client::of(dest.registry), {}, {}};
+  Pusher p{dir, dest, registry::Client::for_push(dest), {}, {}};
   p.result.digest = top.at("digest").get<std::string>();
   if (!dest.digest.empty() && dest.digest != p.result.digest) {
     throw util::Error(util::Location::of(dest.display()),

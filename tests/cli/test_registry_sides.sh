@@ -11,7 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/../registry/registry.sh"
 registry_need docker-registry openssl htpasswd curl
-if ! "$REPROIMG" normalize --help 2>/dev/null | grep -q -- '--src-creds'; then
+# (the help read whole first: grep -q leaving early would kill the writer, and pipefail the test)
+help=$("$REPROIMG" normalize --help 2>/dev/null || true)
+if ! grep -q -- '--src-creds' <<< "$help"; then
   echo "SKIP: test_registry_sides: this reproimg has no per-side registry options"
   exit 77
 fi
@@ -94,7 +96,8 @@ rr tls-no-ca normalize "docker://$tls_REGISTRY/r/src:v1" -o "docker://$loc_REGIS
 says_error "a TLS source without its CA (the destination's setting is not the source's)" 2 "$tls_REGISTRY"
 rr import-dest import "dir:$work/rootfs" -o "docker://$b2_REGISTRY/r/imp:v1" --dest-creds "$v2" --dest-tls-verify=false
 equal "import: --dest-creds, --dest-tls-verify" 0 "$rc"
-if "$REPROIMG" import --help | grep -q -- '--src-creds'; then fail "import offers --src-creds (it reads no registry)"; else pass; fi
+help=$("$REPROIMG" import --help)
+if grep -q -- '--src-creds' <<< "$help"; then fail "import offers --src-creds (it reads no registry)"; else pass; fi
 
 # --- a plain option and a side's option that contradict each other
 rr contra-creds normalize "docker://$b1_REGISTRY/r/src:v1" -o "docker://$b2_REGISTRY/r/x:v1" --creds "$u1" --src-creds "$u2" $no

@@ -199,8 +199,7 @@ void add_registry_options(cxxopts::Options& options)
     ("creds", "credentials for the registry (else the auth files: $REGISTRY_AUTH_FILE, "
               "${XDG_RUNTIME_DIR}/containers/auth.json, ~/.docker/config.json)", cxxopts::value<std::string>(),
      "USER[:PASS]")
-    ("tls-verify", "verify the registry's TLS certificate (default true, or false for a registry that "
-                   "registries.conf calls insecure); false also allows plain HTTP",
+    ("tls-verify", "verify the registry's TLS certificate (wins over registries.conf's insecure); false also allows plain HTTP",
      cxxopts::value<std::string>()->implicit_value("true"), "true|false")
     ("cert-dir", "CA certificates (*.crt) and a client certificate (*.cert, *.key) for the registry",
      cxxopts::value<std::string>(), "DIR")

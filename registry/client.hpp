@@ -33,8 +33,8 @@ struct AccessOptions {
 // pushed) gets a client of its own side's settings and of the registries.conf entry of its name,
 // so that one registry can be read with one user's credentials and written with another's.
 struct ClientOptions {
-  AccessOptions pull; // what a command reads: FROM, normalize's input (--src-*)
-  AccessOptions push; // what it writes to: -o docker://REF (--dest-*)
+  AccessOptions pull;    // what a command reads: FROM, normalize's input (--src-*)
+  AccessOptions push;    // what it writes to: -o docker://REF (--dest-*)
   unsigned attempts = 5; // tries of one request before giving up ($REPROIMG_REGISTRY_ATTEMPTS)
 };
 void configure(const ClientOptions& options);

@@ -13,8 +13,8 @@
 
 namespace reproimg::registry {
 
-enum class Insecure { no, yes };       // insecure = true: no TLS verification, plain HTTP allowed
-enum class Blocked { no, yes };        // blocked = true: pulls and pushes refused
+enum class Insecure { no, yes }; // insecure = true: no TLS verification, plain HTTP allowed
+enum class Blocked { no, yes };  // blocked = true: pulls and pushes refused
 enum class PullFromMirror { all, digest_only, tag_only };
 
 // Where an entry was read, for messages: "FILE:LINE".

@@ -5,7 +5,7 @@
 # source, a plain option contradicting a side's option (exit 2); registries.conf remapping a made-up
 # name to a test registry, insecure (and --tls-verify=true winning over it), blocked (in a drop-in),
 # mirrors (one down, then one that serves; pushes never to a mirror; a digest-only mirror passed
-# over for a tag), a file that is not TOML (exit 2 naming the line).
+# over for a tag, a tag-only one for a digest), a file that is not TOML (exit 2 naming the line).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -142,6 +142,15 @@ insecure = true
 location = "$mir_REGISTRY/dcache"
 insecure = true
 pull-from-mirror = "digest-only"
+
+[[registry]]
+prefix = "tag.test/team"
+location = "$loc_REGISTRY/tprimary"
+insecure = true
+[[registry.mirror]]
+location = "$mir_REGISTRY/dcache"
+insecure = true
+pull-from-mirror = "tag-only"
 EOF
 rr conf-remap digest --json "docker://made.up/team/app:v1"
 equal "remapped: read" 0 "$rc"
@@ -171,6 +180,12 @@ rr conf-dig-tag digest --json "docker://dig.test/team/app:v1"
 equal "digest-only mirror: a tag is read from the location" "$x" "$(jget "$work/stdout" manifest_digest 2>/dev/null || true)"
 rr conf-dig-digest digest --json "docker://dig.test/team/app@$y"
 equal "digest-only mirror: a digest is read from the mirror" "$y" "$(jget "$work/stdout" manifest_digest 2>/dev/null || true)"
+
+# --- a tag-only mirror: used for a tag, passed over for a digest (which the location lacks)
+rr conf-tagonly-tag digest --json "docker://tag.test/team/app:v1"
+equal "tag-only mirror: a tag is read from the mirror" "$y" "$(jget "$work/stdout" manifest_digest 2>/dev/null || true)"
+rr conf-tagonly-digest digest --json "docker://tag.test/team/app@$y"
+says_error "tag-only mirror: a digest goes to the location only" 2 "$loc_REGISTRY/tprimary/app" "404"
 
 # --- blocked (in a drop-in), and a file that is not TOML
 mkdir -p "$conf_dir/registries.conf.d"

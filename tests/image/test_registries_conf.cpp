@@ -167,8 +167,9 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file_and_line)
   check_error("[[registry]]\nlocation = \"a.io\"\n\n[[registry]]\nprefix = \"a.io\"\nlocation = \"b.io\"\n", 4,
               "given twice (first at line 1)");
   check_error("[[registry]]\nlocation = \"a.io\"\n[[registry.mirror]]\ninsecure = true\n", 3, "without a location");
-  check_error("[[registry]]\nlocation = \"a.io\"\n[[registry.mirror]]\nlocation = \"m.io\"\npull-from-mirror = \"some\"\n",
-              3, "pull-from-mirror");
+  check_error(
+      "[[registry]]\nlocation = \"a.io\"\n[[registry.mirror]]\nlocation = \"m.io\"\npull-from-mirror = \"some\"\n", 3,
+      "pull-from-mirror");
   check_error("registry = 3\n", 1, "array of tables");
   check_error("[registry]\nlocation = \"a.io\"\n", 1, "array of tables");
 }
@@ -210,7 +211,7 @@ BOOST_AUTO_TEST_CASE(the_files_read_follow_containers_image)
     const ScopedEnv env("CONTAINERS_REGISTRIES_CONF", std::nullopt);
     const RegistriesConf conf = load_registries_conf(home.path());
     BOOST_TEST(conf.files == (std::vector<std::string>{dir + "/registries.conf", dir + "/registries.conf.d/10-a.conf",
-                                                         dir + "/registries.conf.d/20-b.conf"}));
+                                                       dir + "/registries.conf.d/20-b.conf"}));
     BOOST_TEST((conf.find("a.io/x")->blocked == Blocked::yes));
   }
   {

@@ -97,12 +97,18 @@ RegistryEntry registry_of(const toml::table& table, const std::string& file, std
     if (e.prefix.empty()) e.prefix = e.location;
   }
   if (e.prefix.empty()) bad(file, line, "a [[registry]] with neither prefix nor location");
+  // The older spelling of pull-from-mirror = "digest-only" for every mirror of the entry.
+  const bool by_digest_only = bool_of(table, "mirror-by-digest-only", file);
   if (const toml::node* mirrors = table.get("mirror")) {
     const toml::array* list = mirrors->as_array();
     if (!list) bad(file, line_of(*mirrors), "'mirror' must be an array of tables ([[registry.mirror]])");
     for (const toml::node& m : *list) {
       if (!m.is_table()) bad(file, line_of(m), "a mirror must be a table");
+      if (by_digest_only && m.as_table()->get("pull-from-mirror")) {
+        bad(file, line_of(m), "a mirror's 'pull-from-mirror' with the registry's 'mirror-by-digest-only'");
+      }
       e.mirrors.push_back(mirror_of(*m.as_table(), file, line_of(m)));
+      if (by_digest_only) e.mirrors.back().pull_from = PullFromMirror::digest_only;
     }
   }
   return e;

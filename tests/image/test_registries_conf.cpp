@@ -174,6 +174,19 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file_and_line)
   check_error("[registry]\nlocation = \"a.io\"\n", 1, "array of tables");
 }
 
+BOOST_AUTO_TEST_CASE(mirror_by_digest_only_makes_every_mirror_digest_only)
+{
+  const RegistriesConf conf = parse_registries_conf("[[registry]]\nlocation = \"a.io\"\nmirror-by-digest-only = true\n"
+                                                    "[[registry.mirror]]\nlocation = \"m.io\"\n"
+                                                    "[[registry.mirror]]\nlocation = \"n.io\"\n",
+                                                    "d.conf");
+  BOOST_TEST_REQUIRE(conf.registries.at(0).mirrors.size() == 2u);
+  for (const auto& m : conf.registries[0].mirrors) BOOST_TEST((m.pull_from == PullFromMirror::digest_only));
+  check_error("[[registry]]\nlocation = \"a.io\"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "
+              "\"m.io\"\npull-from-mirror = \"all\"\n",
+              4, "mirror-by-digest-only");
+}
+
 BOOST_AUTO_TEST_CASE(files_without_registry_tables_are_no_configuration)
 {
   BOOST_TEST(parse_registries_conf("", "e.conf").registries.empty());

@@ -63,6 +63,7 @@ int cmd_build(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   add_registry_options(options);
+  add_source_options(options);
   add_push_options(options);
   options.parse_positional({"context"});
   const auto r = parse_arguments(options, argc, argv);

@@ -21,6 +21,8 @@ const char* const k_examples = R"(  # A rootfs tarball from any tar program, any
   tar -C rootfs -c . | reproimg normalize - -o - --report changes.json > layer.tar
   # A whole image (OCI layout, oci-archive or docker-archive): every layer, the config's times:
   reproimg normalize docker-archive:saved.tar -o oci-normalised --tag 1
+  # From one registry to another, each side with its own credentials:
+  reproimg normalize docker://registry.a/app:1 -o docker://registry.b/app:1 --src-creds reader --dest-creds writer
 )";
 
 int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef& ref,
@@ -94,6 +96,7 @@ int cmd_normalize(int argc, char** argv)
   add_policy_options(options);
   add_output_options(options);
   add_registry_options(options);
+  add_source_options(options);
   add_push_options(options);
   options.parse_positional({"input"});
   const auto r = parse_arguments(options, argc, argv);

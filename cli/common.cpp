@@ -126,26 +126,68 @@ bool color_from(const cxxopts::ParseResult& r, int fd)
 namespace {
 
 bool g_registry_options = false; // the command added them
+bool g_source_options = false;   // --src-* (a command that reads from a registry and pushes)
+bool g_push_options = false;     // --dest-* (a command that pushes)
+
+// One setting of one side: the side's option (--src-NAME, --dest-NAME) when the command has it
+// and it was given, else the plain --NAME; both given with different values is a usage error.
+std::optional<std::string> side_value(const cxxopts::ParseResult& r, const std::string& side, const std::string& name)
+{
+  const std::string own = side + "-" + name;
+  const bool has_own = !side.empty() && r.count(own) > 0;
+  const bool has_plain = r.count(name) > 0;
+  if (has_own && has_plain && r[own].as<std::string>() != r[name].as<std::string>()) {
+    throw util::Error("--" + name + " and --" + own + " contradict each other: give one (--" + name +
+                      " applies to both sides)");
+  }
+  if (has_own) return r[own].as<std::string>();
+  if (has_plain) return r[name].as<std::string>();
+  return std::nullopt;
+}
+
+// The settings of a side ("src", "dest", or "" for a command that has only the plain options).
+registry::AccessOptions access_options_from(const cxxopts::ParseResult& r, const std::string& side)
+{
+  const std::string prefix = side.empty() ? "--" : "--" + side + "-";
+  registry::AccessOptions o;
+  if (const auto verify = side_value(r, side, "tls-verify")) {
+    if (*verify != "true" && *verify != "false") {
+      throw util::Error(prefix + "tls-verify: want true or false, not '" + util::printable(*verify) + "'");
+    }
+    o.tls_verify = *verify == "true" ? registry::TlsVerify::yes : registry::TlsVerify::no;
+  }
+  if (const auto dir = side_value(r, side, "cert-dir")) {
+    o.cert_dir = *dir;
+    if (!util::is_directory(o.cert_dir)) {
+      throw util::Error(util::Location::of(o.cert_dir), prefix + "cert-dir: not a directory");
+    }
+  }
+  if (const auto creds = side_value(r, side, "creds")) {
+    try {
+      o.creds = registry::parse_creds_option(*creds);
+    } catch (const util::Error& e) {
+      throw util::Error(prefix + "creds: " + e.message());
+    }
+  }
+  return o;
+}
 
 void apply_registry_options(const cxxopts::ParseResult& r)
 {
   registry::ClientOptions o;
-  const std::string verify = r["tls-verify"].as<std::string>();
-  if (verify != "true" && verify != "false") {
-    throw util::Error("--tls-verify: want true or false, not '" + util::printable(verify) + "'");
-  }
-  o.tls_verify = verify == "true" ? registry::TlsVerify::yes : registry::TlsVerify::no;
-  if (r.count("cert-dir")) {
-    o.cert_dir = r["cert-dir"].as<std::string>();
-    if (!util::is_directory(o.cert_dir)) {
-      throw util::Error(util::Location::of(o.cert_dir), "--cert-dir: not a directory");
-    }
-  }
-  if (r.count("creds")) {
-    o.creds = registry::parse_creds_option(r["creds"].as<std::string>());
-  }
+  o.pull = access_options_from(r, g_source_options ? "src" : "");
+  o.push = access_options_from(r, g_push_options ? "dest" : "");
   registry::configure(o);
   registry::configure_cache(r.count("no-cache") ? registry::CacheMode::private_to_run : registry::CacheMode::shared);
+}
+
+void add_side_options(cxxopts::Options& options, const std::string& side, const std::string& what)
+{
+  options.add_options("registry (docker://)")
+    (side + "-creds", "credentials for " + what + " (instead of --creds)", cxxopts::value<std::string>(), "USER[:PASS]")
+    (side + "-tls-verify", "--tls-verify for " + what,
+     cxxopts::value<std::string>()->implicit_value("true"), "true|false")
+    (side + "-cert-dir", "--cert-dir for " + what, cxxopts::value<std::string>(), "DIR");
 }
 
 } // namespace
@@ -157,15 +199,23 @@ void add_registry_options(cxxopts::Options& options)
     ("creds", "credentials for the registry (else the auth files: $REGISTRY_AUTH_FILE, "
               "${XDG_RUNTIME_DIR}/containers/auth.json, ~/.docker/config.json)", cxxopts::value<std::string>(),
      "USER[:PASS]")
-    ("tls-verify", "verify the registry's TLS certificate; false also allows plain HTTP",
-     cxxopts::value<std::string>()->default_value("true")->implicit_value("true"), "true|false")
+    ("tls-verify", "verify the registry's TLS certificate (wins over registries.conf's insecure); false also allows plain HTTP",
+     cxxopts::value<std::string>()->implicit_value("true"), "true|false")
     ("cert-dir", "CA certificates (*.crt) and a client certificate (*.cert, *.key) for the registry",
      cxxopts::value<std::string>(), "DIR")
     ("no-cache", "keep no blob in the cache ($XDG_CACHE_HOME/reproimg): fetch into a directory of this run's own");
 }
 
+void add_source_options(cxxopts::Options& options)
+{
+  g_source_options = true;
+  add_side_options(options, "src", "the registry images are read from (docker:// inputs, FROM)");
+}
+
 void add_push_options(cxxopts::Options& options)
 {
+  g_push_options = true;
+  add_side_options(options, "dest", "the registry of -o docker://REF");
   options.add_options("registry (docker://)")
     ("digestfile", "with -o docker://REF: write the pushed manifest digest to FILE", cxxopts::value<std::string>(), "FILE");
 }

@@ -35,11 +35,17 @@ util::ProgressMode progress_from(const cxxopts::ParseResult& r);
 bool color_from(const cxxopts::ParseResult& r, int fd);
 
 // Adds the options of registry access (docker:// references), as skopeo spells them: --creds
-// USER[:PASS], --tls-verify=false, --cert-dir DIR, --no-cache. parse_arguments applies them.
+// USER[:PASS], --tls-verify=false, --cert-dir DIR, --no-cache. parse_arguments applies them (to
+// both sides of a command that reads and pushes, unless a side's own option says otherwise).
 void add_registry_options(cxxopts::Options& options);
 
-// Adds --digestfile FILE (skopeo copy's: the pushed manifest digest written there) to a command
-// that writes images.
+// Adds --src-creds, --src-tls-verify and --src-cert-dir (skopeo copy's) to a command that reads
+// images from a registry and pushes them (normalize, build): the settings of what it reads.
+void add_source_options(cxxopts::Options& options);
+
+// Adds --dest-creds, --dest-tls-verify, --dest-cert-dir (the settings of the push) and
+// --digestfile FILE (skopeo copy's: the pushed manifest digest written there) to a command that
+// writes images. A plain option and a side's option that differ are a usage error.
 void add_push_options(cxxopts::Options& options);
 
 // Where a command writes an image: OUT as it is, or for -o docker://REF an OCI layout in a

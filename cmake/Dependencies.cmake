@@ -12,6 +12,7 @@ find_package(BZip2 REQUIRED)
 find_package(cxxopts REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(yaml-cpp REQUIRED) # the audit policy file (verify/audit_policy)
+find_package(tomlplusplus 3 REQUIRED) # registries.conf (registry/registries_conf; libtomlplusplus-dev)
 
 # Common settings for project targets.
 function(reproimg_target target)

@@ -62,7 +62,7 @@ EarlyUploads::EarlyUploads(registry::Reference dest) : m_dest(std::move(dest)), 
 
 EarlyUploads::~EarlyUploads()
 {
-  registry::Client& client = registry::Client::of(m_dest.registry);
+  registry::Client& client = registry::Client::for_push(m_dest);
   for (auto& [digest, u] : m_uploads) {
     if (u->thread.joinable()) u->thread.join();
     if (!u->location.empty()) client.cancel_upload(m_dest.repository, u->location);
@@ -84,7 +84,7 @@ void EarlyUploads::stage(const std::string& file, const std::string& digest, std
   up->thread = std::thread([this, up, file, digest, size] {
     m_slots->acquire();
     try {
-      registry::Client& client = registry::Client::of(m_dest.registry);
+      registry::Client& client = registry::Client::for_push(m_dest);
       up->present = client.blob_exists(m_dest.repository, digest);
       if (!up->present) {
         const auto from = client.repository_holding(digest);
@@ -113,7 +113,7 @@ EarlyUploads::Outcome EarlyUploads::commit(const std::string& digest)
   if (u->present) return Outcome::present;
   if (u->location.empty()) return Outcome::not_staged;
   const std::string location = std::exchange(u->location, std::string());
-  return registry::Client::of(m_dest.registry).commit_upload(m_dest.repository, location, digest)
+  return registry::Client::for_push(m_dest).commit_upload(m_dest.repository, location, digest)
              ? Outcome::committed
              : Outcome::not_staged;
 }
@@ -222,7 +222,7 @@ PushResult push_layout(const std::string& dir, const registry::Reference& dest, 
     throw util::Error(util::Location::of(dir + "/index.json"), "not one image to push");
   }
   const Json& top = index["manifests"][0];
-  Pusher p{dir, dest, registry::Client::of(dest.registry), early, {}, {}};
+  Pusher p{dir, dest, registry::Client::for_push(dest), early, {}, {}};
   p.result.digest = top.at("digest").get<std::string>();
   if (!dest.digest.empty() && dest.digest != p.result.digest) {
     throw util::Error(util::Location::of(dest.display()),

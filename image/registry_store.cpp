@@ -28,7 +28,7 @@ std::string digest_of_path(const std::string& path, const char* prefix)
 
 RegistryStore::RegistryStore(registry::Reference ref) : m_ref(std::move(ref))
 {
-  auto& client = registry::Client::of(m_ref.registry);
+  auto& client = registry::Client::for_pull(m_ref);
   m_manifest = client.get_manifest(m_ref.repository, m_ref.manifest_reference()).bytes;
 }
 
@@ -40,7 +40,7 @@ bool RegistryStore::exists(const std::string& path) const
 
 std::string RegistryStore::local(const std::string& path, std::optional<std::uint64_t> size) const
 {
-  auto& client = registry::Client::of(m_ref.registry);
+  auto& client = registry::Client::for_pull(m_ref);
   auto& cache = registry::BlobCache::instance();
   if (const std::string d = digest_of_path(path, "blobs/sha256/"); !d.empty()) {
     return cache.blob(client, m_ref.repository, d, size);

@@ -77,13 +77,13 @@ std::string read_if_file(const std::string& path)
 
 // The TLS settings of a registry: the system CAs plus the *.crt of its cert dir, and a client
 // certificate (*.cert with its *.key) when the dir holds one, as containers/image reads it.
-TlsSettings tls_for(const std::string& registry)
+TlsSettings tls_for(const std::string& registry, const EndpointSettings& settings)
 {
   TlsSettings tls;
-  tls.verify = mutable_options().tls_verify;
+  tls.verify = settings.tls_verify;
   std::vector<std::string> dirs;
-  if (!mutable_options().cert_dir.empty()) {
-    dirs.push_back(mutable_options().cert_dir);
+  if (!settings.cert_dir.empty()) {
+    dirs.push_back(settings.cert_dir);
   } else {
     dirs = {"/etc/containers/certs.d/" + registry, "/etc/docker/certs.d/" + registry};
   }
@@ -107,6 +107,60 @@ TlsSettings tls_for(const std::string& registry)
     break;
   }
   return tls;
+}
+
+// Where this process read each blob from, per host: digest -> repository (for a cross-repository
+// mount by whichever client pushes to that host).
+std::map<std::string, std::map<std::string, std::string>>& blob_homes()
+{
+  static std::map<std::string, std::map<std::string, std::string>> homes;
+  return homes;
+}
+
+std::mutex& blob_homes_mutex()
+{
+  static std::mutex mutex;
+  return mutex;
+}
+
+void note_home(const std::string& host, const std::string& digest, const std::string& repository)
+{
+  const std::lock_guard lock(blob_homes_mutex());
+  blob_homes()[host].emplace(digest, repository);
+}
+
+// What tells two clients apart: the host and every setting (the secret by its digest only).
+std::string settings_key(const std::string& host, const EndpointSettings& s)
+{
+  std::string key = host + "\n" + (s.tls_verify == TlsVerify::yes ? "verify" : "no-verify") + "\n" + s.cert_dir;
+  if (s.creds) {
+    key += "\n" + s.creds->username + "\n" + digest::sha256_digest(s.creds->password + "\n" + s.creds->identity_token);
+  }
+  return key;
+}
+
+// The settings of an endpoint of a side: a verification given on the command line wins over
+// registries.conf's insecure.
+EndpointSettings settings_for(const AccessOptions& side, Insecure insecure)
+{
+  EndpointSettings s;
+  s.tls_verify = side.tls_verify ? *side.tls_verify : (insecure == Insecure::yes ? TlsVerify::no : TlsVerify::yes);
+  s.cert_dir = side.cert_dir;
+  s.creds = side.creds;
+  return s;
+}
+
+// A name rewritten by an entry to location, parsed: its host and repository.
+Reference rewritten(const RegistryEntry& entry, const std::string& location, const std::string& name)
+{
+  const std::string target = rewrite_name(entry, location, name);
+  try {
+    return parse_reference(target);
+  } catch (const util::Error& e) {
+    throw util::Error(util::Location::of_line(entry.source.file, entry.source.line),
+                      "registries.conf: '" + util::printable(name) + "' rewritten to '" + util::printable(target) +
+                          "': " + e.message());
+  }
 }
 
 std::string content_type(const Response& r)
@@ -167,17 +221,127 @@ std::optional<double> retry_after_seconds(const std::string& value)
   return std::nullopt;
 }
 
-Client& Client::of(const std::string& registry)
+Client& Client::for_pull(const Reference& ref)
 {
+  return for_access(ref, Access::pull);
+}
+
+Client& Client::for_push(const Reference& ref)
+{
+  return for_access(ref, Access::push);
+}
+
+// One client per registries.conf entry (or registry without one), side settings and direction,
+// and one per mirror host and settings; made on first use, kept for the process.
+Client& Client::for_access(const Reference& ref, Access access)
+{
+  const std::string name = ref.registry + "/" + ref.repository;
+  const RegistriesConf& conf = registries_conf();
+  const RegistryEntry* entry = conf.find(name);
+  if (entry && entry->blocked == Blocked::yes) {
+    throw util::Error(util::Location::of(ref.display()), "the registry is blocked by " + entry->source.display() +
+                                                             " ([[registry]] prefix '" + entry->prefix + "')");
+  }
+  const AccessOptions& side = access == Access::pull ? mutable_options().pull : mutable_options().push;
+  const bool remaps = entry && !entry->location.empty();
+  const std::string host = remaps ? rewritten(*entry, entry->location, name).registry : ref.registry;
+  const EndpointSettings settings = settings_for(side, entry ? entry->insecure : Insecure::no);
+  const bool mirrored = access == Access::pull && entry && !entry->mirrors.empty();
+  const std::string key = settings_key(host, settings) + "\n" + ref.registry + "\n" + (entry ? entry->prefix : "") +
+                          (mirrored ? "\nmirrored" : "");
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<Client>> clients;
   const std::lock_guard lock(mutex);
-  auto& c = clients[registry];
-  if (!c) c = std::make_unique<Client>(registry);
+  auto& c = clients[key];
+  if (c) return *c;
+  c = std::make_unique<Client>(host, settings);
+  c->m_named_registry = ref.registry;
+  if (remaps) c->m_entry = *entry;
+  if (!mirrored) return *c;
+  for (const auto& m : entry->mirrors) {
+    const EndpointSettings ms = settings_for(side, m.insecure);
+    const std::string mhost = rewritten(*entry, m.location, name).registry;
+    auto& mc = clients[settings_key(mhost, ms) + "\nmirror"];
+    if (!mc) mc = std::make_unique<Client>(mhost, ms);
+    c->m_mirrors.push_back({mc.get(), m.location, m.pull_from});
+  }
+  c->m_entry = *entry;
   return *c;
 }
 
-Client::Client(std::string registry) : m_registry(std::move(registry)), m_tls(tls_for(m_registry)) {}
+std::string Client::local_repository(const std::string& named) const
+{
+  if (!m_entry || m_entry->location.empty()) return named;
+  return rewritten(*m_entry, m_entry->location, m_named_registry + "/" + named).repository;
+}
+
+// Where a read of a repository goes: the source that gave its first manifest (then the
+// location); before that, the mirrors that take this kind of reference, in order, then the
+// location.
+std::vector<Client::Source> Client::pull_sources(const std::string& named, const std::string& reference)
+{
+  const Source home{this, local_repository(named)};
+  {
+    const std::lock_guard lock(m_mutex);
+    if (const auto it = m_chosen.find(named); it != m_chosen.end()) {
+      if (it->second.client == this) return {home};
+      return {it->second, home};
+    }
+  }
+  std::vector<Source> sources;
+  const bool by_digest = reference.rfind("sha256:", 0) == 0;
+  for (const auto& m : m_mirrors) {
+    if ((m.pull_from == PullFromMirror::digest_only && !by_digest) ||
+        (m.pull_from == PullFromMirror::tag_only && by_digest)) {
+      continue;
+    }
+    sources.push_back({m.client, rewritten(*m_entry, m.location, m_named_registry + "/" + named).repository});
+  }
+  sources.push_back(home);
+  return sources;
+}
+
+void Client::chose(const std::string& named, const Source& source)
+{
+  const std::lock_guard lock(m_mutex);
+  m_chosen.emplace(named, source);
+}
+
+Manifest Client::get_manifest(const std::string& named, const std::string& reference)
+{
+  const std::vector<Source> sources = pull_sources(named, reference);
+  for (size_t i = 0;; ++i) {
+    try {
+      Manifest m = sources[i].client->fetch_manifest(sources[i].repository, reference);
+      chose(named, sources[i]);
+      return m;
+    } catch (const util::IoError&) {
+      throw;
+    } catch (const util::Error&) {
+      if (i + 1 == sources.size()) throw; // the location's error; a mirror's is passed over
+    }
+  }
+}
+
+void Client::get_blob(const std::string& named, const std::string& digest, const BlobSink& sink)
+{
+  const std::vector<Source> sources = pull_sources(named, digest);
+  for (size_t i = 0;; ++i) {
+    try {
+      sources[i].client->fetch_blob(sources[i].repository, digest, sink);
+      return;
+    } catch (const util::IoError&) {
+      throw;
+    } catch (const util::Error&) {
+      if (i + 1 == sources.size()) throw;
+    }
+  }
+}
+
+Client::Client(std::string host, EndpointSettings settings)
+    : m_registry(std::move(host)), m_settings(std::move(settings)), m_tls(tls_for(m_registry, m_settings))
+{
+}
 
 Client::~Client() = default;
 
@@ -211,8 +375,7 @@ std::optional<Credentials> Client::credentials(const std::string& repository)
     const std::lock_guard lock(m_mutex);
     if (const auto it = m_credentials.find(repository); it != m_credentials.end()) return it->second;
   }
-  std::optional<Credentials> c =
-      mutable_options().creds ? mutable_options().creds : find_credentials(m_registry, repository);
+  std::optional<Credentials> c = m_settings.creds ? m_settings.creds : find_credentials(m_registry, repository);
   const std::lock_guard lock(m_mutex);
   m_credentials[repository] = c;
   return c;
@@ -234,13 +397,13 @@ void Client::ping()
       answer = session->perform(r, m_tls);
       give_back(std::move(session));
     } catch (const TransportError& e) {
-      if (scheme == "https" && e.tls_handshake() && mutable_options().tls_verify == TlsVerify::no) {
+      if (scheme == "https" && e.tls_handshake() && m_settings.tls_verify == TlsVerify::no) {
         scheme = "http"; // --tls-verify=false: a registry that speaks plain HTTP
         --attempt;
         continue;
       }
       if (e.retry() == Retry::pointless || attempt >= attempts()) {
-        const std::string hint = e.tls_handshake() && mutable_options().tls_verify == TlsVerify::yes
+        const std::string hint = e.tls_handshake() && m_settings.tls_verify == TlsVerify::yes
                                      ? " (a registry with a certificate of its own: --cert-dir DIR; one without TLS: "
                                        "--tls-verify=false)"
                                      : "";
@@ -434,7 +597,7 @@ void Client::fail(const std::string& repository, const std::string& what, const 
   throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository), message);
 }
 
-Manifest Client::get_manifest(const std::string& repository, const std::string& reference)
+Manifest Client::fetch_manifest(const std::string& repository, const std::string& reference)
 {
   Request r;
   r.url = "/v2/" + repository + "/manifests/" + reference;
@@ -463,7 +626,7 @@ Manifest Client::get_manifest(const std::string& repository, const std::string& 
   return m;
 }
 
-void Client::get_blob(const std::string& repository, const std::string& digest, const BlobSink& sink)
+void Client::fetch_blob(const std::string& repository, const std::string& digest, const BlobSink& sink)
 {
   Request r;
   r.url = "/v2/" + repository + "/blobs/" + digest;
@@ -471,11 +634,12 @@ void Client::get_blob(const std::string& repository, const std::string& digest, 
   const std::string what = "blob " + digest;
   const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, sink.restart);
   if (response.status != 200) fail(repository, what, response);
-  note_blob(digest, repository);
+  note_home(m_registry, digest, repository);
 }
 
-bool Client::blob_exists(const std::string& repository, const std::string& digest)
+bool Client::blob_exists(const std::string& named, const std::string& digest)
 {
+  const std::string repository = local_repository(named);
   Request r;
   r.method = "HEAD";
   r.url = "/v2/" + repository + "/blobs/" + digest;
@@ -485,8 +649,9 @@ bool Client::blob_exists(const std::string& repository, const std::string& diges
   fail(repository, "blob " + digest, response);
 }
 
-bool Client::mount_blob(const std::string& repository, const std::string& digest, const std::string& from)
+bool Client::mount_blob(const std::string& named, const std::string& digest, const std::string& from)
 {
+  const std::string repository = local_repository(named);
   Request r;
   r.method = "POST";
   r.url = "/v2/" + repository + "/blobs/uploads/?mount=" + url_encode(digest) + "&from=" + url_encode(from);
@@ -496,7 +661,7 @@ bool Client::mount_blob(const std::string& repository, const std::string& digest
   if (response.status == 201) return true;
   if (response.status == 202) {
     // Not mounted: an upload was started instead; cancel it (a leftover upload expires anyway).
-    cancel_upload(repository, resolve_url(url(r.url), response.header("location")));
+    cancel_session(repository, resolve_url(url(r.url), response.header("location")));
     return false;
   }
   if (response.status == 401 || response.status == 403 || response.status == 404) return false;
@@ -513,9 +678,10 @@ std::string Client::start_upload(const std::string& repository, const std::strin
   return resolve_url(url(start.url), started.header("location"));
 }
 
-std::string Client::send_upload(const std::string& repository, const std::string& digest, const std::string& file,
+std::string Client::send_upload(const std::string& named, const std::string& digest, const std::string& file,
                                 int fd, std::uint64_t size)
 {
+  const std::string repository = local_repository(named);
   const std::string what = "upload of blob " + digest;
   for (unsigned attempt = 1;; ++attempt) {
     const std::string location = start_upload(repository, what);
@@ -551,15 +717,25 @@ Response Client::put_upload(const std::string& repository, const std::string& lo
   return send(put, repository, push_scopes(repository), "upload of blob " + digest);
 }
 
-bool Client::commit_upload(const std::string& repository, const std::string& location, const std::string& digest)
+bool Client::commit_upload(const std::string& named, const std::string& location, const std::string& digest)
 {
+  const std::string repository = local_repository(named);
   const Response done = put_upload(repository, location, digest, "", 0);
   if (done.status == 201) return true;
   if (done.status == 404) return false; // the session is gone: the caller uploads again
   fail(repository, "upload of blob " + digest, done);
 }
 
-void Client::cancel_upload(const std::string& repository, const std::string& location) noexcept
+void Client::cancel_upload(const std::string& named, const std::string& location) noexcept
+{
+  try {
+    cancel_session(local_repository(named), location);
+  } catch (...) {
+    // As below.
+  }
+}
+
+void Client::cancel_session(const std::string& repository, const std::string& location) noexcept
 {
   try {
     Request cancel;
@@ -571,14 +747,15 @@ void Client::cancel_upload(const std::string& repository, const std::string& loc
   }
 }
 
-void Client::upload_blob(const std::string& repository, const std::string& digest, const std::string& file,
+void Client::upload_blob(const std::string& named, const std::string& digest, const std::string& file,
                          std::uint64_t size)
 {
+  const std::string repository = local_repository(named);
   const std::string what = "upload of blob " + digest;
   for (unsigned attempt = 1;; ++attempt) {
     const bool monolithic = size <= k_monolithic_limit;
     const std::string location =
-        monolithic ? start_upload(repository, what) : send_upload(repository, digest, file, -1, size);
+        monolithic ? start_upload(repository, what) : send_upload(named, digest, file, -1, size);
     const Response done = put_upload(repository, location, digest, monolithic ? file : "", size);
     if (done.status == 201) return;
     if (attempt < attempts() && done.status == 404) continue;
@@ -586,9 +763,10 @@ void Client::upload_blob(const std::string& repository, const std::string& diges
   }
 }
 
-std::string Client::put_manifest(const std::string& repository, const std::string& reference, const std::string& bytes,
+std::string Client::put_manifest(const std::string& named, const std::string& reference, const std::string& bytes,
                                  const std::string& media_type)
 {
+  const std::string repository = local_repository(named);
   Request r;
   r.method = "PUT";
   r.url = "/v2/" + repository + "/manifests/" + reference;
@@ -608,15 +786,17 @@ std::string Client::put_manifest(const std::string& repository, const std::strin
 
 std::optional<std::string> Client::repository_holding(const std::string& digest) const
 {
-  const std::lock_guard lock(m_mutex);
-  const auto it = m_blob_homes.find(digest);
-  return it == m_blob_homes.end() ? std::nullopt : std::optional<std::string>(it->second);
+  const std::lock_guard lock(blob_homes_mutex());
+  const auto& homes = blob_homes()[m_registry];
+  const auto it = homes.find(digest);
+  return it == homes.end() ? std::nullopt : std::optional<std::string>(it->second);
 }
 
-void Client::note_blob(const std::string& digest, const std::string& repository)
+void Client::note_blob(const std::string& digest, const std::string& named)
 {
-  const std::lock_guard lock(m_mutex);
-  m_blob_homes.emplace(digest, repository);
+  const std::string repository = local_repository(named);
+  const std::lock_guard lock(blob_homes_mutex());
+  blob_homes()[m_registry].emplace(digest, repository);
 }
 
 } // namespace reproimg::registry

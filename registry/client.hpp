@@ -6,6 +6,8 @@
 
 #include "registry/auth.hpp"
 #include "registry/http.hpp"
+#include "registry/reference.hpp"
+#include "registry/registries_conf.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -19,12 +21,21 @@
 
 namespace reproimg::registry {
 
-// How reproimg talks to registries; set once per command (cli), read by every client.
+// The settings of one side of a command: what it reads (--src-*) or what it pushes (--dest-*);
+// the plain --creds, --tls-verify and --cert-dir fill both sides.
+struct AccessOptions {
+  std::optional<TlsVerify> tls_verify; // given on the command line: wins over registries.conf's insecure
+  std::string cert_dir;                // empty: /etc/containers/certs.d/HOST, /etc/docker/certs.d/HOST
+  std::optional<Credentials> creds;    // else the auth files
+};
+
+// How reproimg talks to registries; set once per command (cli). Each access (a reference read or
+// pushed) gets a client of its own side's settings and of the registries.conf entry of its name,
+// so that one registry can be read with one user's credentials and written with another's.
 struct ClientOptions {
-  TlsVerify tls_verify = TlsVerify::yes; // --tls-verify=false: also plain HTTP when HTTPS is not spoken
-  std::string cert_dir;                  // --cert-dir; empty: /etc/containers/certs.d/REG, /etc/docker/certs.d/REG
-  std::optional<Credentials> creds;      // --creds; else the auth files
-  unsigned attempts = 5;                 // tries of one request before giving up ($REPROIMG_REGISTRY_ATTEMPTS)
+  AccessOptions pull;    // what a command reads: FROM, normalize's input (--src-*)
+  AccessOptions push;    // what it writes to: -o docker://REF (--dest-*)
+  unsigned attempts = 5; // tries of one request before giving up ($REPROIMG_REGISTRY_ATTEMPTS)
 };
 void configure(const ClientOptions& options);
 const ClientOptions& client_options();
@@ -47,19 +58,33 @@ struct BlobSink {
 
 enum class Access { pull, push };
 
+// What one host is spoken to with: the TLS verification, the cert dir, the credentials given.
+struct EndpointSettings {
+  TlsVerify tls_verify = TlsVerify::yes;
+  std::string cert_dir;
+  std::optional<Credentials> creds;
+};
+
 class Client {
 public:
-  // The client of a registry ("docker.io", "localhost:5000"), one per process, shared by threads.
-  static Client& of(const std::string& registry);
-  explicit Client(std::string registry);
+  // The client of a reference's registry for reading (ref.registry and ref.repository as the
+  // reference names them): its registries.conf entry's location and mirrors, the pull side's
+  // settings. Throws util::Error for a registry that registries.conf blocks. Shared by threads;
+  // the same for every reference of one entry and settings.
+  static Client& for_pull(const Reference& ref);
+  // The same for pushing: the location only, never a mirror; the push side's settings.
+  static Client& for_push(const Reference& ref);
+  Client(std::string host, EndpointSettings settings);
   ~Client();
 
-  // By tag or digest; a digest reference is checked against the bytes. At most 8 MiB.
+  // The methods below take a repository as the reference names it (before registries.conf's
+  // remapping). By tag or digest; a digest reference is checked against the bytes. At most 8 MiB.
   Manifest get_manifest(const std::string& repository, const std::string& reference);
   void get_blob(const std::string& repository, const std::string& digest, const BlobSink& sink);
 
   bool blob_exists(const std::string& repository, const std::string& digest);
-  // Cross-repository mount (POST ?mount=&from=); true when the registry mounted it.
+  // Cross-repository mount (POST ?mount=&from=, from as repository_holding gives it); true when
+  // the registry mounted it.
   bool mount_blob(const std::string& repository, const std::string& digest, const std::string& from);
   // Uploads a file as the blob digest: one PUT when small, else one streamed PATCH then the PUT.
   void upload_blob(const std::string& repository, const std::string& digest, const std::string& file,
@@ -76,13 +101,33 @@ public:
   std::string put_manifest(const std::string& repository, const std::string& reference, const std::string& bytes,
                            const std::string& media_type);
 
-  // Where this process read a blob from on this registry (for a cross-repository mount).
+  // Where this process read a blob from on this client's host, a repository there (for a
+  // cross-repository mount), whichever client read it.
   std::optional<std::string> repository_holding(const std::string& digest) const;
   void note_blob(const std::string& digest, const std::string& repository);
 
+  // The host requests go to (registries.conf's location), e.g. "localhost:5000".
   const std::string& registry() const { return m_registry; }
 
 private:
+  struct Mirror {
+    Client* client;
+    std::string location;
+    PullFromMirror pull_from;
+  };
+  // Where a request for a repository goes: a client and the repository on its host.
+  struct Source {
+    Client* client;
+    std::string repository;
+  };
+  static Client& for_access(const Reference& ref, Access access);
+  // The repository on this client's host of a repository as the reference names it.
+  std::string local_repository(const std::string& named) const;
+  std::vector<Source> pull_sources(const std::string& named, const std::string& reference);
+  void chose(const std::string& named, const Source& source);
+  Manifest fetch_manifest(const std::string& repository, const std::string& reference);
+  void fetch_blob(const std::string& repository, const std::string& digest, const BlobSink& sink);
+
   struct Token {
     std::string value;
     std::chrono::steady_clock::time_point expires;
@@ -92,6 +137,7 @@ private:
   Response send(Request request, const std::string& repository, const std::vector<std::string>& scopes,
                 const std::string& what, const std::function<void()>& restart = {});
   std::string start_upload(const std::string& repository, const std::string& what);
+  void cancel_session(const std::string& repository, const std::string& location) noexcept;
   Response put_upload(const std::string& repository, const std::string& location, const std::string& digest,
                       const std::string& file, std::uint64_t size);
   Response send_authorized(const Request& request, const std::string& repository,
@@ -106,15 +152,20 @@ private:
   std::unique_ptr<Session> borrow();
   void give_back(std::unique_ptr<Session> session);
 
-  std::string m_registry;
+  std::string m_registry; // the host
+  EndpointSettings m_settings;
   TlsSettings m_tls;
+  // Set by for_pull and for_push: the reference's registry, its registries.conf entry, the mirrors.
+  std::string m_named_registry;
+  std::optional<RegistryEntry> m_entry;
+  std::vector<Mirror> m_mirrors;
   mutable std::mutex m_mutex; // guards what follows
   std::string m_scheme;       // "https" or "http", decided by the first request
   std::optional<Challenge> m_challenge;
   std::map<std::string, Token> m_tokens;                           // by scope list
   std::map<std::string, std::optional<Credentials>> m_credentials; // by repository
   std::vector<std::unique_ptr<Session>> m_sessions;
-  std::map<std::string, std::string> m_blob_homes; // digest -> repository
+  std::map<std::string, Source> m_chosen; // named repository -> where its first manifest came from
 };
 
 // The message of a registry's JSON error body: "CODE: message" of its first error, or "".

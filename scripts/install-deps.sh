@@ -14,6 +14,8 @@ packages=(
   libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev libisal-dev liblzma-dev libbz2-dev libcxxopts-dev nlohmann-json3-dev libboost-test-dev
   # the audit policy file (verify/audit_policy.cpp)
   libyaml-cpp-dev
+  # registries.conf, TOML (registry/registries_conf)
+  libtomlplusplus-dev
   # the sanitized unit-test build and the fuzz targets (tests/fuzz): clang with libFuzzer
   clang libfuzzer-14-dev
   # peers the tests and benchmarks run: tar programs, compressors, python

@@ -12,13 +12,14 @@ in a private directory, in one of four modes:
           certificate (`auth: token: rootcertbundle`). `--token-expiry S` makes tokens that the
           registry refuses S seconds after they are issued, to test refresh.
 
-  harness.py start --mode MODE --state DIR [--owner-pid PID] [--token-expiry S]
+  harness.py start --mode MODE --state DIR [--owner-pid PID] [--token-expiry S] [--second-user]
   harness.py proxy --state DIR --fault NAME [--fault NAME ...] [--corrupt-digest D] [--retry-after S]
   harness.py stop --state DIR
 
 `start` prints shell assignments (REGISTRY=127.0.0.1:PORT, REGISTRY_MODE, REGISTRY_SCHEME, REGISTRY_USER,
 REGISTRY_PASS, REGISTRY_CA, REGISTRY_CERT_DIR: a certificate directory holding the CA as ca.crt, TOKEN_URL,
-TOKEN_COUNTS) and returns once the registry answers /v2/ (a bounded wait). Every process is started
+TOKEN_COUNTS; with --second-user in basic mode a second htpasswd user as REGISTRY_USER2 and
+REGISTRY_PASS2; REGISTRY_LOG: the registry's log, whose access lines name the authenticated user) and returns once the registry answers /v2/ (a bounded wait). Every process is started
 in its own session and recorded in DIR/state.json; `stop` ends them and removes DIR's contents. A
 watchdog ends everything when --owner-pid (the test's shell) is gone or after --lifetime seconds,
 so that a killed test leaves nothing running. `proxy` starts tests/registry/fault_proxy.py in front
@@ -186,8 +187,13 @@ def start(args):
         out["REGISTRY_PASS"] = "pw-" + secrets.token_hex(12)
     if args.mode == "basic":
         extra["htpasswd"] = os.path.join(state, "htpasswd")
+        if args.second_user:
+            out["REGISTRY_USER2"] = "second-" + secrets.token_hex(3)
+            out["REGISTRY_PASS2"] = "pw2-" + secrets.token_hex(12)
         with open(extra["htpasswd"], "wb") as f:
             f.write(run(["htpasswd", "-Bbn", out["REGISTRY_USER"], out["REGISTRY_PASS"]]))
+            if args.second_user:
+                f.write(run(["htpasswd", "-Bbn", out["REGISTRY_USER2"], out["REGISTRY_PASS2"]]))
     elif args.mode == "tls":
         extra.update(make_ca_and_server_cert(os.path.join(state, "pki")))
         out.update(REGISTRY_SCHEME="https", REGISTRY_CA=extra["ca"], REGISTRY_CERT_DIR=extra["cert_dir"])
@@ -209,6 +215,7 @@ def start(args):
     cfg = registry_config(state, args.mode, port, extra)
     reg = spawn(state, "registry", ["docker-registry", "serve", cfg])
     out["REGISTRY"] = "127.0.0.1:%d" % port
+    out["REGISTRY_LOG"] = os.path.join(state, "registry.log")
     wait_ready("%s://%s/v2/" % (out["REGISTRY_SCHEME"], out["REGISTRY"]), ca=out.get("REGISTRY_CA"), proc=reg)
     st = load_state(state)
     st["env"] = out
@@ -330,6 +337,7 @@ def main():
     s.add_argument("--owner-pid", type=int, default=0)
     s.add_argument("--lifetime", type=float, default=900)
     s.add_argument("--token-expiry", type=float, default=300)
+    s.add_argument("--second-user", action="store_true", help="basic mode: a second htpasswd user")
     p = sub.add_parser("proxy")
     p.add_argument("--state", required=True)
     p.add_argument("--fault", action="append")

@@ -56,7 +56,7 @@ StreamDigests digest_layer(const LayerSource& source, util::ByteSink* decompress
 {
   util::Fd owned;
   if (source.path != "-") {
-    owned = util::open_read(source.path);
+    owned = open_layer(source);
   }
   TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
   if (!source.length) {

@@ -28,10 +28,9 @@ int cmd_cache(int argc, char** argv)
                            "prune: remove the least recently used blobs until it holds at most --max-size;\n"
                            "clear: remove every blob. Either refuses (exit 2) while another reproimg run uses it.");
   options.positional_help("prune [--max-size SIZE] | clear");
-  options.add_options()
-    ("action", "prune or clear", cxxopts::value<std::string>(), "ACTION")
-    ("max-size", "prune: the bound (bytes, or with K, M, G, T); default $REPROIMG_CACHE_MAX, else 10G",
-     cxxopts::value<std::string>(), "SIZE");
+  options.add_options()("action", "prune or clear", cxxopts::value<std::string>(), "ACTION")(
+      "max-size", "prune: the bound (bytes, or with K, M, G, T); default $REPROIMG_CACHE_MAX, else 10G",
+      cxxopts::value<std::string>(), "SIZE");
   options.parse_positional({"action"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -44,7 +43,7 @@ int cmd_cache(int argc, char** argv)
   if (action == "clear" && r.count("max-size")) {
     throw util::Error("cache: --max-size is for prune (clear removes every blob)");
   }
-  const std::uint64_t max = action == "clear"       ? 0
+  const std::uint64_t max = action == "clear"     ? 0
                             : r.count("max-size") ? registry::parse_size(r["max-size"].as<std::string>(), "--max-size")
                                                   : registry::cache_max_bytes();
   registry::BlobCache cache(registry::default_cache_dir());

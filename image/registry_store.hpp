@@ -44,10 +44,10 @@ private:
   std::optional<registry::CachedBlob> known(const std::string& digest) const;
 
   registry::Reference m_ref;
-  std::string m_manifest; // the bytes the reference names
-  mutable std::mutex m_mutex; // guards m_blobs
+  std::string m_manifest;                                      // the bytes the reference names
+  mutable std::mutex m_mutex;                                  // guards m_blobs
   mutable std::map<std::string, registry::CachedBlob> m_blobs; // layers prefetch() found or began
-  mutable std::vector<std::thread> m_workers; // the downloads prefetch() began
+  mutable std::vector<std::thread> m_workers;                  // the downloads prefetch() began
   mutable std::atomic<bool> m_stop{false};
 };
 

@@ -12,11 +12,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <cstdio>
-#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,8 +150,8 @@ std::vector<CacheFile> cache_files(const std::string& dir)
 std::uint64_t parse_size(const std::string& text, const std::string& what)
 {
   const auto bad = [&] {
-    return util::Error(util::Location::of(what), "'" + util::printable(text) +
-                                                     "' is not a size (bytes, or a number with K, M, G or T)");
+    return util::Error(util::Location::of(what),
+                       "'" + util::printable(text) + "' is not a size (bytes, or a number with K, M, G or T)");
   };
   size_t i = 0;
   std::uint64_t n = 0;
@@ -420,7 +420,7 @@ void BlobCache::download(Client& client, const std::string& repository, const st
   try {
     growing.started(temp.path());
     digest::Sha256 hash;
-    std::uint64_t seen = 0;    // bytes of this attempt
+    std::uint64_t seen = 0; // bytes of this attempt
     BlobSink target;
     target.restart = [&] { seen = 0; };
     target.write = [&](const char* data, size_t n) {

@@ -85,21 +85,20 @@ public:
   std::string path_of(const std::string& digest) const;
 
 private:
-  bool usable(const std::string& path, const std::string& digest, std::optional<std::uint64_t> size,
-              BlobCheck check);
+  bool usable(const std::string& path, const std::string& digest, std::optional<std::uint64_t> size, BlobCheck check);
   bool verified(const std::string& digest);
   void mark_verified(const std::string& digest);
   void hold_shared();
   std::shared_ptr<util::GrowingFile> fetching(const std::string& digest);
-  void download(Client& client, const std::string& repository, const std::string& digest,
-                util::GrowingFile& growing, const std::atomic<bool>* stop);
+  void download(Client& client, const std::string& repository, const std::string& digest, util::GrowingFile& growing,
+                const std::atomic<bool>* stop);
   std::string m_dir;
   std::mutex m_mutex;
   std::set<std::string> m_verified; // digests checked (or fetched) by this run: not hashed again
   std::map<std::string, std::shared_ptr<util::GrowingFile>> m_fetching; // reserved, not yet done
-  std::set<std::string> m_running;  // of m_fetching: those a thread runs
-  std::uint64_t m_added = 0;        // bytes this run stored
-  int m_lock_fd = -1;               // the shared lock on DIR/.lock, held until the run ends
+  std::set<std::string> m_running;                                      // of m_fetching: those a thread runs
+  std::uint64_t m_added = 0;                                            // bytes this run stored
+  int m_lock_fd = -1; // the shared lock on DIR/.lock, held until the run ends
   std::unique_ptr<util::TempDir> m_private;
   friend void configure_cache(CacheMode mode);
 };

@@ -56,8 +56,10 @@ Fd GrowingFile::open() const
 bool GrowingFile::wait_beyond(std::uint64_t offset, std::uint64_t want) const
 {
   std::unique_lock lock(m_mutex);
-  m_changed.wait(lock, [&] { return (m_state != State::pending && m_state != State::growing) ||
-                                 (m_state == State::growing && m_size >= offset + want); });
+  m_changed.wait(lock, [&] {
+    return (m_state != State::pending && m_state != State::growing) ||
+           (m_state == State::growing && m_size >= offset + want);
+  });
   if (m_state == State::failed) std::rethrow_exception(m_error);
   // Finished: the file's size is what the writer checked; growing: at least offset + want.
   return m_state == State::growing || m_size > offset;

@@ -20,7 +20,7 @@ TarInput tar_input_of(const LayerSource& source, int fd)
     // Read as a pipe is: its size is not known until the download is done.
     input.growing = source.growing;
     input.seekable = false;
-    input.file_size = 0;
+    input.file_size = source.growing->expected_size(); // for progress: what it will hold
   }
   return input;
 }

@@ -217,10 +217,15 @@ BlobCache::~BlobCache()
 void BlobCache::hold_shared()
 {
   const std::lock_guard lock(m_mutex);
-  if (m_private || m_lock_fd >= 0) return;
+  if (m_private || m_lock_fd >= 0 || m_unlockable) return;
   make_dirs(m_dir);
   const std::string lock_path = m_dir + "/.lock";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EACCES || errno == EROFS)) fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && (errno == EACCES || errno == EROFS || errno == ENOENT)) {
+    m_unlockable = true; // a cache this user may only read: read, never pruned by this run
+    return;
+  }
   if (fd < 0) util::throw_errno("cannot open the cache's lock", lock_path);
   // Waits only while another run prunes (a few file removals).
   while (::flock(fd, LOCK_SH) != 0) {

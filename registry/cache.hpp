@@ -99,6 +99,7 @@ private:
   std::set<std::string> m_running;                                      // of m_fetching: those a thread runs
   std::uint64_t m_added = 0;                                            // bytes this run stored
   int m_lock_fd = -1; // the shared lock on DIR/.lock, held until the run ends
+  bool m_unlockable = false; // a read-only cache: no lock to take
   std::unique_ptr<util::TempDir> m_private;
   friend void configure_cache(CacheMode mode);
 };

@@ -31,6 +31,7 @@ int cmd_cache(int argc, char** argv)
   options.add_options()("action", "prune or clear", cxxopts::value<std::string>(), "ACTION")(
       "max-size", "prune: the bound (bytes, or with K, M, G, T); default $REPROIMG_CACHE_MAX, else 10G",
       cxxopts::value<std::string>(), "SIZE");
+  add_output_options(options);
   options.parse_positional({"action"});
   const auto r = parse_arguments(options, argc, argv);
   if (r.count("help")) {
@@ -48,6 +49,7 @@ int cmd_cache(int argc, char** argv)
                                                   : registry::cache_max_bytes();
   registry::BlobCache cache(registry::default_cache_dir());
   const registry::PruneResult p = cache.prune(max);
+  if (r.count("quiet")) return util::exit_code(util::ExitCode::ok);
   std::printf("removed %llu blobs (%llu bytes); the cache holds %llu blobs (%llu bytes)\n",
               static_cast<unsigned long long>(p.removed_blobs), static_cast<unsigned long long>(p.removed_bytes),
               static_cast<unsigned long long>(p.kept_blobs), static_cast<unsigned long long>(p.kept_bytes));

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "normalize/known_answer.hpp"
+#include "registry/cache.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/interrupt.hpp"
@@ -37,6 +38,7 @@ const Command k_commands[] = {
     {"verify", reproimg::cli::cmd_verify, "check a rebuild against a lock (bit, canonical, files) and explain a mismatch"},
     {"audit", reproimg::cli::cmd_audit, "audit an image: hazards a careful team would not ship, and how far from reproducible"},
     {"rebuild", reproimg::cli::cmd_rebuild, "run a build twice under varied conditions and name the variation behind each difference"},
+    {"cache", reproimg::cli::cmd_cache, "prune or clear the blob cache of docker:// pulls"},
     {"demo", reproimg::cli::cmd_demo, "show two naive packings of one tree normalising to one layer"},
 };
 
@@ -109,6 +111,11 @@ int run_command(const Command& c, int argc, char** argv)
 {
   // The prefix is taken when the error is printed: the command's --color decides it.
   using reproimg::cli::message_prefix;
+  // Once the command is done, whatever its outcome: the blob cache pruned to its bound when this
+  // run added to it.
+  struct EvictAfterRun {
+    ~EvictAfterRun() { reproimg::registry::evict_cache_after_run(); }
+  } evict;
   try {
     const int rc = c.run(argc, argv);
     // What was printed must have reached its destination (a full disk, a closed pipe): a

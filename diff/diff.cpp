@@ -103,7 +103,7 @@ struct StreamFacts {
 // The first bytes of the stored blob (a gzip header's fields).
 std::vector<unsigned char> stored_head(const readers::LayerSource& source)
 {
-  util::Fd fd = util::open_read(source.path);
+  util::Fd fd = readers::open_layer(source, readers::Growth::wait);
   unsigned char raw[10] = {};
   if (source.length) {
     util::pread_exact(fd.get(), raw, std::min<std::uint64_t>(10, *source.length), source.offset, source.display_name());

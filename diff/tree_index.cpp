@@ -127,7 +127,7 @@ std::unique_ptr<LayerIndex> LayerIndex::read(const readers::LayerSource& source,
     index->m_compression = "directory";
     return index;
   }
-  index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : util::open_read(source.path);
+  index->m_fd = source.path == "-" ? util::copy_stdin_to_temp() : readers::open_layer(source);
   const readers::TarInput input = readers::tar_input_of(source, index->m_fd.get());
   readers::TarReadOptions options;
   options.offsets = readers::SourceOffsets::offered;

@@ -690,10 +690,13 @@ Image load_docker(const ImageStore& store, const ImageRef& ref)
 std::string stored_compression_of(const ImageStore& store, const std::string& path)
 {
   const readers::LayerSource src = store.layer_source(path);
-  util::Fd fd = util::open_read(src.path);
-  unsigned char head[8] = {};
   const std::uint64_t size = src.length ? *src.length : store.size_of(path);
-  const size_t n = static_cast<size_t>(std::min<std::uint64_t>(sizeof head, size));
+  const size_t n = static_cast<size_t>(std::min<std::uint64_t>(8, size));
+  if (src.growing) {
+    src.growing->wait_beyond(0, n); // a blob being downloaded: its first bytes
+  }
+  util::Fd fd = readers::open_layer(src);
+  unsigned char head[8] = {};
   util::pread_exact(fd.get(), head, n, src.offset, store.describe(path));
   return readers::sniff_codec(head, n, n == size).name;
 }
@@ -702,7 +705,7 @@ std::string stored_compression_of(const ImageStore& store, const std::string& pa
 std::string stored_sha256(const ImageStore& store, const std::string& path)
 {
   const readers::LayerSource src = store.layer_source(path);
-  util::Fd fd = util::open_read(src.path);
+  util::Fd fd = readers::open_layer(src, readers::Growth::wait);
   const std::uint64_t size = src.length ? *src.length : store.size_of(path);
   digest::Sha256 hash;
   std::vector<unsigned char> buffer(1 << 20);

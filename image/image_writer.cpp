@@ -153,7 +153,7 @@ std::string kept_media_type(const std::string& original, normalize::Compression 
 // Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are.
 void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what)
 {
-  util::Fd in = util::open_read(src.path);
+  util::Fd in = readers::open_layer(src, readers::Growth::wait); // copied as it is: whole and checked first
   util::Fd out(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!out.valid()) {
     util::throw_errno("cannot create", scratch);
@@ -201,7 +201,7 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   try {
     readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
     copy.label = what;
-    copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids"};
+    copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids", {}};
     d = entries ? readers::digest_layer_entries(copy, *entries) : readers::digest_layer(copy);
     if (!layer.compression.empty() && layer.compression != d.compression) {
       throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " +

@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <sys/stat.h>
@@ -38,11 +39,29 @@ bool RegistryStore::exists(const std::string& path) const
          !digest_of_path(path, "manifests/sha256/").empty();
 }
 
+RegistryStore::~RegistryStore()
+{
+  m_stop = true;
+  for (auto& t : m_workers) t.join();
+}
+
+std::optional<registry::CachedBlob> RegistryStore::known(const std::string& digest) const
+{
+  const std::lock_guard lock(m_mutex);
+  const auto it = m_blobs.find(digest);
+  if (it == m_blobs.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string RegistryStore::local(const std::string& path, std::optional<std::uint64_t> size) const
 {
   auto& client = registry::Client::for_pull(m_ref);
   auto& cache = registry::BlobCache::instance();
   if (const std::string d = digest_of_path(path, "blobs/sha256/"); !d.empty()) {
+    if (const auto b = known(d)) {
+      if (b->growing) b->growing->wait_done();
+      return b->path;
+    }
     return cache.blob(client, m_ref.repository, d, size);
   }
   if (const std::string d = digest_of_path(path, "manifests/sha256/"); !d.empty()) {
@@ -65,12 +84,28 @@ std::string RegistryStore::read_small(const std::string& path, std::uint64_t max
 
 readers::LayerSource RegistryStore::layer_source(const std::string& path) const
 {
+  if (const std::string d = digest_of_path(path, "blobs/sha256/"); !d.empty()) {
+    if (const auto b = known(d)) {
+      // Being downloaded: read as it comes. From an earlier run: not hashed here, the read that
+      // uses it checks it (and a damaged copy is removed).
+      readers::LayerSource source{readers::LayerSource::Kind::tar, b->path};
+      source.growing = b->growing;
+      if (b->from_earlier_run) {
+        source.on_mismatch = [d] { return registry::BlobCache::instance().discard(d); };
+      }
+      return source;
+    }
+  }
   return {readers::LayerSource::Kind::tar, local(path, std::nullopt)};
 }
 
 std::uint64_t RegistryStore::size_of(const std::string& path) const
 {
   if (path == "manifest.json") return m_manifest.size();
+  if (const std::string d = digest_of_path(path, "blobs/sha256/"); !d.empty()) {
+    // Being downloaded: the size it is checked against before anything reads its end.
+    if (const auto b = known(d); b && b->growing) return b->growing->expected_size();
+  }
   struct stat st {};
   const std::string file = local(path, std::nullopt);
   if (::stat(file.c_str(), &st) != 0) util::throw_errno("cannot stat", file);
@@ -95,29 +130,40 @@ std::string RegistryStore::manifest_path(const std::string& digest, const std::s
 void RegistryStore::prefetch(const std::vector<BlobWant>& wanted) const
 {
   if (wanted.empty()) return;
-  // The config first, alone: small, and a registry that fails it is given up on before the
-  // layers are asked for. Then the layers, several at a time.
+  auto& client = registry::Client::for_pull(m_ref);
+  auto& cache = registry::BlobCache::instance();
+  // The config first, alone and whole: small, and a registry that fails it is given up on before
+  // the layers are asked for. Then the layers: those not in the cache are downloaded in the
+  // background, several at a time, and each read follows its download.
   local(blob_path(wanted[0].digest, describe("manifest.json")), wanted[0].size);
-  const std::vector<BlobWant> blobs(wanted.begin() + 1, wanted.end());
-  std::atomic<size_t> next{0};
-  std::vector<std::exception_ptr> errors(blobs.size());
-  auto work = [&] {
-    for (size_t i = next++; i < blobs.size(); i = next++) {
+  auto queue = std::make_shared<std::vector<std::string>>();
+  {
+    const std::lock_guard lock(m_mutex);
+    for (size_t i = 1; i < wanted.size(); ++i) {
+      const BlobWant& w = wanted[i];
+      blob_path(w.digest, describe("manifest.json")); // a sha256 digest, or an error now
+      if (m_blobs.count(w.digest)) continue;
+      if (auto found = cache.find(w.digest, w.size)) {
+        if (!found->growing) client.note_blob(w.digest, m_ref.repository);
+        m_blobs.emplace(w.digest, *found);
+        continue;
+      }
+      m_blobs.emplace(w.digest, cache.reserve(w.digest, w.size));
+      queue->push_back(w.digest);
+    }
+  }
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  auto work = [this, queue, next, &client, &cache] {
+    for (size_t i = (*next)++; i < queue->size(); i = (*next)++) {
       try {
-        local(blob_path(blobs[i].digest, describe("manifest.json")), blobs[i].size);
+        cache.fetch(client, m_ref.repository, (*queue)[i], &m_stop);
       } catch (...) {
-        errors[i] = std::current_exception();
+        // Handed to the blob's readers (util::GrowingFile): the read of the layer reports it.
       }
     }
   };
-  std::vector<std::thread> threads;
-  const size_t n = std::min<size_t>(k_parallel_blobs, blobs.size());
-  for (size_t t = 1; t < n; ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e); // the first blob's failure, whatever the threads' timing
-  }
+  const size_t n = std::min<size_t>(k_parallel_blobs, queue->size());
+  for (size_t t = 0; t < n; ++t) m_workers.emplace_back(work);
 }
 
 std::unique_ptr<ImageStore> open_registry_store(const ImageRef& ref)

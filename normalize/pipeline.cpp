@@ -117,7 +117,7 @@ LayerResult normalize_layer(const readers::LayerSource& source, const NormalizeO
     result.input_compression = "directory";
   } else {
     if (source.path != "-") {
-      owned = util::open_read(source.path);
+      owned = readers::open_layer(source);
     }
     const readers::TarInput input = readers::tar_input_of(source, source.path == "-" ? 0 : owned.get());
     store.set_source(input.fd, input.name);

@@ -85,6 +85,9 @@ ArchiveInput::~ArchiveInput() = default;
 
 long ArchiveInput::raw_read(void* buf, size_t size)
 {
+  if (!m_ranged && m_growing) {
+    return growing_read(buf, size);
+  }
   if (!m_ranged) {
     return util::sys::read(m_fd, buf, size);
   }
@@ -101,6 +104,24 @@ long ArchiveInput::raw_read(void* buf, size_t size)
     return -1;
   }
   return got;
+}
+
+long ArchiveInput::growing_read(void* buf, size_t size)
+{
+  // Woken for a good slice at a time (or the end), not for every packet the writer receives.
+  constexpr std::uint64_t k_wake_bytes = 256 << 10;
+  for (;;) {
+    const ssize_t n = util::sys::read(m_fd, buf, size);
+    if (n > 0) {
+      m_file_pos += static_cast<std::uint64_t>(n);
+    }
+    if (n != 0) {
+      return n;
+    }
+    if (!m_growing->wait_beyond(m_file_pos, k_wake_bytes)) {
+      return 0; // whole and checked by the writer
+    }
+  }
 }
 
 void ArchiveInput::set_range(std::uint64_t offset, std::uint64_t length)

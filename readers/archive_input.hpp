@@ -6,6 +6,7 @@
 
 #include "readers/decompress.hpp"
 #include "util/file.hpp"
+#include "util/growing_file.hpp"
 #include "util/progress.hpp"
 
 #include <algorithm>
@@ -78,6 +79,10 @@ public:
   std::uint64_t synthesized() const { return m_synthesized; }
   // Counts every byte of the input read or skipped, as it is (call before sniff_compression()).
   void set_progress(util::Progress* progress) { m_progress = progress; }
+  // The file is still being written (read from its start, not ranged): a read at its end waits
+  // for more bytes, and the end is the end only once the writer finished (call before
+  // sniff_compression()).
+  void set_growing(const util::GrowingFile* growing) { m_growing = growing; }
 
   const std::string& name() const { return m_name; }
   const char* compression() const { return codec_name(m_codec); }
@@ -103,12 +108,15 @@ private:
   long read_first_or_more(const void** out);
   long read_more(const void** out);
   long raw_read(void* buf, size_t size);
+  long growing_read(void* buf, size_t size);
   std::int64_t skip_raw(std::int64_t request);
   size_t pull_compressed(const unsigned char** chunk);
   void keep_block_tail(std::uint64_t upto);
 
   int m_fd;
   util::Progress* m_progress = nullptr;
+  const util::GrowingFile* m_growing = nullptr;
+  std::uint64_t m_file_pos = 0; // bytes read from a growing file
   bool m_seekable;
   std::string m_name;
   Tees m_tees;

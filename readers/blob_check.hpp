@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,9 @@ struct BlobExpectation {
   std::optional<std::uint64_t> size;  // of the bytes as stored
   std::string diff_id;                // "sha256:..." of the uncompressed tar; empty: unknown
   std::string diff_id_source;         // for messages: "the config's rootfs.diff_ids[N]"
+  // Called when the bytes are not the digest or size above: for a blob from a cache, which
+  // removes its copy; returns what the error adds (" (the cached copy ... was removed)").
+  std::function<std::string()> on_mismatch;
 };
 
 } // namespace reproimg::readers

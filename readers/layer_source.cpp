@@ -13,7 +13,27 @@ TarInput tar_input_of(const LayerSource& source, int fd)
   input.range_offset = source.offset;
   input.range_length = source.length;
   input.expect = source.expect;
+  if (input.expect && source.on_mismatch) {
+    input.expect->on_mismatch = source.on_mismatch;
+  }
+  if (source.growing) {
+    // Read as a pipe is: its size is not known until the download is done.
+    input.growing = source.growing;
+    input.seekable = false;
+    input.file_size = source.growing->expected_size(); // for progress: what it will hold
+  }
   return input;
+}
+
+util::Fd open_layer(const LayerSource& source, Growth growth)
+{
+  if (!source.growing) {
+    return util::open_read(source.path);
+  }
+  if (growth == Growth::wait) {
+    source.growing->wait_done();
+  }
+  return source.growing->open();
 }
 
 void refuse_unread_transport(const std::string& spec)

@@ -6,6 +6,8 @@
 #include "readers/tar_reader.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,10 +25,21 @@ struct LayerSource {
   std::optional<std::uint64_t> length;
   // A blob of an image: what it must be, checked by every read of it (see TarInput::expect).
   std::optional<BlobExpectation> expect;
+  // A blob still being downloaded (the path is where it is written): opened with open_layer, read
+  // as it grows; its end is only reached once the download is whole and checked.
+  std::shared_ptr<const util::GrowingFile> growing;
+  // A blob kept from an earlier run (a cache's): called when a read finds other bytes than its
+  // expectation says; returns what the error adds (the copy removed). See BlobExpectation.
+  std::function<std::string()> on_mismatch;
   // For messages: the blob as its image names it ("FILE" or "ARCHIVE:MEMBER"); empty: the path.
   std::string label;
   std::string display_name() const { return !label.empty() ? label : path == "-" ? "<stdin>" : path; }
 };
+
+// Opens a tar source that is a file (not "-"): a growing one where it is now, and, with
+// Growth::wait, only once it is whole and checked (for readers that do not read through TarInput).
+enum class Growth { follow, wait };
+[[nodiscard]] util::Fd open_layer(const LayerSource& source, Growth growth = Growth::follow);
 
 // The tar input of a tar source opened as fd: its byte range and its expectation.
 TarInput tar_input_of(const LayerSource& source, int fd);

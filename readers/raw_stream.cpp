@@ -38,7 +38,7 @@ StreamDigests digest_input(const TarInput& input, util::ByteSink* decompressed, 
 TarInput layer_input(const LayerSource& source, util::Fd& owned)
 {
   if (source.path != "-") {
-    owned = util::open_read(source.path);
+    owned = open_layer(source);
   }
   TarInput input = tar_input_of(source, source.path == "-" ? 0 : owned.get());
   if (!source.length) {

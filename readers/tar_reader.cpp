@@ -206,6 +206,12 @@ SourceEntry source_entry_of(archive_entry* e, const std::optional<StoredData>& s
   return entry;
 }
 
+// The bytes are not the blob's: the error, with what the blob's owner (a cache) adds to it.
+[[noreturn]] void blob_mismatch(const BlobExpectation& expect, const util::Location& blob, const std::string& message)
+{
+  throw util::Error(blob, message + (expect.on_mismatch ? expect.on_mismatch() : std::string()));
+}
+
 // The input and the tar reader over it, with the hashing a digest or a blob check asks for.
 class TarStream {
 public:
@@ -218,6 +224,7 @@ public:
     m_in.emplace(input.fd, input.seekable, input.name,
                  ArchiveInput::Tees{m_stored_hash ? &*m_stored_hash : nullptr, nullptr});
     m_in->set_progress(&progress);
+    m_in->set_growing(input.growing.get());
     // A regular file is read by position (pread) from where its descriptor stands to its end: a
     // skip past entry data then costs no system call, and the descriptor's offset is left alone.
     m_start = input.range_offset;
@@ -284,11 +291,12 @@ private:
   {
     const util::Location blob{m_input.name, std::nullopt, std::nullopt};
     if (expect.size && result.raw_bytes != *expect.size) {
-      throw util::Error(blob, "size " + std::to_string(result.raw_bytes) + " differs from the descriptor's " +
-                                  std::to_string(*expect.size));
+      blob_mismatch(expect, blob, "size " + std::to_string(result.raw_bytes) + " differs from the descriptor's " +
+                                      std::to_string(*expect.size));
     }
     if (!expect.digest.empty() && result.blob_digest != expect.digest) {
-      throw util::Error(blob, "content digest " + result.blob_digest + " differs from the descriptor's " + expect.digest);
+      blob_mismatch(expect, blob, "content digest " + result.blob_digest + " differs from the descriptor's " +
+                                      expect.digest);
     }
     if (!expect.diff_id.empty() && result.diff_id != expect.diff_id) {
       throw util::Error(blob, "diff_id " + result.diff_id + " differs from " +
@@ -343,6 +351,9 @@ namespace {
 void check_blob_bytes(const TarInput& input)
 {
   const BlobExpectation& expect = *input.expect;
+  if (input.growing) {
+    input.growing->wait_done(); // a download that failed: its error is the one to report
+  }
   struct stat st {};
   if (::fstat(input.fd, &st) != 0 || !S_ISREG(st.st_mode) || (expect.digest.empty() && !expect.size)) {
     return; // a pipe cannot be read again
@@ -350,7 +361,8 @@ void check_blob_bytes(const TarInput& input)
   const std::uint64_t size = input.range_length ? *input.range_length : static_cast<std::uint64_t>(st.st_size);
   const util::Location blob{input.name, std::nullopt, std::nullopt};
   if (expect.size && size != *expect.size) {
-    throw util::Error(blob, "size " + std::to_string(size) + " differs from the descriptor's " + std::to_string(*expect.size));
+    blob_mismatch(expect, blob, "size " + std::to_string(size) + " differs from the descriptor's " +
+                                    std::to_string(*expect.size));
   }
   if (expect.digest.empty()) {
     return;
@@ -365,7 +377,7 @@ void check_blob_bytes(const TarInput& input)
   }
   const std::string actual = hash.finish_digest();
   if (actual != expect.digest) {
-    throw util::Error(blob, "content digest " + actual + " differs from the descriptor's " + expect.digest);
+    blob_mismatch(expect, blob, "content digest " + actual + " differs from the descriptor's " + expect.digest);
   }
 }
 

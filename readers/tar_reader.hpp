@@ -3,8 +3,10 @@
 
 #include "readers/blob_check.hpp"
 #include "readers/source.hpp"
+#include "util/growing_file.hpp"
 #include "util/progress.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,6 +25,9 @@ struct TarInput {
   // A blob of an image: checked while it is read (every byte is then read and hashed; the seek
   // fast path is lost), before read_tar returns. A mismatch throws util::Error naming the blob.
   std::optional<BlobExpectation> expect;
+  // A file still being written (a blob being downloaded): read as a pipe is, a read at its end
+  // waiting for more bytes or the writer's verdict (whose error it then throws).
+  std::shared_ptr<const util::GrowingFile> growing;
 };
 
 // The input for an open file descriptor: seekable (with its size) when it is a regular file.

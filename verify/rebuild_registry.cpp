@@ -49,7 +49,7 @@ RegistryArtifact::RegistryArtifact(const std::string& spec) : m_ref(registry::pa
 
 void RegistryArtifact::before_run()
 {
-  registry::Client& client = registry::Client::of(m_ref.registry);
+  registry::Client& client = registry::Client::for_push(m_ref);
   m_previous.reset();
   try {
     const registry::Manifest m = client.get_manifest(m_ref.repository, m_ref.tag);
@@ -73,7 +73,7 @@ void RegistryArtifact::before_run()
 
 std::string RegistryArtifact::after_run(const std::string& run)
 {
-  registry::Client& client = registry::Client::of(m_ref.registry);
+  registry::Client& client = registry::Client::for_push(m_ref);
   std::string digest;
   try {
     digest = client.get_manifest(m_ref.repository, m_ref.tag).digest;
@@ -96,7 +96,7 @@ std::string RegistryArtifact::after_run(const std::string& run)
 void RegistryArtifact::restore()
 {
   if (!m_previous) return;
-  registry::Client& client = registry::Client::of(m_ref.registry);
+  registry::Client& client = registry::Client::for_push(m_ref);
   if (client.get_manifest(m_ref.repository, m_ref.tag).digest != m_placeholder) return;
   client.put_manifest(m_ref.repository, m_ref.tag, m_previous->bytes, m_previous->media_type);
 }

@@ -162,6 +162,12 @@ registry::AccessOptions access_options_from(const cxxopts::ParseResult& r, const
       throw util::Error(util::Location::of(o.cert_dir), prefix + "cert-dir: not a directory");
     }
   }
+  if (const auto file = side_value(r, side, "authfile")) {
+    o.auth_file = *file;
+    if (!util::is_regular_file(o.auth_file)) {
+      throw util::Error(util::Location::of(o.auth_file), prefix + "authfile: not a file");
+    }
+  }
   if (const auto creds = side_value(r, side, "creds")) {
     try {
       o.creds = registry::parse_creds_option(*creds);
@@ -187,7 +193,8 @@ void add_side_options(cxxopts::Options& options, const std::string& side, const 
     (side + "-creds", "credentials for " + what + " (instead of --creds)", cxxopts::value<std::string>(), "USER[:PASS]")
     (side + "-tls-verify", "--tls-verify for " + what,
      cxxopts::value<std::string>()->implicit_value("true"), "true|false")
-    (side + "-cert-dir", "--cert-dir for " + what, cxxopts::value<std::string>(), "DIR");
+    (side + "-cert-dir", "--cert-dir for " + what, cxxopts::value<std::string>(), "DIR")
+    (side + "-authfile", "--authfile for " + what, cxxopts::value<std::string>(), "FILE");
 }
 
 } // namespace
@@ -203,6 +210,7 @@ void add_registry_options(cxxopts::Options& options)
      cxxopts::value<std::string>()->implicit_value("true"), "true|false")
     ("cert-dir", "CA certificates (*.crt) and a client certificate (*.cert, *.key) for the registry",
      cxxopts::value<std::string>(), "DIR")
+    ("authfile", "the auth file read first (instead of $REGISTRY_AUTH_FILE)", cxxopts::value<std::string>(), "FILE")
     ("no-cache", "keep no blob in the cache ($XDG_CACHE_HOME/reproimg): fetch into a directory of this run's own");
 }
 

@@ -33,11 +33,13 @@ std::string env_or(const char* name, const std::string& fallback)
 }
 
 // The auth files, in the order skopeo (containers/image) reads them.
-std::vector<std::string> auth_files()
+std::vector<std::string> auth_files(const std::string& given)
 {
   const std::string home = env_or("HOME", "");
   std::vector<std::string> files;
-  if (const char* f = std::getenv("REGISTRY_AUTH_FILE"); f && *f) {
+  if (!given.empty()) {
+    files.push_back(given);
+  } else if (const char* f = std::getenv("REGISTRY_AUTH_FILE"); f && *f) {
     files.push_back(f);
   } else if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run && *run) {
     files.push_back(std::string(run) + "/containers/auth.json");
@@ -167,9 +169,10 @@ std::optional<Credentials> credentials_in_auth_file(const std::string& text, con
   return std::nullopt;
 }
 
-std::optional<Credentials> find_credentials(const std::string& registry, const std::string& repository)
+std::optional<Credentials> find_credentials(const std::string& registry, const std::string& repository,
+                                            const std::string& auth_file)
 {
-  for (const auto& file : auth_files()) {
+  for (const auto& file : auth_files(auth_file)) {
     if (!util::is_regular_file(file)) continue;
     if (auto c = credentials_in_auth_file(util::read_file(file), registry, repository, file)) return c;
   }

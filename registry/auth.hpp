@@ -24,8 +24,10 @@ Credentials parse_creds_option(const std::string& value);
 // from the first auth file that has an entry: $REGISTRY_AUTH_FILE, else
 // ${XDG_RUNTIME_DIR}/containers/auth.json; ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json;
 // ${DOCKER_CONFIG:-~/.docker}/config.json. In each, credHelpers[registry] first, then auths (the
-// most specific key first), then credsStore. nullopt: anonymous.
-std::optional<Credentials> find_credentials(const std::string& registry, const std::string& repository);
+// most specific key first), then credsStore. nullopt: anonymous. auth_file (--authfile), when
+// given, is read in place of the first ($REGISTRY_AUTH_FILE or XDG_RUNTIME_DIR's), as skopeo does.
+std::optional<Credentials> find_credentials(const std::string& registry, const std::string& repository,
+                                            const std::string& auth_file = {});
 
 // The same lookup in one auth file's JSON text (what find_credentials does per file); file is
 // for messages.

@@ -132,7 +132,8 @@ void note_home(const std::string& host, const std::string& digest, const std::st
 // What tells two clients apart: the host and every setting (the secret by its digest only).
 std::string settings_key(const std::string& host, const EndpointSettings& s)
 {
-  std::string key = host + "\n" + (s.tls_verify == TlsVerify::yes ? "verify" : "no-verify") + "\n" + s.cert_dir;
+  std::string key = host + "\n" + (s.tls_verify == TlsVerify::yes ? "verify" : "no-verify") + "\n" + s.cert_dir +
+                    "\n" + s.auth_file;
   if (s.creds) {
     key += "\n" + s.creds->username + "\n" + digest::sha256_digest(s.creds->password + "\n" + s.creds->identity_token);
   }
@@ -147,6 +148,7 @@ EndpointSettings settings_for(const AccessOptions& side, Insecure insecure)
   s.tls_verify = side.tls_verify ? *side.tls_verify : (insecure == Insecure::yes ? TlsVerify::no : TlsVerify::yes);
   s.cert_dir = side.cert_dir;
   s.creds = side.creds;
+  s.auth_file = side.auth_file;
   return s;
 }
 
@@ -375,7 +377,7 @@ std::optional<Credentials> Client::credentials(const std::string& repository)
     const std::lock_guard lock(m_mutex);
     if (const auto it = m_credentials.find(repository); it != m_credentials.end()) return it->second;
   }
-  std::optional<Credentials> c = m_settings.creds ? m_settings.creds : find_credentials(m_registry, repository);
+  std::optional<Credentials> c = m_settings.creds ? m_settings.creds : find_credentials(m_registry, repository, m_settings.auth_file);
   const std::lock_guard lock(m_mutex);
   m_credentials[repository] = c;
   return c;

@@ -27,6 +27,7 @@ struct AccessOptions {
   std::optional<TlsVerify> tls_verify; // given on the command line: wins over registries.conf's insecure
   std::string cert_dir;                // empty: /etc/containers/certs.d/HOST, /etc/docker/certs.d/HOST
   std::optional<Credentials> creds;    // else the auth files
+  std::string auth_file;               // --authfile: read in place of $REGISTRY_AUTH_FILE's
 };
 
 // How reproimg talks to registries; set once per command (cli). Each access (a reference read or
@@ -63,6 +64,7 @@ struct EndpointSettings {
   TlsVerify tls_verify = TlsVerify::yes;
   std::string cert_dir;
   std::optional<Credentials> creds;
+  std::string auth_file;
 };
 
 class Client {

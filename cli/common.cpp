@@ -183,6 +183,14 @@ void apply_registry_options(const cxxopts::ParseResult& r)
   registry::ClientOptions o;
   o.pull = access_options_from(r, g_source_options ? "src" : "");
   o.push = access_options_from(r, g_push_options ? "dest" : "");
+  if (r.count("retry-times")) {
+    const std::string v = r["retry-times"].as<std::string>();
+    const long n = v.empty() || v.size() > 2 || v.find_first_not_of("0123456789") != std::string::npos
+                       ? -1
+                       : std::stol(v);
+    if (n < 0 || n > 19) throw util::Error("--retry-times: want 0 to 19, not '" + util::printable(v) + "'");
+    o.attempts = static_cast<unsigned>(n) + 1;
+  }
   registry::configure(o);
   registry::configure_cache(r.count("no-cache") ? registry::CacheMode::private_to_run : registry::CacheMode::shared);
 }
@@ -211,6 +219,8 @@ void add_registry_options(cxxopts::Options& options)
     ("cert-dir", "CA certificates (*.crt) and a client certificate (*.cert, *.key) for the registry",
      cxxopts::value<std::string>(), "DIR")
     ("authfile", "the auth file read first (instead of $REGISTRY_AUTH_FILE)", cxxopts::value<std::string>(), "FILE")
+    ("retry-times", "retries of a request after 429, 5xx or a dropped connection (default 4)",
+     cxxopts::value<std::string>(), "N")
     ("no-cache", "keep no blob in the cache ($XDG_CACHE_HOME/reproimg): fetch into a directory of this run's own");
 }
 

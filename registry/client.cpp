@@ -49,11 +49,12 @@ bool retryable_status(long status)
 
 unsigned attempts()
 {
+  if (const auto& given = mutable_options().attempts) return *given;
   if (const char* v = std::getenv("REPROIMG_REGISTRY_ATTEMPTS")) {
     const long n = std::strtol(v, nullptr, 10);
     if (n >= 1 && n <= 20) return static_cast<unsigned>(n);
   }
-  return mutable_options().attempts;
+  return 5;
 }
 
 // Backoff before attempt n + 1 (n from 1): 0.5 s, 1 s, 2 s, 4 s, at most 8 s;

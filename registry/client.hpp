@@ -36,7 +36,9 @@ struct AccessOptions {
 struct ClientOptions {
   AccessOptions pull;    // what a command reads: FROM, normalize's input (--src-*)
   AccessOptions push;    // what it writes to: -o docker://REF (--dest-*)
-  unsigned attempts = 5; // tries of one request before giving up ($REPROIMG_REGISTRY_ATTEMPTS)
+  // Tries of one request before giving up: --retry-times N gives N + 1; else
+  // $REPROIMG_REGISTRY_ATTEMPTS (1-20); else 5.
+  std::optional<unsigned> attempts;
 };
 void configure(const ClientOptions& options);
 const ClientOptions& client_options();

@@ -103,6 +103,10 @@ registry_proxy plain down 503-always
 REPROIMG_REGISTRY_ATTEMPTS=3 pull down
 says_error "503 always" 2 "$down_PROXY" "f/a" "503"
 equal "503 always: each blob tried as often as allowed, not more" 3 "$(count_of "$down_PROXY_COUNTS" unavailable_most_per_blob)"
+registry_proxy plain down2 503-always
+REPROIMG_REGISTRY_ATTEMPTS=3 pull down2 --retry-times 1
+says_error "503 always, --retry-times 1" 2 "$down2_PROXY" "503" "gave up after 2 attempts"
+equal "--retry-times 1 (wins over the environment): 2 attempts" 2 "$(count_of "$down2_PROXY_COUNTS" unavailable_most_per_blob)"
 
 # --- a token that expires mid-pull: refused with invalid_token, a new one fetched, the pull completes
 registry_proxy token expire expire-token

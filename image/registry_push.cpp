@@ -56,16 +56,16 @@ struct EarlyUploads::Upload {
   std::exception_ptr error;
 };
 
-EarlyUploads::EarlyUploads(registry::Reference dest) : m_dest(std::move(dest)), m_slots(std::make_unique<UploadSlots>())
+EarlyUploads::EarlyUploads(registry::Reference dest)
+    : m_dest(std::move(dest)), m_client(&registry::Client::for_push(m_dest)), m_slots(std::make_unique<UploadSlots>())
 {
 }
 
 EarlyUploads::~EarlyUploads()
 {
-  registry::Client& client = registry::Client::for_push(m_dest);
   for (auto& [digest, u] : m_uploads) {
     if (u->thread.joinable()) u->thread.join();
-    if (!u->location.empty()) client.cancel_upload(m_dest.repository, u->location);
+    if (!u->location.empty()) m_client->cancel_upload(m_dest.repository, u->location);
   }
 }
 
@@ -84,7 +84,7 @@ void EarlyUploads::stage(const std::string& file, const std::string& digest, std
   up->thread = std::thread([this, up, file, digest, size] {
     m_slots->acquire();
     try {
-      registry::Client& client = registry::Client::for_push(m_dest);
+      registry::Client& client = *m_client;
       up->present = client.blob_exists(m_dest.repository, digest);
       if (!up->present) {
         const auto from = client.repository_holding(digest);
@@ -113,7 +113,7 @@ EarlyUploads::Outcome EarlyUploads::commit(const std::string& digest)
   if (u->present) return Outcome::present;
   if (u->location.empty()) return Outcome::not_staged;
   const std::string location = std::exchange(u->location, std::string());
-  return registry::Client::for_push(m_dest).commit_upload(m_dest.repository, location, digest)
+  return m_client->commit_upload(m_dest.repository, location, digest)
              ? Outcome::committed
              : Outcome::not_staged;
 }

@@ -13,6 +13,10 @@
 #include <mutex>
 #include <string>
 
+namespace reproimg::registry {
+class Client;
+}
+
 namespace reproimg::image {
 
 struct PushResult {
@@ -28,6 +32,7 @@ struct PushResult {
 // fails its checks is never stored. What was not committed is cancelled when this goes.
 class EarlyUploads {
 public:
+  // Throws util::Error for a destination registries.conf blocks (said before anything is built).
   explicit EarlyUploads(registry::Reference dest);
   ~EarlyUploads();
   EarlyUploads(const EarlyUploads&) = delete;
@@ -46,6 +51,7 @@ private:
   void stage(const std::string& file, const std::string& digest, std::uint64_t size);
 
   registry::Reference m_dest;
+  registry::Client* m_client;
   std::mutex m_mutex; // guards m_uploads
   std::map<std::string, std::unique_ptr<Upload>> m_uploads; // by digest
   std::unique_ptr<struct UploadSlots> m_slots;

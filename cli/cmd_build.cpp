@@ -94,7 +94,7 @@ int cmd_build(int argc, char** argv)
   const Verbosity verbosity = verbosity_from(r);
   normalize::Report report;
   const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
-  opts.staged_blob = destination.staged_blob();
+  opts.staged_blob = destination.upload_hook();
   const auto result = dockerfile::build_image(r["context"].as<std::string>(), opts, destination.path(), report);
   print_warnings(report, verbosity);
   destination.push(r.count("json") > 0);

@@ -76,7 +76,7 @@ int cmd_import(int argc, char** argv)
   }
   normalize::Report report;
   const ImageDestination destination(r, r["output"].as<std::string>(), opts.format);
-  opts.staged_blob = destination.staged_blob();
+  opts.staged_blob = destination.upload_hook();
   const auto result = image::import_rootfs(rootfs, opts, destination.path(), report);
   print_warnings(report, verbosity);
   destination.push(r.count("json") > 0);

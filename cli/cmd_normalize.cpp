@@ -38,7 +38,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
   target.format = image::parse_image_format(r["format"].as<std::string>());
   const ImageDestination destination(r, r["output"].as<std::string>(), target.format);
   target.out = destination.path();
-  target.staged_blob = destination.staged_blob();
+  target.staged_blob = destination.upload_hook();
   if (target.out == "-") {
     throw util::Error("normalize: an image is written to a directory or file, not to stdout");
   }

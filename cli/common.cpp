@@ -260,7 +260,7 @@ ImageDestination::ImageDestination(const cxxopts::ParseResult& r, const std::str
   m_early = std::make_unique<image::EarlyUploads>(*m_registry);
 }
 
-image::StagedBlob ImageDestination::staged_blob() const
+image::StagedBlob ImageDestination::upload_hook() const
 {
   return m_early ? m_early->hook() : image::StagedBlob();
 }

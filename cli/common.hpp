@@ -61,7 +61,7 @@ public:
   const std::string& path() const { return m_path; }
   // For the image writer: a push starts sending layers while the image is written (empty for a
   // local output).
-  image::StagedBlob staged_blob() const;
+  image::StagedBlob upload_hook() const;
   bool is_registry() const { return m_registry.has_value(); }
   // Pushes the layout written at path() and prints "Pushed REF@DIGEST" (to stderr when stdout
   // carries JSON). Nothing for a local output.

@@ -365,7 +365,7 @@ private:
       }
     }
     for (const auto& [layer_index, ordinals] : batches) {
-      layer_index->fetch(ordinals, m_options.max_content_bytes);
+      layer_index->keep_contents(ordinals, m_options.max_content_bytes);
     }
     // Hardlink names resolve to the same data records: each pair of contents is read and explained
     // once, whatever the number of names it has.

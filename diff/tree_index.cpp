@@ -145,11 +145,11 @@ std::unique_ptr<LayerIndex> LayerIndex::read(const readers::LayerSource& source,
   return index;
 }
 
-void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const
+void LayerIndex::keep_contents(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const
 {
   std::set<std::uint64_t> wanted;
   for (const auto o : ordinals) {
-    if (!m_fetched.count(o)) {
+    if (!m_kept.count(o)) {
       wanted.insert(o);
     }
   }
@@ -192,7 +192,7 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
     std::map<std::uint64_t, std::string>& m_out;
     std::uint64_t m_max;
     std::uint64_t m_ordinal = 0;
-  } capture(wanted, m_fetched, max_bytes);
+  } capture(wanted, m_kept, max_bytes);
   util::Progress progress(util::ProgressMode::off, "");
   // The blob was checked when the index was made; contents are read again only for reports.
   readers::TarInput input = readers::tar_input_of(m_source, m_fd.get());
@@ -203,10 +203,10 @@ void LayerIndex::fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t
   readers::read_tar(input, capture, progress);
 }
 
-const std::string* LayerIndex::fetched(std::uint64_t ordinal) const
+const std::string* LayerIndex::kept_content(std::uint64_t ordinal) const
 {
-  const auto it = m_fetched.find(ordinal);
-  return it == m_fetched.end() ? nullptr : &it->second;
+  const auto it = m_kept.find(ordinal);
+  return it == m_kept.end() ? nullptr : &it->second;
 }
 
 Tree tree_of_layer(const LayerIndex& layer, const std::string& label)
@@ -427,10 +427,10 @@ std::optional<std::string> read_content(const FileRecord& r, std::uint64_t max_b
   if (!layer) {
     return std::nullopt;
   }
-  if (!layer->fetched(r.content.ordinal)) {
-    layer->fetch({r.content.ordinal}, max_bytes);
+  if (!layer->kept_content(r.content.ordinal)) {
+    layer->keep_contents({r.content.ordinal}, max_bytes);
   }
-  const std::string* s = layer->fetched(r.content.ordinal);
+  const std::string* s = layer->kept_content(r.content.ordinal);
   if (!s) {
     return std::nullopt;
   }

@@ -101,8 +101,8 @@ public:
   int fd() const { return m_fd.get(); }
   // Reads the layer again, once, keeping up to max_bytes of each listed entry's content
   // (hashed records only: the others are read directly).
-  void fetch(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const;
-  const std::string* fetched(std::uint64_t ordinal) const;
+  void keep_contents(const std::vector<std::uint64_t>& ordinals, std::uint64_t max_bytes) const;
+  const std::string* kept_content(std::uint64_t ordinal) const;
 
   // Records in stored order; a path stored twice keeps its last occurrence (what extraction does).
   std::vector<FileRecord> records;
@@ -117,7 +117,7 @@ private:
   std::optional<readers::StreamDigests> m_digests;
   FirstBytes m_tar_head;
   util::Fd m_fd; // the opened file (seekable inputs), or a temp copy of stdin
-  mutable std::map<std::uint64_t, std::string> m_fetched;
+  mutable std::map<std::uint64_t, std::string> m_kept;
 };
 
 // A file tree to compare: one layer in stored order, or the flattened filesystem of an image.

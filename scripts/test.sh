@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing, build, and run the whole test suite (ctest); then the
-# unit suites again under ASan + UBSan and every fuzz target for REPROIMG_FUZZ_SECONDS (30) seconds.
+# unit suites again under ASan + UBSan and every fuzz target for REPROIMG_FUZZ_SECONDS (15) seconds.
 # REPROIMG_FUZZ_SECONDS=0 skips the fuzz run (the sanitized suites still run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +23,10 @@ cmake -S . -B "$asan_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DREPROIMG_FUZZ=
 cmake --build "$asan_dir" --target reproimg_unit_tests reproimg_fuzz_all -j"$(nproc)"
 echo "== sanitized build took $((SECONDS - start)) s"
 fuzz_status=0
-if [ "${REPROIMG_FUZZ_SECONDS:-30}" -gt 0 ]; then
+if [ "${REPROIMG_FUZZ_SECONDS:-15}" -gt 0 ]; then
   start=$SECONDS
-  echo "== fuzz targets, ${REPROIMG_FUZZ_SECONDS:-30} s each"
-  REPROIMG_FUZZ_BUILD_DIR="$asan_dir" tests/fuzz/run "${REPROIMG_FUZZ_SECONDS:-30}" || fuzz_status=$?
+  echo "== fuzz targets, ${REPROIMG_FUZZ_SECONDS:-15} s each"
+  REPROIMG_FUZZ_BUILD_DIR="$asan_dir" tests/fuzz/run "${REPROIMG_FUZZ_SECONDS:-15}" || fuzz_status=$?
   echo "== took $((SECONDS - start)) s"
 fi
 echo "== unit suites under ASan + UBSan ($asan_dir/)"

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,5 +69,36 @@ inline bool exists(const std::string& path)
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
+
+// Sets an environment variable (or unsets it: nullptr, nullopt) for the life of the object.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const char* value) : m_name(name)
+  {
+    if (const char* old = std::getenv(name)) m_old = old;
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ScopedEnv(const char* name, const std::optional<std::string>& value) : ScopedEnv(name, value ? value->c_str() : nullptr)
+  {
+  }
+  ~ScopedEnv()
+  {
+    if (m_old) {
+      ::setenv(m_name.c_str(), m_old->c_str(), 1);
+    } else {
+      ::unsetenv(m_name.c_str());
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+  std::string m_name;
+  std::optional<std::string> m_old;
+};
 
 } // namespace reproimg::test

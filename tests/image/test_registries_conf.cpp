@@ -49,7 +49,7 @@ location = "elsewhere.io:443"
 )";
 
 // The error parse_registries_conf throws for text, or nullopt.
-std::optional<util::Error> error_of(const std::string& text)
+std::optional<util::Error> conf_error_of(const std::string& text)
 {
   try {
     parse_registries_conf(text, "test.conf");
@@ -63,7 +63,7 @@ void check_error(const std::string& text, std::int64_t line, const std::string& 
 {
   BOOST_TEST_CONTEXT(text)
   {
-    const auto e = error_of(text);
+    const auto e = conf_error_of(text);
     BOOST_TEST_REQUIRE(e.has_value());
     BOOST_TEST_REQUIRE(e->where().has_value());
     BOOST_TEST(e->where()->file == "test.conf");
@@ -74,31 +74,7 @@ void check_error(const std::string& text, std::int64_t line, const std::string& 
   }
 }
 
-// Sets an environment variable for the life of the object.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const std::optional<std::string>& value) : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) m_old = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv()
-  {
-    if (m_old) {
-      ::setenv(m_name, m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using test::ScopedEnv;
 
 } // namespace
 

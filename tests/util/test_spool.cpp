@@ -43,37 +43,7 @@ Range add(util::Spool& spool, const std::string& bytes)
   return {offset, bytes};
 }
 
-// Sets an environment variable for the life of the object.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-      m_had = true;
-    }
-    if (value) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv()
-  {
-    if (m_had) {
-      ::setenv(m_name.c_str(), m_old.c_str(), 1);
-    } else {
-      ::unsetenv(m_name.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  std::string m_name;
-  std::string m_old;
-  bool m_had = false;
-};
+using test::ScopedEnv;
 
 } // namespace
 

@@ -141,15 +141,9 @@ std::string text_preamble(const verify::RebuildResult& r)
 std::string render(const verify::RebuildResult& r, report::ReportFormat format, const report::Check& check,
                    const report::TextStyle& style)
 {
-  if (format == report::ReportFormat::json) {
-    return wrapped_json_report("reproimg-rebuild/1", "rebuild", rebuild_json(r), r.diff, check);
-  }
-  if (format == report::ReportFormat::text) {
-    report::Check plain = check;
-    plain.headline.clear();
-    return text_preamble(r) + report::render(format, r.diff, plain, style);
-  }
-  return report::render(format, r.diff, check, style);
+  const WrappedReport wrapper{"reproimg-rebuild/1", "rebuild", [&] { return rebuild_json(r); },
+                              [&] { return text_preamble(r); }};
+  return render_wrapped_report(wrapper, format, r.diff, check, style);
 }
 
 // The build's own failure: what failed, how, and the tail of its output, on stderr; exit 2.

@@ -54,17 +54,10 @@ nlohmann::json verify_json(const verify::VerifyResult& v)
 std::string render(const verify::VerifyResult& v, report::ReportFormat format, const report::Check& check,
                    const report::TextStyle& style)
 {
-  if (format == report::ReportFormat::json) {
-    // The verify document wraps diff's report (whose schema allows no other keys).
-    return wrapped_json_report("reproimg-verify/1", "verify", verify_json(v), v.diff, check);
-  }
-  if (format == report::ReportFormat::text) {
-    // The answer first, in one line a CI log shows: "verify: PASSED at bit: bit match".
-    report::Check plain = check;
-    plain.headline.clear();
-    return "verify: " + util::printable(check.headline) + "\n" + report::render(format, v.diff, plain, style);
-  }
-  return report::render(format, v.diff, check, style);
+  // Text: the answer first, in one line: "verify: PASSED at bit: bit match".
+  const WrappedReport wrapper{"reproimg-verify/1", "verify", [&] { return verify_json(v); },
+                              [&] { return "verify: " + util::printable(check.headline) + "\n"; }};
+  return render_wrapped_report(wrapper, format, v.diff, check, style);
 }
 
 void write_attestation(const std::string& path, const verify::VerifyResult& v, const std::string& lock_name,

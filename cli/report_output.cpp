@@ -48,12 +48,22 @@ void write_report(ReportTargets& targets, const std::string& text, const std::st
   }
 }
 
-std::string wrapped_json_report(const char* schema, const char* key, const nlohmann::json& body,
-                                const diff::DiffResult& diff, const report::Check& check)
+std::string render_wrapped_report(const WrappedReport& wrapper, report::ReportFormat format,
+                                  const diff::DiffResult& diff, const report::Check& check,
+                                  const report::TextStyle& style)
 {
-  const nlohmann::json doc = {
-      {"schema", schema}, {key, body}, {"report", nlohmann::json::parse(report::report_json(diff, check))}};
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (format == report::ReportFormat::json) {
+    const nlohmann::json doc = {{"schema", wrapper.schema},
+                                {wrapper.key, wrapper.body()},
+                                {"report", nlohmann::json::parse(report::report_json(diff, check))}};
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  if (format == report::ReportFormat::text) {
+    report::Check plain = check;
+    plain.headline.clear();
+    return wrapper.preamble() + report::render(format, diff, plain, style);
+  }
+  return report::render(format, diff, check, style);
 }
 
 } // namespace reproimg::cli

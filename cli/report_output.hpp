@@ -7,6 +7,7 @@
 #include "util/file.hpp"
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,9 +34,18 @@ struct ReportTargets {
 };
 void write_report(ReportTargets& targets, const std::string& text, const std::string& markdown);
 
-// The JSON report of a command that wraps diff's (whose schema allows no other keys):
-// {"schema": SCHEMA, KEY: BODY, "report": diff's report}, two-space indented, a newline at the end.
-std::string wrapped_json_report(const char* schema, const char* key, const nlohmann::json& body,
-                                const diff::DiffResult& diff, const report::Check& check);
+// The report of a command that wraps diff's (verify, rebuild), in any format. JSON: {"schema":
+// SCHEMA, KEY: body(), "report": diff's report} (diff's schema allows no other keys), two-space
+// indented, a newline at the end. Text: preamble() (the answer, in lines a CI log shows), then
+// diff's text without its headline. Any other format: diff's report with the check's headline.
+struct WrappedReport {
+  const char* schema;
+  const char* key;
+  std::function<nlohmann::json()> body;
+  std::function<std::string()> preamble;
+};
+std::string render_wrapped_report(const WrappedReport& wrapper, report::ReportFormat format,
+                                  const diff::DiffResult& diff, const report::Check& check,
+                                  const report::TextStyle& style);
 
 } // namespace reproimg::cli

@@ -16,5 +16,6 @@ int cmd_verify(int argc, char** argv);
 int cmd_audit(int argc, char** argv);
 int cmd_rebuild(int argc, char** argv);
 int cmd_cache(int argc, char** argv);
+int cmd_copy(int argc, char** argv);
 
 } // namespace reproimg::cli

@@ -296,7 +296,7 @@ cxxopts::ParseResult parse_arguments(cxxopts::Options& options, int argc, char**
                       program + " --help)");
   }
   for (const auto& arg : r.arguments()) {
-    if (arg.value().empty() && (arg.key() == "input" || arg.key() == "inputs" || arg.key() == "context" ||
+    if (arg.value().empty() && (arg.key() == "input" || arg.key() == "inputs" || arg.key() == "context" || arg.key() == "destination" ||
                                 arg.key() == "a" || arg.key() == "b")) {
       throw util::Error(command + ": an empty argument where a file was expected (an unset variable?)");
     }

@@ -33,6 +33,7 @@ const Command k_commands[] = {
     {"digest", reproimg::cli::cmd_digest, "print a layer's blob digest, diff_id and canonical diff_id"},
     {"import", reproimg::cli::cmd_import, "turn a rootfs into a one-layer OCI image, reproducibly"},
     {"build", reproimg::cli::cmd_build, "build a Dockerfile FROM scratch or a local image (ADD, COPY, CMD, ...) without a daemon"},
+    {"copy", reproimg::cli::cmd_copy, "copy an image as it is (oci:, archives, docker://), every blob checked, its digests kept"},
     {"diff", reproimg::cli::cmd_diff, "compare two images, layers or trees and explain every difference"},
     {"lock", reproimg::cli::cmd_lock, "record an image's identities and files in a lock, to verify a rebuild against"},
     {"verify", reproimg::cli::cmd_verify, "check a rebuild against a lock (bit, canonical, files) and explain a mismatch"},

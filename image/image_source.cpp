@@ -468,8 +468,12 @@ const Candidate& choose_candidate(const std::vector<Candidate>& all, const Image
     if (shown < named.size()) {
       list += ", ...";
     }
+    const std::string wanted = platform && chosen.empty()
+                                   ? "no image for " + want.os + "/" + want.architecture +
+                                         (want.variant.empty() ? "" : "/" + want.variant) + " among "
+                                   : "";
     throw util::Error(util::Location{where, std::nullopt, std::nullopt},
-                      std::to_string(named.size()) + " image manifests (" + list +
+                      wanted + std::to_string(named.size()) + " image manifests (" + list +
                           "); choose one with oci:DIR:TAG or --platform");
   }
   return *chosen[0];

@@ -1,6 +1,7 @@
 // The one place that assembles and writes images (import, build and normalize use it).
 #include "image/image_writer.hpp"
 
+#include "digest/sha256.hpp"
 #include "image/docker_archive.hpp"
 #include "image/media_types.hpp"
 #include "readers/raw_stream.hpp"
@@ -11,6 +12,7 @@
 #include "util/spool.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
@@ -150,8 +152,10 @@ std::string kept_media_type(const std::string& original, normalize::Compression 
   return layer_media_type(c);
 }
 
-// Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are.
-void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what)
+// Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are; hash, if
+// not null, is given them too.
+void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what,
+               digest::Sha256* hash)
 {
   util::Fd in = readers::open_layer(src, readers::Growth::wait); // copied as it is: whole and checked first
   util::Fd out(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -177,52 +181,95 @@ void copy_blob(const readers::LayerSource& src, const std::string& scratch, cons
       n = util::read_full(in.get(), buf.data(), want, what);
       if (n == 0) break;
     }
+    if (hash) hash->update(buf.data(), n);
     util::write_all(out.get(), buf.data(), n, scratch);
   }
   out.close(scratch);
+}
+
+// The copy of a blob whose digest and size were checked as it was copied, and whose first bytes
+// (LayerRef::stored_compression) were checked against its media type: its result, diff_id the config's.
+normalize::LayerResult checked_blob_copy(const LayerRef& layer, const std::string& diff_id, const std::string& scratch,
+                                         const std::string& blob_digest, const std::string& what)
+{
+  struct stat st {};
+  const std::uint64_t size = ::stat(scratch.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  if (size != layer.size) {
+    throw util::Error(util::Location::of(what), "blob is " + std::to_string(size) + " bytes, its descriptor says " +
+                                                    std::to_string(layer.size));
+  }
+  if (blob_digest != layer.digest) {
+    throw util::Error(util::Location::of(what), "content is " + blob_digest + ", its descriptor says " +
+                                                    util::printable(layer.digest));
+  }
+  normalize::LayerResult r;
+  r.input_compression = layer.stored_compression;
+  r.diff_id = diff_id;
+  r.blob_digest = blob_digest;
+  r.blob_size = size;
+  return r;
 }
 
 } // namespace
 
 const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& store, const LayerRef& layer,
                                                               const std::string& diff_id,
-                                                              readers::EntryVisitor* entries)
+                                                              readers::EntryVisitor* entries, LayerCheck check)
 {
+  if (m_target.format == ImageFormat::docker_archive || entries) {
+    check = LayerCheck::contents; // decompressed (or read) whole anyway: checked whole
+  }
   const std::string what = store.describe(layer.path);
   const std::string scratch = m_layout->scratch_path("layer" + std::to_string(m_layer_count++));
-  copy_blob(store.layer_source(layer.path), scratch, what);
-  if (m_target.staged_blob) {
-    m_target.staged_blob(scratch, layer.digest, layer.size); // sent now, committed only once checked
+  const readers::LayerSource source = store.layer_source(layer.path);
+  // A push sends the blob at once, committed only once the copy was checked (and the registry
+  // checks the digest of what it got): from the source when it is a whole file already there,
+  // else from the copy as soon as it is made.
+  bool staged = false;
+  if (m_target.staged_blob && source.kind == readers::LayerSource::Kind::tar && source.path != "-" &&
+      !source.growing && !source.length && source.offset == 0) {
+    m_target.staged_blob(source.path, layer.digest, layer.size);
+    staged = true;
+  }
+  std::optional<digest::Sha256> hash;
+  if (check == LayerCheck::blob) hash.emplace();
+  copy_blob(source, scratch, what, hash ? &*hash : nullptr);
+  if (!staged && m_target.staged_blob) {
+    m_target.staged_blob(scratch, layer.digest, layer.size);
   }
 
   // The copy is checked (digest, size, diff_id) in the one pass that gives its entries, before it
   // is adopted; libarchive's warnings about it reach the caller through entries.
-  readers::StreamDigests d;
+  normalize::LayerResult r;
   try {
-    readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
-    copy.label = what;
-    copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids", {}};
-    d = entries ? readers::digest_layer_entries(copy, *entries) : readers::digest_layer(copy);
-    if (!layer.compression.empty() && layer.compression != d.compression) {
+    if (check == LayerCheck::blob) {
+      r = checked_blob_copy(layer, diff_id, scratch, hash->finish_digest(), what);
+    } else {
+      readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
+      copy.label = what;
+      copy.expect = readers::BlobExpectation{layer.digest, layer.size, diff_id, "the config's rootfs.diff_ids", {}};
+      const readers::StreamDigests d =
+          entries ? readers::digest_layer_entries(copy, *entries) : readers::digest_layer(copy);
+      r.input_compression = d.compression;
+      r.diff_id = d.diff_id;
+      r.blob_digest = d.blob_digest;
+      r.blob_size = d.blob_size;
+      r.tar_size = d.tar_size;
+    }
+    if (!layer.compression.empty() && layer.compression != r.input_compression) {
       throw util::Error(util::Location::of(what), "media type " + util::printable(layer.media_type) + " says " +
-                                                      layer.compression + ", but the blob is " + d.compression);
+                                                      layer.compression + ", but the blob is " + r.input_compression);
     }
   } catch (...) {
     ::unlink(scratch.c_str());
     throw;
   }
-  const auto compression = normalize::parse_compression(d.compression);
+  const auto compression = normalize::parse_compression(r.input_compression);
   if (!compression) {
     ::unlink(scratch.c_str());
     throw util::Error(util::Location::of(what),
-                      "a " + d.compression + "-compressed layer: an OCI image has no media type for it");
+                      "a " + r.input_compression + "-compressed layer: an OCI image has no media type for it");
   }
-  normalize::LayerResult r;
-  r.input_compression = d.compression;
-  r.diff_id = d.diff_id;
-  r.blob_digest = d.blob_digest;
-  r.blob_size = d.blob_size;
-  r.tar_size = d.tar_size;
   return adopt(scratch, r, kept_media_type(layer.media_type, *compression), *compression);
 }
 
@@ -235,17 +282,54 @@ WrittenImage ImageWriter::finish(Json config)
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
   const std::string config_bytes = canonical_json(config);
   const Descriptor config_desc = m_layout->add_blob(config_bytes, media::oci_config);
+  const Descriptor manifest_desc = m_layout->add_blob(canonical_json(oci_manifest(config_desc)), media::oci_manifest);
+  return place(config_bytes, config_desc, manifest_desc, m_target.platform);
+}
 
+Json ImageWriter::oci_manifest(const Descriptor& config) const
+{
   Json manifest;
   manifest["schemaVersion"] = 2;
   manifest["mediaType"] = media::oci_manifest;
-  manifest["config"] = config_desc.to_json();
+  manifest["config"] = config.to_json();
   manifest["layers"] = Json::array();
   for (const auto& d : m_layer_descriptors) {
     manifest["layers"].push_back(d.to_json());
   }
-  Descriptor manifest_desc = m_layout->add_blob(canonical_json(manifest), media::oci_manifest);
-  const Platform& p = m_target.platform;
+  return manifest;
+}
+
+WrittenImage ImageWriter::finish_copy(const Image& source)
+{
+  if (m_layers.size() != source.layers.size()) {
+    throw util::Error(util::Location::of(source.ref.path), "copy: not every layer of the image was added");
+  }
+  // Strings of a document read already (load_image checked its shape); absent or another type: fallback.
+  auto text = [](const Json& j, const char* key, const char* fallback) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(fallback);
+  };
+  const std::string config_type =
+      source.manifest_bytes.empty()
+          ? std::string(media::oci_config)
+          : text(Json::parse(source.manifest_bytes).value("config", Json()), "mediaType", media::oci_config);
+  const Descriptor config_desc = m_layout->add_blob(source.config_bytes, config_type);
+  if (config_desc.digest != source.config_digest) {
+    throw util::Error(util::Location::of(source.ref.path), "copy: the config's bytes are not the image's");
+  }
+  const Descriptor manifest_desc =
+      source.manifest_bytes.empty()
+          ? m_layout->add_blob(canonical_json(oci_manifest(config_desc)), media::oci_manifest)
+          : m_layout->add_blob(source.manifest_bytes, source.manifest_media_type);
+  Platform platform;
+  platform.os = text(source.config, "os", "linux");
+  platform.architecture = text(source.config, "architecture", "amd64");
+  platform.variant = text(source.config, "variant", "");
+  return place(source.config_bytes, config_desc, manifest_desc, platform);
+}
+
+WrittenImage ImageWriter::place(const std::string& config_bytes, const Descriptor& config_desc,
+                                Descriptor manifest_desc, const Platform& p)
+{
   manifest_desc.platform = {{"architecture", p.architecture}, {"os", p.os}};
   if (!p.variant.empty()) {
     manifest_desc.platform["variant"] = p.variant;

@@ -18,8 +18,9 @@ namespace reproimg::image {
 enum class ImageFormat { oci, oci_archive, docker_archive };
 
 // Told of each layer blob as soon as its bytes are complete in a file, before the image is
-// finished (and, for a layer kept from another image, before its checks): a push starts sending
-// it then. The file is renamed afterwards: open it before returning.
+// finished (and, for a layer kept from another image, before its checks, naming the source's file
+// when the blob is one): a push starts sending it then. The file may be renamed afterwards: open
+// it before returning.
 using StagedBlob = std::function<void(const std::string& file, const std::string& digest, std::uint64_t size)>;
 
 // "oci", "oci-archive" or "docker-archive"; throws util::Error otherwise.
@@ -63,8 +64,15 @@ public:
   // used. entries, if not null, receives the layer's entries (contents are not read) in
   // the pass that checks it. The layer keeps its compression, also in a docker-archive (stored
   // decompressed there, as every docker-archive layer is).
+  //
+  // check says how much is checked: LayerCheck::blob (copy, when the image keeps its config) checks
+  // the blob's digest and size while it is copied and its first bytes against the media type's
+  // compression, but does not decompress it: diff_id is then the config's, taken as it says. A
+  // docker-archive output decompresses every layer: it is always checked whole there.
+  enum class LayerCheck { contents, blob };
   const normalize::LayerResult& add_existing_layer(const ImageStore& store, const LayerRef& layer,
-                                                   const std::string& diff_id, readers::EntryVisitor* entries);
+                                                   const std::string& diff_id, readers::EntryVisitor* entries,
+                                                   LayerCheck check = LayerCheck::contents);
   const std::vector<normalize::LayerResult>& layers() const { return m_layers; }
   // Where the image is staged until finish() (a build context must not read it).
   const std::string& staging_dir() const { return m_layout->dir(); }
@@ -72,8 +80,19 @@ public:
   // Sets config["rootfs"] from the layers added, writes config, manifest and index, and moves the
   // image into place. Nothing is at out before this returns.
   WrittenImage finish(Json config);
+  // For a copy (every layer added with add_existing_layer, in the source's order): writes the
+  // source's config and manifest bytes as they are, so that the image keeps its ID and manifest
+  // digest (a docker-archive source has no manifest: an OCI manifest is made for it; a
+  // docker-archive output has none), and moves the image into place.
+  WrittenImage finish_copy(const Image& source);
 
 private:
+  // Writes index.json (one manifest, the platform's, the tag's) and moves the image into place
+  // (or writes the archive); what was written.
+  WrittenImage place(const std::string& config_bytes, const Descriptor& config, Descriptor manifest,
+                     const Platform& platform);
+  // An OCI manifest of config and the layers added.
+  Json oci_manifest(const Descriptor& config) const;
   template <typename Write>
   const normalize::LayerResult& add_written_layer(normalize::NormalizeOptions& options, Write write);
   const normalize::LayerResult& adopt(const std::string& scratch, const normalize::LayerResult& layer,

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# reproimg copy between local transports: the bytes kept (manifest digest, image ID, every blob),
+# the destination's tag, a Docker schema 2 manifest kept as it is, a docker-archive made into an OCI
+# image and back with its image ID, an index's platform picked; every blob checked before it is
+# kept: a layer whose bytes or size differ from its descriptor, or whose compression is not its
+# media type's, is exit 2 naming it with nothing written; a config whose diff_id lies is copied as
+# it is by default (nothing is decompressed) and refused with --check-contents; outputs byte-identical
+# across runs, time zones and locales; the source never modified.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+make="$PY $here/../registry/make_images.py"
+
+field() { "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval("d" + sys.argv[2]))' "$@"; }
+# identity REF: "MANIFEST CONFIG" as digest --json reads them.
+identity() {
+  "$REPROIMG" digest --json "$1" > "$work/id.json"
+  echo "$(field "$work/id.json" '.get("manifest_digest", "")') $(field "$work/id.json" '["config_digest"]')"
+}
+tree_sum() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
+
+$make image "$work/a" --tag v1 --seed cp --layers 3 --size 200000 > /dev/null
+
+# rewrite DIR LAYER MODE: a copy of a with layer LAYER (0-based) changed: flip (a byte, same size),
+# cut (shorter), plain (stored uncompressed under a gzip media type, the descriptor's digest and size
+# made to match), diffid (the config's diff_id another, the digests made consistent), or docker2
+# (Docker schema 2 media types throughout); prints the layer's digest.
+rewrite() {
+  rm -rf "$1"
+  "$PY" - "$work/a" "$1" "$2" "$3" <<'PY'
+import hashlib, json, os, shutil, sys, zlib
+src, dst, n, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+shutil.copytree(src, dst)
+def blob(d): return os.path.join(dst, "blobs", "sha256", d.split(":")[1])
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(blob(d), "wb").write(data)
+    return d, len(data)
+index = json.load(open(os.path.join(dst, "index.json")))
+m = json.load(open(blob(index["manifests"][0]["digest"])))
+layer = m["layers"][n]
+path = blob(layer["digest"])
+data = bytearray(open(path, "rb").read())
+if mode == "flip":
+    data[len(data) // 2] ^= 0xFF
+    os.chmod(path, 0o644); open(path, "wb").write(data)
+elif mode == "cut":
+    os.chmod(path, 0o644); open(path, "wb").write(data[:-100])
+elif mode == "plain":
+    # the descriptor says gzip; the blob is the uncompressed tar (digest and size made to match)
+    raw = zlib.decompress(bytes(data), 31)
+    layer["digest"], layer["size"] = put(raw)
+elif mode == "docker2":
+    m["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json"
+    m["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json"
+    for l in m["layers"]:
+        l["mediaType"] = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+elif mode == "diffid":
+    c = json.load(open(blob(m["config"]["digest"])))
+    c["rootfs"]["diff_ids"][n] = "sha256:" + "0" * 64
+    m["config"]["digest"], m["config"]["size"] = put(json.dumps(c).encode())
+index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(json.dumps(m, indent=3).encode())
+index["manifests"][0]["mediaType"] = m.get("mediaType", index["manifests"][0]["mediaType"])
+json.dump(index, open(os.path.join(dst, "index.json"), "w"))
+print(layer["digest"])
+PY
+}
+want=$(identity "oci:$work/a:v1")
+source_sum=$(tree_sum "$work/a")
+
+# oci -> oci: the same manifest and config; every blob byte-identical; the tag the destination names.
+run "$REPROIMG" copy "oci:$work/a:v1" "oci:$work/b:copied"
+equal "oci -> oci" 0 "$rc"
+equal "oci -> oci keeps the manifest digest and image ID" "$want" "$(identity "oci:$work/b:copied")"
+check "prints the manifest digest" grep -qF "manifest  ${want% *}" "$work/stdout"
+for blob in "$work"/a/blobs/sha256/*; do
+  same_bytes "blob $(basename "$blob")" "$blob" "$work/b/blobs/sha256/$(basename "$blob")"
+done
+equal "the tag of the destination" copied "$(field "$work/b/index.json" '["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]')"
+equal "the platform in the index" amd64 "$(field "$work/b/index.json" '["manifests"][0]["platform"]["architecture"]')"
+
+# Archives: oci-archive keeps both digests; docker-archive keeps the image ID (it has no manifest)
+# and comes back as an OCI image with that ID.
+run "$REPROIMG" copy "oci:$work/a:v1" "oci-archive:$work/a.tar:v1"
+equal "oci -> oci-archive" 0 "$rc"
+equal "oci-archive keeps both digests" "$want" "$(identity "oci-archive:$work/a.tar")"
+run "$REPROIMG" copy "oci:$work/a:v1" "docker-archive:$work/d.tar:example.com/a:v1"
+equal "oci -> docker-archive" 0 "$rc"
+equal "docker-archive keeps the image ID" "${want#* }" "$(identity "docker-archive:$work/d.tar" | cut -d' ' -f2)"
+tar -xOf "$work/d.tar" manifest.json > "$work/dm.json"
+equal "docker-archive RepoTags" "example.com/a:v1" "$(field "$work/dm.json" '[0]["RepoTags"][0]')"
+run "$REPROIMG" copy "docker-archive:$work/d.tar" "oci:$work/from-docker"
+equal "docker-archive -> oci" 0 "$rc"
+equal "docker-archive -> oci keeps the image ID" "${want#* }" "$(identity "oci:$work/from-docker" | cut -d' ' -f2)"
+diff_ids() { "$REPROIMG" digest --json "$1" | "$PY" -c 'import json, sys; print(" ".join(l["diff_id"] for l in json.load(sys.stdin)["layers"]))'; }
+equal "docker-archive -> oci: the layers' diff_ids (stored uncompressed now)" "$(diff_ids "oci:$work/a:v1")" "$(diff_ids "oci:$work/from-docker")"
+
+# A Docker schema 2 manifest: kept as it is (its digest and media type), in the OCI layout's index.
+rewrite "$work/docker2" 0 docker2 > /dev/null
+want2=$(identity "oci:$work/docker2")
+run "$REPROIMG" copy "oci:$work/docker2" "$work/docker2-copy"
+equal "a Docker schema 2 image" 0 "$rc"
+equal "its manifest digest kept" "$want2" "$(identity "oci:$work/docker2-copy")"
+equal "its media type in the index" "application/vnd.docker.distribution.manifest.v2+json" \
+  "$(field "$work/docker2-copy/index.json" '["manifests"][0]["mediaType"]')"
+
+# An index: --platform picks an image, copied with its own manifest digest.
+idx_digest=$($make index "$work/idx" --tag multi --seed ix --platforms linux/amd64,linux/arm64/v8)
+arm=$("$PY" -c 'import json, sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "arm64"][0])' "$work/idx/blobs/sha256/${idx_digest#sha256:}")
+run "$REPROIMG" copy --platform linux/arm64/v8 "oci:$work/idx:multi" "oci:$work/arm"
+equal "an index with --platform" 0 "$rc"
+equal "the arm64 image's manifest" "$arm" "$(identity "oci:$work/arm" | cut -d' ' -f1)"
+equal "its platform in the index" "arm64 v8" \
+  "$(field "$work/arm/index.json" '["manifests"][0]["platform"]["architecture"]') $(field "$work/arm/index.json" '["manifests"][0]["platform"]["variant"]')"
+run "$REPROIMG" copy --platform linux/s390x "oci:$work/idx:multi" "oci:$work/none"
+says_error "a platform the index lacks" 2 "linux/s390x"
+
+# Determinism: the same copy under another time zone and locale, twice, gives the same archive.
+TZ=Pacific/Kiritimati LC_ALL=C "$REPROIMG" copy -q "oci:$work/a:v1" "oci-archive:$work/again.tar:v1"
+same_bytes "oci-archive bytes across time zones and locales" "$work/a.tar" "$work/again.tar"
+cat "$work/a/index.json" > /dev/null
+equal "the source is not modified" "$source_sum" "$(tree_sum "$work/a")"
+
+# Every blob checked before it is kept.
+for mode in flip cut plain; do
+  layer=$(rewrite "$work/t-$mode" 1 "$mode")
+  for opt in "" --check-contents; do
+    run "$REPROIMG" copy $opt "oci:$work/t-$mode" "oci:$work/out-$mode"
+    says_error "a layer changed ($mode) ${opt:-by default}" 2 "${layer#sha256:}"
+    check "$mode ${opt:-by default}: nothing written" test ! -e "$work/out-$mode"
+    check "$mode ${opt:-by default}: no staging left" test -z "$(ls -A "$work" | grep -F 'out-'"$mode"'.tmp' || true)"
+  done
+done
+layer=$(rewrite "$work/t-diffid" 2 diffid)
+run "$REPROIMG" copy "oci:$work/t-diffid" "oci:$work/out-diffid"
+equal "a config whose diff_id lies: copied as it is by default (nothing decompressed)" 0 "$rc"
+run "$REPROIMG" copy --check-contents "oci:$work/t-diffid" "oci:$work/out-diffid2"
+says_error "a config whose diff_id lies, --check-contents" 2 "diff_id"
+check "--check-contents: nothing written" test ! -e "$work/out-diffid2"
+run "$REPROIMG" digest "oci:$work/out-diffid"
+says_error "the copy of the lying config: every read of it still refuses it" 2 "diff_id"
+
+# Usage: where a copy cannot go.
+mkdir -p "$work/full" && touch "$work/full/x"
+run "$REPROIMG" copy "oci:$work/a:v1" "oci:$work/full"
+says_error "a destination directory that is not empty" 2 "already exists"
+run "$REPROIMG" copy "oci:$work/a:v1" "oci:$work/a"
+says_error "the source as destination" 2 "overwrite the source"
+run "$REPROIMG" copy "oci:$work/a:v1" "dir:$work/dirt"
+says_error "the directory transport as destination" 2 "dir:"
+printf 'x' > "$work/layer.tar"
+run "$REPROIMG" copy "$work/layer.tar" "oci:$work/l"
+says_error "a source that is no image" 2 "not an image"
+run "$REPROIMG" copy "oci:$work/a:v1"
+says_error "no destination" 2 "want SOURCE and DESTINATION"
+finish

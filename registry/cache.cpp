@@ -409,8 +409,9 @@ std::string BlobCache::discard(const std::string& digest)
 }
 
 // Streams the blob into a temporary file beside its place, the digest and size checked as it
-// comes; readers follow the file as it grows. A retry starts the transfer over: the bytes the file
-// holds already are passed over, so that a reader never sees the file change under it.
+// comes; readers follow the file as it grows. A retry asks for the bytes after those the file holds
+// (Range); a registry that sends the whole blob again has the bytes the file holds passed over, so
+// that a reader never sees the file change under it.
 void BlobCache::download(Client& client, const std::string& repository, const std::string& digest,
                          util::GrowingFile& growing, const std::atomic<bool>* stop)
 {
@@ -428,6 +429,10 @@ void BlobCache::download(Client& client, const std::string& repository, const st
     std::uint64_t seen = 0; // bytes of this attempt
     BlobSink target;
     target.restart = [&] { seen = 0; };
+    // A retry asks for the bytes after those in the file (none when it holds them all: the
+    // transfer then failed at its very end, and the registry would refuse an empty range).
+    target.held = [&] { return size && written >= *size ? std::uint64_t{0} : written; };
+    target.resume = [&](std::uint64_t offset) { seen = offset; };
     target.write = [&](const char* data, size_t n) {
       if (stop && stop->load()) throw util::Error(util::Location::of(where), "download stopped");
       const std::uint64_t at = seen;

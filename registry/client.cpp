@@ -430,7 +430,7 @@ void Client::ping()
 }
 
 Response Client::send(Request request, const std::string& repository, const std::vector<std::string>& scopes,
-                      const std::string& what, const std::function<void()>& restart)
+                      const std::string& what, const std::function<void(Request&)>& prepare)
 {
   ping();
   if (request.url.find("://") == std::string::npos) request.url = url(request.url);
@@ -439,7 +439,7 @@ Response Client::send(Request request, const std::string& repository, const std:
     std::string failure;
     double wait = backoff_seconds(attempt);
     try {
-      if (restart) restart();
+      if (prepare) prepare(request); // before each attempt
       Response r = send_authorized(request, repository, scopes);
       if (!retryable_status(r.status)) return r;
       if (attempt >= n) fail(repository, what + " (gave up after " + std::to_string(n) + " attempts)", r);
@@ -611,7 +611,7 @@ Manifest Client::fetch_manifest(const std::string& repository, const std::string
     bytes.append(data, n);
   };
   const std::string what = "manifest " + reference;
-  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, [&] { bytes.clear(); });
+  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, [&](Request&) { bytes.clear(); });
   if (response.status != 200) fail(repository, what, response);
   Manifest m;
   m.bytes = std::move(bytes);
@@ -629,14 +629,49 @@ Manifest Client::fetch_manifest(const std::string& repository, const std::string
   return m;
 }
 
+namespace {
+
+// The first byte position of a Content-Range "bytes FIRST-LAST/TOTAL", or nullopt.
+std::optional<std::uint64_t> content_range_start(const std::string& value)
+{
+  if (value.rfind("bytes ", 0) != 0) return std::nullopt;
+  std::uint64_t start = 0;
+  size_t i = 6;
+  const size_t digits = i;
+  for (; i < value.size() && value[i] >= '0' && value[i] <= '9' && i - digits < 19; ++i) {
+    start = start * 10 + static_cast<std::uint64_t>(value[i] - '0');
+  }
+  if (i == digits || i >= value.size() || value[i] != '-') return std::nullopt;
+  return start;
+}
+
+} // namespace
+
 void Client::fetch_blob(const std::string& repository, const std::string& digest, const BlobSink& sink)
 {
   Request r;
   r.url = "/v2/" + repository + "/blobs/" + digest;
   r.on_data = sink.write;
+  std::uint64_t from = 0; // what this attempt asks the bytes from
+  r.on_body_start = [&](const Response& response) {
+    if (response.status != 206) return; // the whole blob: from 0, as restart() said
+    const std::optional<std::uint64_t> start = content_range_start(response.header("content-range"));
+    if (!start || *start != from) {
+      throw util::Error(util::Location::of("docker://" + m_registry + "/" + repository + "@" + digest),
+                        "the registry answered the request for the bytes from " + std::to_string(from) +
+                            " with others (Content-Range: " + util::printable(response.header("content-range")) + ")");
+    }
+    sink.resume(from);
+  };
+  auto prepare = [&](Request& request) {
+    sink.restart();
+    from = sink.held ? sink.held() : 0;
+    request.headers.clear();
+    if (from > 0) request.headers.push_back("Range: bytes=" + std::to_string(from) + "-");
+  };
   const std::string what = "blob " + digest;
-  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, sink.restart);
-  if (response.status != 200) fail(repository, what, response);
+  const Response response = send(r, repository, {"repository:" + repository + ":pull"}, what, prepare);
+  if (response.status != 200 && !(response.status == 206 && from > 0)) fail(repository, what, response);
   note_home(m_registry, digest, repository);
 }
 

@@ -53,10 +53,15 @@ struct Manifest {
 };
 
 // What a blob transfer writes to: restart() before each attempt (a retry starts over), then the
-// bytes as they come (write may throw to stop the transfer).
+// bytes as they come (write may throw to stop the transfer). A sink that keeps what it was given
+// may say so with held(): a retry then asks for the rest only (an HTTP Range request), and when
+// the registry answers with those bytes, resume(offset) says where they begin (the registry may
+// also send the whole blob again: then they begin at 0, as after restart()).
 struct BlobSink {
   std::function<void()> restart;
   std::function<void(const char* data, size_t size)> write;
+  std::function<std::uint64_t()> held;                  // may be empty: every attempt from 0
+  std::function<void(std::uint64_t offset)> resume;     // set with held
 };
 
 enum class Access { pull, push };
@@ -139,7 +144,7 @@ private:
   enum class Body { keep, stream };
 
   Response send(Request request, const std::string& repository, const std::vector<std::string>& scopes,
-                const std::string& what, const std::function<void()>& restart = {});
+                const std::string& what, const std::function<void(Request&)>& prepare = {});
   std::string start_upload(const std::string& repository, const std::string& what);
   void cancel_session(const std::string& repository, const std::string& location) noexcept;
   Response put_upload(const std::string& repository, const std::string& location, const std::string& digest,

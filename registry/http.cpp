@@ -30,6 +30,7 @@ struct Transfer {
   util::Fd body_fd;
   std::uint64_t sent = 0;
   std::exception_ptr error;
+  bool body_started = false;
 };
 
 std::string lower(std::string s)
@@ -70,6 +71,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user)
   const long status = t->response->status;
   if (status >= 200 && status < 300 && t->request->on_data) {
     try {
+      if (!t->body_started) {
+        t->body_started = true;
+        if (t->request->on_body_start) t->request->on_body_start(*t->response);
+      }
       t->request->on_data(data, n);
     } catch (...) {
       t->error = std::current_exception();

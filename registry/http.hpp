@@ -41,6 +41,8 @@ private:
   bool m_tls;
 };
 
+struct Response;
+
 struct Request {
   std::string method = "GET"; // GET, HEAD, POST, PUT, PATCH, DELETE
   std::string url;
@@ -53,6 +55,9 @@ struct Request {
   // When set, the body of a 2xx response goes here, not to Response::body. It may throw: the
   // transfer stops and perform() rethrows.
   std::function<void(const char* data, size_t size)> on_data;
+  // When set, called once before the first byte of a 2xx response's body goes to on_data, with
+  // its status and headers (a 206's Content-Range). It may throw, as on_data may.
+  std::function<void(const Response& response)> on_body_start;
 };
 
 struct Response {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # reproimg's registry client under faults injected by tests/registry/fault_proxy.py between it and a
-# real registry on 127.0.0.1: a connection dropped mid-blob (retried, then the right bytes), a blob
+# real registry on 127.0.0.1: a connection dropped mid-blob (retried from where it broke off, a Range request, then the right bytes), a blob
 # whose bytes do not match its digest (exit 2, nothing cached, nothing written), 429 with
 # Retry-After (waited for), 503 once (retried) and for good (a clear give-up), a Bearer token that
 # expires mid-pull (a new one fetched), blobs redirected to storage at another host (no credential
@@ -58,6 +58,8 @@ same_identities "dropped"
 dropped=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["dropped_digests"][0])' "$drop_PROXY_COUNTS")
 check "dropped: the blob cached after the retry" cached "$dropped"
 check "dropped: the cached blob is whole" test "$(sha256_of "$cache/reproimg/blobs/sha256/${dropped#sha256:}")" = "${dropped#sha256:}"
+equal "dropped: the retry asked for the rest only (Range)" 1 "$(count_of "$drop_PROXY_COUNTS" range_requests)"
+equal "dropped: and the registry sent the rest (206)" 1 "$(kind_count "$drop_PROXY_COUNTS" responses "blob-get 206")"
 
 # --- a layer whose bytes are not its digest's: exit 2 naming it, nothing cached, nothing written
 registry_proxy plain corrupt corrupt-blob

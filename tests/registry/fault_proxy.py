@@ -6,7 +6,7 @@ Plain HTTP towards the client on --listen (127.0.0.1:PORT); each request forward
 Locations name the proxy. Faults, each selected with --fault NAME (several may be given):
 
   drop-blob      the first blob GET whose body is larger than --drop-min bytes: half of the body is
-                 sent, then the connection is reset (once)
+                 sent, then (0.3 s later) the connection is reset (once)
   corrupt-blob   every blob GET (only --corrupt-digest's when given): one byte of the body changed,
                  the length kept, so the bytes no longer match the digest they are fetched by
   429            the first blob GET answered 429 Too Many Requests with Retry-After: --retry-after
@@ -274,6 +274,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             st.bump("dropped", digest_list="dropped_digests", digest=digest)
+            time.sleep(0.3)  # the half reaches the client before the reset (a reset discards unread data)
             # An abortive close (RST), as a dropped connection looks to the client.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True

@@ -18,6 +18,8 @@ const char* const k_examples = R"(  # Push a local image as it is: the registry 
   reproimg copy --check-contents docker://registry.example/base:1 oci:pulled:1
   # From one registry to another, each side with its own credentials; the digest into a file:
   reproimg copy docker://registry.a/app:1 docker://registry.b/app:1 --src-creds reader --dest-creds writer --digestfile d
+  # A multi-platform image whole: every image of the index and the index itself, its digest kept:
+  reproimg copy --all docker://registry.example/base:1 oci:base-all:1
   # A `docker save` archive into an oci-archive (the image ID kept; an OCI manifest made for it):
   reproimg copy docker-archive:saved.tar oci-archive:saved-oci.tar
 )";
@@ -74,6 +76,8 @@ int cmd_copy(int argc, char** argv)
                     "docker://REF (a push), or DIR (an OCI layout)", cxxopts::value<std::string>(), "DESTINATION")
     ("platform", "for an image index: the platform to take (default: this machine's)", cxxopts::value<std::string>(),
      "OS/ARCH[/VARIANT]")
+    ("all", "for an index: copy it whole, every image it lists and the index itself (its digest kept); "
+            "without it one image is copied (--platform's)")
     ("check-contents", "also decompress every layer and check it against the config's diff_id (what digest, lock "
                        "and verify do when they read it); without it the blobs are checked as skopeo does, by digest and size");
   add_output_options(options);
@@ -98,6 +102,10 @@ int cmd_copy(int argc, char** argv)
   if (ref->kind != image::ImageRef::Kind::registry && dest.out == ref->path) {
     throw util::Error("copy: the destination would overwrite the source '" + util::printable(dest.out) + "'");
   }
+  const bool all = r.count("all") > 0;
+  if (all && r.count("platform")) {
+    throw util::Error("copy: --all copies every platform; drop --platform");
+  }
   std::optional<image::Platform> platform;
   if (r.count("platform")) {
     platform = image::parse_platform(r["platform"].as<std::string>());
@@ -105,7 +113,11 @@ int cmd_copy(int argc, char** argv)
   const Verbosity verbosity = verbosity_from(r);
   const ImageDestination destination(r, dest.out, dest.format); // a blocked or bad registry: said first
   const auto store = image::ImageStore::open(*ref);
-  const image::Image img = image::load_image(*store, *ref, platform);
+  const std::optional<image::ImageIndex> index = all ? image::load_index(*store, *ref) : std::nullopt;
+  if (index && dest.format == image::ImageFormat::docker_archive) {
+    throw util::Error("copy: --all: a docker-archive takes one image, not an index (copy to oci: or oci-archive:)");
+  }
+  const image::Image img = index ? image::Image() : image::load_image(*store, *ref, platform);
 
   image::ImageTarget target;
   target.format = dest.format;
@@ -117,10 +129,10 @@ int cmd_copy(int argc, char** argv)
   } else if (!dest.reference.empty()) {
     target.tag = image::parse_oci_ref_name(dest.reference);
   }
-  const image::WrittenImage written =
-      image::copy_image(*store, img, target,
-                        r.count("check-contents") ? image::ImageWriter::LayerCheck::contents
-                                                  : image::ImageWriter::LayerCheck::blob);
+  const auto check =
+      r.count("check-contents") ? image::ImageWriter::LayerCheck::contents : image::ImageWriter::LayerCheck::blob;
+  const image::WrittenImage written = index ? image::copy_index(*store, *index, target, check)
+                                            : image::copy_image(*store, img, target, check);
   for (const auto& w : store->warnings()) {
     if (verbosity != Verbosity::quiet) std::fprintf(stderr, "%s%s\n", message_prefix("warning").c_str(), w.c_str());
   }
@@ -129,7 +141,11 @@ int cmd_copy(int argc, char** argv)
     if (!written.manifest_digest.empty()) {
       std::printf("manifest  %s\n", written.manifest_digest.c_str());
     }
-    std::printf("image ID  %s\n", written.config_digest.c_str());
+    if (index) {
+      std::printf("images    %zu\n", index->images.size());
+    } else {
+      std::printf("image ID  %s\n", written.config_digest.c_str());
+    }
   }
   return util::exit_code(util::ExitCode::ok);
 }

@@ -16,4 +16,9 @@ namespace reproimg::image {
 WrittenImage copy_image(const ImageStore& store, const Image& image, ImageTarget target,
                         ImageWriter::LayerCheck check);
 
+// The same for an index and every image it lists (skopeo copy --all): the index's bytes kept too,
+// so the copy has its digest. Not to a docker-archive.
+WrittenImage copy_index(const ImageStore& store, const ImageIndex& index, ImageTarget target,
+                        ImageWriter::LayerCheck check);
+
 } // namespace reproimg::image

@@ -886,6 +886,100 @@ const char* kind_name(ImageRef::Kind kind)
   return "?";
 }
 
+namespace {
+
+// The checks and fields every loaded image gets once its manifest and config are read: the config's
+// platform fields strings, its diff_ids (one per layer), each layer's stored compression.
+void complete_image(const ImageStore& store, const ImageRef& ref, Image& img)
+{
+  if (!img.config.is_object() || !img.config.contains("rootfs") || !img.config["rootfs"].is_object() ||
+      !img.config["rootfs"].contains("diff_ids") || !img.config["rootfs"]["diff_ids"].is_array()) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config has no rootfs.diff_ids");
+  }
+  // The platform fields are read as strings everywhere after this (digest, normalize, build).
+  for (const char* key : {"os", "architecture", "variant"}) {
+    if (img.config.contains(key) && !img.config[key].is_string()) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
+                        std::string("image config: \"") + key + "\" is not a string");
+    }
+  }
+  for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+    if (!d.is_string()) {
+      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config: a diff_id is not a string");
+    }
+    img.diff_ids.push_back(d.get<std::string>());
+  }
+  if (img.diff_ids.size() != img.layers.size()) {
+    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
+                      "the manifest lists " + std::to_string(img.layers.size()) + " layers but the config " +
+                          std::to_string(img.diff_ids.size()) + " diff_ids");
+  }
+  for (size_t i = 0; i < img.layers.size(); ++i) {
+    LayerRef& l = img.layers[i];
+    l.stored_compression = stored_compression_of(store, l.path);
+    if (l.digest.empty()) {
+      identify_archive_layer(store, l, img.diff_ids[i], i);
+    }
+  }
+}
+
+} // namespace
+
+namespace {
+
+ImageIndex index_of(const ImageStore& store, const ImageRef& ref, std::string bytes, std::string digest,
+                    const std::string& what)
+{
+  ImageIndex index;
+  const Json j = parse_json(bytes, what);
+  index.media_type = manifest_media_type_of(j);
+  index.bytes = std::move(bytes);
+  index.digest = std::move(digest);
+  if (!j.contains("manifests") || !j["manifests"].is_array()) {
+    throw util::Error(util::Location::of(what), "no \"manifests\" list");
+  }
+  for (const auto& d : j["manifests"]) {
+    const std::string mt = get_string(d, "mediaType", what);
+    if (is_index(mt)) {
+      throw util::Error(util::Location::of(what), "lists an index (" + util::printable(get_string(d, "digest", what)) +
+                                                      "): copying nested indexes is not supported");
+    }
+    index.images.push_back(image_of_descriptor(store, ref, d));
+    complete_image(store, ref, index.images.back());
+  }
+  return index;
+}
+
+} // namespace
+
+std::optional<ImageIndex> load_index(const ImageStore& store, const ImageRef& ref)
+{
+  if (ref.kind == ImageRef::Kind::docker_archive) return std::nullopt;
+  if (ref.kind == ImageRef::Kind::registry || ref.kind == ImageRef::Kind::dir_transport) {
+    const std::string what = store.describe("manifest.json");
+    std::string bytes = store.read_small("manifest.json", k_max_document);
+    if (!is_index(manifest_media_type_of(parse_json(bytes, what)))) return std::nullopt;
+    std::string digest = digest::sha256_digest(bytes);
+    return index_of(store, ref, std::move(bytes), std::move(digest), what);
+  }
+  const std::string where = store.describe("index.json");
+  const Json top = parse_json(store.read_small("index.json", k_max_document), where);
+  if (!top.contains("manifests") || !top["manifests"].is_array()) {
+    throw util::Error(util::Location::of(where), "no \"manifests\" list");
+  }
+  std::vector<const Json*> named;
+  for (const auto& d : top["manifests"]) {
+    if (ref.reference.empty() || ref_name(d) == ref.reference) named.push_back(&d);
+  }
+  if (named.size() != 1 || !is_index(get_string(*named[0], "mediaType", where))) return std::nullopt;
+  const Json& d = *named[0];
+  const std::string digest = get_string(d, "digest", where);
+  const std::string path = store.manifest_path(digest, where);
+  std::string bytes = store.read_small(path, k_max_document);
+  verify_blob(bytes, digest, get_size(d, where), store.describe(path));
+  return index_of(store, ref, std::move(bytes), digest, store.describe(path));
+}
+
 std::vector<Platform> list_platforms(const ImageStore& store, const ImageRef& ref)
 {
   std::vector<Candidate> all;
@@ -929,35 +1023,7 @@ Image load_image(const ImageStore& store, const ImageRef& ref, const std::option
   } else {
     img = load_oci(store, ref, platform);
   }
-  if (!img.config.is_object() || !img.config.contains("rootfs") || !img.config["rootfs"].is_object() ||
-      !img.config["rootfs"].contains("diff_ids") || !img.config["rootfs"]["diff_ids"].is_array()) {
-    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config has no rootfs.diff_ids");
-  }
-  // The platform fields are read as strings everywhere after this (digest, normalize, build).
-  for (const char* key : {"os", "architecture", "variant"}) {
-    if (img.config.contains(key) && !img.config[key].is_string()) {
-      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
-                        std::string("image config: \"") + key + "\" is not a string");
-    }
-  }
-  for (const auto& d : img.config["rootfs"]["diff_ids"]) {
-    if (!d.is_string()) {
-      throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt}, "image config: a diff_id is not a string");
-    }
-    img.diff_ids.push_back(d.get<std::string>());
-  }
-  if (img.diff_ids.size() != img.layers.size()) {
-    throw util::Error(util::Location{ref.path, std::nullopt, std::nullopt},
-                      "the manifest lists " + std::to_string(img.layers.size()) + " layers but the config " +
-                          std::to_string(img.diff_ids.size()) + " diff_ids");
-  }
-  for (size_t i = 0; i < img.layers.size(); ++i) {
-    LayerRef& l = img.layers[i];
-    l.stored_compression = stored_compression_of(store, l.path);
-    if (l.digest.empty()) {
-      identify_archive_layer(store, l, img.diff_ids[i], i);
-    }
-  }
+  complete_image(store, ref, img);
   return img;
 }
 

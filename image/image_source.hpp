@@ -104,6 +104,21 @@ struct Image {
 // digest) and, for an uncompressed layer, checked against its diff_id.
 Image load_image(const ImageStore& store, const ImageRef& ref, const std::optional<Platform>& platform);
 
+// An image index (or Docker manifest list) as a reference names it: its bytes as they are, and
+// every image it lists, each loaded as load_image loads one (manifest and config verified).
+struct ImageIndex {
+  std::string bytes;
+  std::string digest;
+  std::string media_type;
+  std::vector<Image> images; // in the index's order
+};
+
+// The index the reference names, or nullopt when it names one image (or a docker-archive, which
+// has no index). An OCI layout's index.json is no index blob: its entry that is an index counts (the
+// one of the reference's tag). Throws util::Error naming it for an index that lists an index (nested)
+// or a manifest that is not a container image's.
+std::optional<ImageIndex> load_index(const ImageStore& store, const ImageRef& ref);
+
 // The platforms of the image manifests the reference names (its tag, else all of an index): one
 // per manifest when there are several, each as --platform takes it; empty when the reference
 // names one image (load_image then needs no platform).

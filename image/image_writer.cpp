@@ -152,6 +152,12 @@ std::string kept_media_type(const std::string& original, normalize::Compression 
   return layer_media_type(c);
 }
 
+// A string of a document read already (load_image checked its shape); absent or another type: fallback.
+std::string json_text(const Json& j, const char* key, const char* fallback)
+{
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(fallback);
+}
+
 // Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are; hash, if
 // not null, is given them too.
 void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what,
@@ -299,19 +305,32 @@ Json ImageWriter::oci_manifest(const Descriptor& config) const
   return manifest;
 }
 
-WrittenImage ImageWriter::finish_copy(const Image& source)
+WrittenImage ImageWriter::finish_index_copy(const ImageIndex& source)
 {
-  if (m_layers.size() != source.layers.size()) {
-    throw util::Error(util::Location::of(source.ref.path), "copy: not every layer of the image was added");
+  if (m_target.format == ImageFormat::docker_archive) {
+    throw util::Error(util::Location::of(m_target.out), "a docker-archive is written one image at a time, not an index");
   }
-  // Strings of a document read already (load_image checked its shape); absent or another type: fallback.
-  auto text = [](const Json& j, const char* key, const char* fallback) {
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(fallback);
-  };
+  size_t layers = 0;
+  for (const Image& image : source.images) {
+    layers += image.layers.size();
+    add_copied_documents(image);
+  }
+  if (m_layers.size() != layers) {
+    throw util::Error(util::Location::of(m_target.out), "copy: not every layer of the index's images was added");
+  }
+  const Descriptor top = m_layout->add_blob(source.bytes, source.media_type);
+  if (top.digest != source.digest) {
+    throw util::Error(util::Location::of(m_target.out), "copy: the index's bytes are not its digest's");
+  }
+  return place("", Descriptor(), top, std::nullopt);
+}
+
+std::pair<Descriptor, Descriptor> ImageWriter::add_copied_documents(const Image& source)
+{
   const std::string config_type =
       source.manifest_bytes.empty()
           ? std::string(media::oci_config)
-          : text(Json::parse(source.manifest_bytes).value("config", Json()), "mediaType", media::oci_config);
+          : json_text(Json::parse(source.manifest_bytes).value("config", Json()), "mediaType", media::oci_config);
   const Descriptor config_desc = m_layout->add_blob(source.config_bytes, config_type);
   if (config_desc.digest != source.config_digest) {
     throw util::Error(util::Location::of(source.ref.path), "copy: the config's bytes are not the image's");
@@ -320,19 +339,31 @@ WrittenImage ImageWriter::finish_copy(const Image& source)
       source.manifest_bytes.empty()
           ? m_layout->add_blob(canonical_json(oci_manifest(config_desc)), media::oci_manifest)
           : m_layout->add_blob(source.manifest_bytes, source.manifest_media_type);
+  return {config_desc, manifest_desc};
+}
+
+WrittenImage ImageWriter::finish_copy(const Image& source)
+{
+  if (m_layers.size() != source.layers.size()) {
+    throw util::Error(util::Location::of(source.ref.path), "copy: not every layer of the image was added");
+  }
+  const auto [config_desc, manifest_desc] = add_copied_documents(source);
   Platform platform;
-  platform.os = text(source.config, "os", "linux");
-  platform.architecture = text(source.config, "architecture", "amd64");
-  platform.variant = text(source.config, "variant", "");
+  platform.os = json_text(source.config, "os", "linux");
+  platform.architecture = json_text(source.config, "architecture", "amd64");
+  platform.variant = json_text(source.config, "variant", "");
   return place(source.config_bytes, config_desc, manifest_desc, platform);
 }
 
 WrittenImage ImageWriter::place(const std::string& config_bytes, const Descriptor& config_desc,
-                                Descriptor manifest_desc, const Platform& p)
+                                Descriptor manifest_desc, const std::optional<Platform>& platform)
 {
-  manifest_desc.platform = {{"architecture", p.architecture}, {"os", p.os}};
-  if (!p.variant.empty()) {
-    manifest_desc.platform["variant"] = p.variant;
+  if (platform) {
+    const Platform& p = *platform;
+    manifest_desc.platform = {{"architecture", p.architecture}, {"os", p.os}};
+    if (!p.variant.empty()) {
+      manifest_desc.platform["variant"] = p.variant;
+    }
   }
   if (!m_target.tag.empty()) {
     manifest_desc.annotations["org.opencontainers.image.ref.name"] = m_target.tag;

@@ -10,7 +10,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace reproimg::image {
@@ -85,12 +87,17 @@ public:
   // digest (a docker-archive source has no manifest: an OCI manifest is made for it; a
   // docker-archive output has none), and moves the image into place.
   WrittenImage finish_copy(const Image& source);
+  // The same for an index (every layer of every image it lists added, in order): each image's
+  // config and manifest bytes and the index's as they are. Not for a docker-archive.
+  WrittenImage finish_index_copy(const ImageIndex& source);
 
 private:
   // Writes index.json (one manifest, the platform's, the tag's) and moves the image into place
   // (or writes the archive); what was written.
   WrittenImage place(const std::string& config_bytes, const Descriptor& config, Descriptor manifest,
-                     const Platform& platform);
+                     const std::optional<Platform>& platform);
+  // A copied image's config and manifest blobs (a manifest made for a docker-archive's image).
+  std::pair<Descriptor, Descriptor> add_copied_documents(const Image& source);
   // An OCI manifest of config and the layers added.
   Json oci_manifest(const Descriptor& config) const;
   template <typename Write>

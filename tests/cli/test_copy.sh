@@ -12,9 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 make="$PY $here/../registry/make_images.py"
 
 field() { "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval("d" + sys.argv[2]))' "$@"; }
-# identity REF: "MANIFEST CONFIG" as digest --json reads them.
+# identity REF [OPTION...]: "MANIFEST CONFIG" as digest --json reads them.
 identity() {
-  "$REPROIMG" digest --json "$1" > "$work/id.json"
+  "$REPROIMG" digest --json "$@" > "$work/id.json"
   echo "$(field "$work/id.json" '.get("manifest_digest", "")') $(field "$work/id.json" '["config_digest"]')"
 }
 tree_sum() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
@@ -114,6 +114,29 @@ equal "its platform in the index" "arm64 v8" \
   "$(field "$work/arm/index.json" '["manifests"][0]["platform"]["architecture"]') $(field "$work/arm/index.json" '["manifests"][0]["platform"]["variant"]')"
 run "$REPROIMG" copy --platform linux/s390x "oci:$work/idx:multi" "oci:$work/none"
 says_error "a platform the index lacks" 2 "linux/s390x"
+
+# --all: the index whole, its digest kept, every platform's image in it, readable per platform.
+run "$REPROIMG" copy --all "oci:$work/idx:multi" "oci:$work/all:m"
+equal "--all" 0 "$rc"
+check "--all prints the index digest" grep -qF "manifest  $idx_digest" "$work/stdout"
+equal "--all: the index's digest in the layout" "$idx_digest" "$(field "$work/all/index.json" '["manifests"][0]["digest"]')"
+same_bytes "--all: the index's bytes" "$work/idx/blobs/sha256/${idx_digest#sha256:}" "$work/all/blobs/sha256/${idx_digest#sha256:}"
+for p in linux/amd64 linux/arm64/v8; do
+  from_source=$(identity "oci:$work/idx:multi" --platform "$p")
+  equal "--all: the $p image" "$from_source" "$(identity "oci:$work/all:m" --platform "$p")"
+done
+for blob in "$work"/idx/blobs/sha256/*; do
+  same_bytes "--all: blob $(basename "$blob")" "$blob" "$work/all/blobs/sha256/$(basename "$blob")"
+done
+run "$REPROIMG" copy --all "oci:$work/all:m" "oci-archive:$work/all.tar"
+equal "--all into an oci-archive" 0 "$rc"
+equal "--all: the oci-archive's index" "$idx_digest" "$(tar -xOf "$work/all.tar" index.json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["manifests"][0]["digest"])')"
+run "$REPROIMG" copy --all "oci:$work/a:v1" "oci:$work/all-single"
+equal "--all of one image: that image" "$want" "$(identity "oci:$work/all-single")"
+run "$REPROIMG" copy --all "oci:$work/idx:multi" "docker-archive:$work/all-d.tar"
+says_error "--all into a docker-archive" 2 "docker-archive takes one image"
+run "$REPROIMG" copy --all --platform linux/amd64 "oci:$work/idx:multi" "oci:$work/all-p"
+says_error "--all with --platform" 2 "drop --platform"
 
 # Determinism: the same copy under another time zone and locale, twice, gives the same archive.
 TZ=Pacific/Kiritimati LC_ALL=C "$REPROIMG" copy -q "oci:$work/a:v1" "oci-archive:$work/again.tar:v1"

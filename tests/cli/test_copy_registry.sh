@@ -4,7 +4,8 @@
 # registry within one registry mounts the blobs (nothing uploaded), to another registry with the
 # destination's own credentials; a second push uploads nothing; a Docker schema 2 image skopeo
 # pushed comes back byte for byte; a local layer whose bytes differ from its digest is refused
-# (exit 2 naming it) and its upload, begun early, is cancelled: nothing stored, no manifest.
+# (exit 2 naming it) and its upload, begun early, is cancelled: nothing stored, no manifest; an index
+# (--all) pushed and pulled whole, its digest kept, skopeo on the other side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -62,6 +63,22 @@ rr d2 copy "docker://$P/r/d2:v1" "oci:$work/d2" "${no_tls[@]}"
 equal "a Docker schema 2 image into oci:" "$d2" "$(manifest_of "oci:$work/d2")"
 rr d2back copy "oci:$work/d2" "docker://$P/r/d2b:v1" "${no_tls[@]}"
 equal "and pushed again: the same digest" "$d2" "$(remote_digest "$P/r/d2b:v1" --tls-verify=false)"
+
+# An index (--all): pushed whole with its digest, skopeo reads every platform; one skopeo pushed
+# (--all) comes back into an OCI layout byte for byte.
+idx_digest=$($make index "$work/idx" --tag multi --seed cx --platforms linux/amd64,linux/arm64/v8,linux/s390x)
+rr all copy --all "oci:$work/idx:multi" "docker://$P/r/multi:v1" "${no_tls[@]}"
+equal "--all push" 0 "$rc"
+check "--all prints the index digest" grep -qF "$P/r/multi:v1@$idx_digest" "$work/stdout"
+equal "the registry serves the index" "$idx_digest" "$(remote_digest "$P/r/multi:v1" --tls-verify=false)"
+rm -rf "$work/sk-all"
+check "skopeo copies it whole" skopeo copy -q --all --src-tls-verify=false "docker://$P/r/multi:v1" "oci:$work/sk-all:x"
+check "with the same blobs" diff -r "$work/idx/blobs" "$work/sk-all/blobs"
+skopeo copy -q --all --dest-tls-verify=false "oci:$work/idx:multi" "docker://$P/r/sk-multi:v1"
+rr allpull copy --all --no-cache "docker://$P/r/sk-multi:v1" "oci:$work/all-back:x" "${no_tls[@]}"
+equal "--all pull of what skopeo pushed" 0 "$rc"
+equal "--all pull: the index digest" "$idx_digest" "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$work/all-back/index.json")"
+check "--all pull: the blobs" diff -r "$work/idx/blobs" "$work/all-back/blobs"
 
 # A local layer whose bytes differ from its digest (same size): refused, nothing stored.
 cp -r "$work/a" "$work/bad"

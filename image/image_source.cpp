@@ -447,7 +447,7 @@ const Candidate& choose_candidate(const std::vector<Candidate>& all, const Image
                                             : "no image tagged '" + util::printable(ref.reference) + "'");
   }
   std::vector<const Candidate*> chosen;
-  const Platform want = platform.value_or(Platform{});
+  const Platform want = platform.value_or(host_platform()); // as for a registry, and as skopeo reads oci:
   for (const Candidate* c : named) {
     const Json p = c->descriptor.contains("platform") ? c->descriptor["platform"] : Json();
     if (named.size() == 1 ||

@@ -102,6 +102,13 @@ interrupted INT 1 "normalize of an image to an OCI layout" \
 interrupted TERM temp "normalize of an image to an oci-archive" \
   "$REPROIMG" normalize "docker-archive:$big/image.tar" --format oci-archive -o "$out/image.tar"
 
+interrupted INT temp "copy to an OCI layout" \
+  "$REPROIMG" copy "docker-archive:$big/image.tar" "oci:$out/image"
+interrupted TERM temp "copy --check-contents to an oci-archive" \
+  "$REPROIMG" copy --check-contents "docker-archive:$big/image.tar" "oci-archive:$out/image.tar"
+interrupted HUP temp "copy to a docker-archive" \
+  "$REPROIMG" copy "docker-archive:$big/image.tar" "docker-archive:$out/image.tar"
+
 interrupted INT temp "diff --output" \
   "$REPROIMG" diff "$big/rootfs.tar.zst" "dir:$big/rootfs" --output "$out/report.txt"
 interrupted TERM 0.5 "diff --output" \

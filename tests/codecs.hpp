@@ -34,11 +34,13 @@ inline std::string gunzip(const std::string& in)
 }
 
 
-inline std::string gzip(const std::string& in)
+// zlib's deflate of in with a level, a strategy and window_bits as deflateInit2 takes them (-15: a
+// raw deflate stream; 15 + 16: one gzip member).
+inline std::string deflate_with(const std::string& in, int level, int strategy, int window_bits)
 {
   z_stream z{};
-  BOOST_REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
+  BOOST_REQUIRE(deflateInit2(&z, level, Z_DEFLATED, window_bits, 8, strategy) == Z_OK);
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 64, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -47,6 +49,11 @@ inline std::string gzip(const std::string& in)
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
+}
+
+inline std::string gzip(const std::string& in)
+{
+  return deflate_with(in, 6, Z_DEFAULT_STRATEGY, 15 + 16);
 }
 
 

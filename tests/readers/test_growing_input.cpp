@@ -62,6 +62,24 @@ struct GrowingFixture {
     s.expect = e;
     return s;
   }
+  // The error of a read of a download that wrote [0, upto), waited pause and then failed with message.
+  std::string read_of_failed_download(size_t upto, std::chrono::milliseconds pause, const std::string& message) const
+  {
+    auto growing = std::make_shared<util::GrowingFile>(bytes.size());
+    std::thread writer([&] {
+      write_slowly(*growing, dir.file("part"), upto);
+      std::this_thread::sleep_for(pause);
+      growing->fail(std::make_exception_ptr(util::Error(message)));
+    });
+    std::string error;
+    try {
+      readers::digest_layer(source(growing));
+    } catch (const util::Error& e) {
+      error = e.what();
+    }
+    writer.join();
+    return error;
+  }
   test::TempDir dir;
   std::string bytes;
   std::string digest;
@@ -94,37 +112,16 @@ BOOST_AUTO_TEST_CASE(a_read_follows_the_file_to_its_checked_end)
 BOOST_AUTO_TEST_CASE(every_byte_is_not_an_end_until_the_writer_says_so)
 {
   GrowingFixture fx;
-  auto growing = std::make_shared<util::GrowingFile>(fx.bytes.size());
-  std::thread writer([&] {
-    fx.write_slowly(*growing, fx.dir.file("part"), fx.bytes.size());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    growing->fail(std::make_exception_ptr(util::Error("the registry's bytes have another digest")));
-  });
-  std::string error;
-  try {
-    readers::digest_layer(fx.source(growing));
-  } catch (const util::Error& e) {
-    error = e.what();
-  }
-  writer.join();
+  const std::string error = fx.read_of_failed_download(fx.bytes.size(), std::chrono::milliseconds(100),
+                                                       "the registry's bytes have another digest");
   BOOST_TEST(error.find("the registry's bytes have another digest") != std::string::npos, error);
 }
 
 BOOST_AUTO_TEST_CASE(a_download_cut_short_is_its_error)
 {
   GrowingFixture fx;
-  auto growing = std::make_shared<util::GrowingFile>(fx.bytes.size());
-  std::thread writer([&] {
-    fx.write_slowly(*growing, fx.dir.file("part"), fx.bytes.size() / 2);
-    growing->fail(std::make_exception_ptr(util::Error("HTTP 503 (gave up after 5 attempts)")));
-  });
-  std::string error;
-  try {
-    readers::digest_layer(fx.source(growing));
-  } catch (const util::Error& e) {
-    error = e.what();
-  }
-  writer.join();
+  const std::string error = fx.read_of_failed_download(fx.bytes.size() / 2, std::chrono::milliseconds(0),
+                                                       "HTTP 503 (gave up after 5 attempts)");
   BOOST_TEST(error.find("gave up after 5 attempts") != std::string::npos, error);
 }
 

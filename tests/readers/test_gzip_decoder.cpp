@@ -3,6 +3,7 @@
 // members and zero padding decode as zlib decodes them; a damaged header, CRC-32 or length, and a
 // stream cut anywhere, are errors, never a shorter output.
 #include "readers/decompress.hpp"
+#include "tests/codecs.hpp"
 #include "util/error.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -17,22 +18,6 @@ using namespace reproimg;
 // Names no other suite uses: a unity build puts several suites in one file.
 namespace {
 
-// A raw deflate stream of in (zlib, the given level and strategy).
-std::string gzdec_deflate_raw(const std::string& in, int level, int strategy)
-{
-  z_stream z{};
-  BOOST_REQUIRE(deflateInit2(&z, level, Z_DEFLATED, -15, 8, strategy) == Z_OK);
-  std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  BOOST_REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
 void gzdec_put32(std::string& s, std::uint32_t v)
 {
   for (int i = 0; i < 4; ++i) {
@@ -45,7 +30,7 @@ std::string gzdec_member(const std::string& in, int level = 6, int strategy = Z_
                          unsigned char flags = 0, const std::string& optional = "")
 {
   std::string m = std::string("\x1f\x8b\x08", 3) + static_cast<char>(flags) + std::string(5, '\0') + '\x03' + optional;
-  m += gzdec_deflate_raw(in, level, strategy);
+  m += test::deflate_with(in, level, strategy, -15); // raw deflate
   gzdec_put32(m, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(in.data()), static_cast<uInt>(in.size()))));
   gzdec_put32(m, static_cast<std::uint32_t>(in.size()));
   return m;

@@ -66,25 +66,7 @@ equal "pulled back: the same manifest" "$want" \
 
 # A base whose config names another diff_id (its blobs' digests made consistent again): the build
 # refuses it, and the layer it had begun to send is not stored.
-cp -r "$work/local" "$work/tampered"
-layer=$("$PY" - "$work/tampered" <<'PY'
-import hashlib, json, os, sys
-d = sys.argv[1]
-def blob(digest): return os.path.join(d, "blobs", "sha256", digest.split(":")[1])
-def put(data):
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    open(blob(digest), "wb").write(data)
-    return digest, len(data)
-index = json.load(open(os.path.join(d, "index.json")))
-manifest = json.load(open(blob(index["manifests"][0]["digest"])))
-config = json.load(open(blob(manifest["config"]["digest"])))
-config["rootfs"]["diff_ids"][0] = "sha256:" + "0" * 64
-manifest["config"]["digest"], manifest["config"]["size"] = put(json.dumps(config).encode())
-index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(json.dumps(manifest).encode())
-json.dump(index, open(os.path.join(d, "index.json"), "w"))
-print(manifest["layers"][0]["digest"])
-PY
-)
+layer=$("$PY" "$here/rewrite_layout.py" "$work/local" "$work/tampered" 0 diffid)
 printf 'FROM oci:%s\n' "$work/tampered" > "$work/ctx/Dockerfile"
 run "$REPROIMG" build -q -f "$work/ctx/Dockerfile" "$work/ctx" -o "docker://127.0.0.1:$port/t/bad:v1" --tls-verify=false
 says_error "a base layer that fails its diff_id check" 2 "diff_id"

@@ -5,6 +5,7 @@
 #include "image/image_copy.hpp"
 #include "registry/reference.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 #include <cstdio>
 
@@ -99,7 +100,7 @@ int cmd_copy(int argc, char** argv)
                       "not an image (a layer or a rootfs: import or normalize make an image of it)");
   }
   const CopyDestination dest = parse_destination(r["destination"].as<std::string>());
-  if (ref->kind != image::ImageRef::Kind::registry && dest.out == ref->path) {
+  if (ref->kind != image::ImageRef::Kind::registry && (dest.out == ref->path || util::same_file(dest.out, ref->path))) {
     throw util::Error("copy: the destination would overwrite the source '" + util::printable(dest.out) + "'");
   }
   const bool all = r.count("all") > 0;

@@ -5,6 +5,7 @@
 #include "image/image_normalize.hpp"
 #include "normalize/compress.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/interrupt.hpp"
 
 #include <cstdio>
@@ -42,7 +43,7 @@ int normalize_image_command(const cxxopts::ParseResult& r, const image::ImageRef
   if (target.out == "-") {
     throw util::Error("normalize: an image is written to a directory or file, not to stdout");
   }
-  if (r["output"].as<std::string>() == ref.path) {
+  if (r["output"].as<std::string>() == ref.path || util::same_file(r["output"].as<std::string>(), ref.path)) {
     throw util::Error("normalize: the output would overwrite the input '" + util::printable(target.out) + "'");
   }
   if (r.count("tag")) {

@@ -117,6 +117,7 @@ int run_command(const Command& c, int argc, char** argv)
   struct EvictAfterRun {
     ~EvictAfterRun() { reproimg::registry::evict_cache_after_run(); }
   } evict;
+  const reproimg::util::InputGuard inputs; // no output of the command replaces a file it read
   try {
     const int rc = c.run(argc, argv);
     // What was printed must have reached its destination (a full disk, a closed pipe): a

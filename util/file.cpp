@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
+#include <set>
+#include <tuple>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +55,57 @@ void Fd::close(const std::string& name)
   }
 }
 
+namespace {
+
+// The regular files this process opened to read: an output never replaces one. Known by device,
+// inode and inode change time (an inode freed and reused by a new file has another).
+using FileIdentity = std::tuple<dev_t, ino_t, std::int64_t, long>;
+std::mutex g_inputs_mutex;
+std::set<FileIdentity> g_inputs;
+bool g_guarding = false; // under g_inputs_mutex: an InputGuard is alive
+
+FileIdentity identity_of(const struct stat& st)
+{
+  return {st.st_dev, st.st_ino, static_cast<std::int64_t>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec};
+}
+
+void note_input(int fd)
+{
+  struct stat st {};
+  const std::lock_guard lock(g_inputs_mutex);
+  if (g_guarding && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    g_inputs.insert(identity_of(st));
+  }
+}
+
+// Throws when path is a file this process read: writing it would destroy an input.
+void refuse_input_as_output(const std::string& path)
+{
+  struct stat st {};
+  const std::lock_guard lock(g_inputs_mutex);
+  if (!g_guarding || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (g_inputs.count(identity_of(st))) {
+    throw Error(Location{path, std::nullopt, std::nullopt},
+                "is an input of this command: not overwritten (name another output)");
+  }
+}
+
+} // namespace
+
+InputGuard::InputGuard()
+{
+  const std::lock_guard lock(g_inputs_mutex);
+  g_inputs.clear();
+  g_guarding = true;
+}
+
+InputGuard::~InputGuard()
+{
+  const std::lock_guard lock(g_inputs_mutex);
+  g_inputs.clear();
+  g_guarding = false;
+}
+
 Fd open_read(const std::string& path)
 {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -61,6 +115,7 @@ Fd open_read(const std::string& path)
   if (fd < 0) {
     throw_errno("cannot open", path);
   }
+  note_input(fd);
   return Fd(fd);
 }
 
@@ -210,6 +265,7 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
     return;
   }
   check_output_file(m_path);
+  refuse_input_as_output(m_path); // said now for the inputs read already; again at commit()
   std::string templ = m_path + ".tmp.XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
@@ -252,6 +308,7 @@ void AtomicFile::commit()
     return;
   }
   m_fd.close(m_temp_path);
+  refuse_input_as_output(m_path); // the temporary file is removed: nothing was replaced
   const InterruptDeferral defer;
   if (::rename(m_temp_path.c_str(), m_path.c_str()) != 0) {
     throw_errno("cannot rename temporary file into place", m_path);

@@ -33,6 +33,17 @@ private:
   int m_fd = -1;
 };
 
+// While one lives (the CLI holds one for a command), every regular file open_read opens is noted
+// as an input of the command, and an AtomicFile never replaces one. One at a time.
+class InputGuard {
+public:
+  InputGuard();
+  ~InputGuard();
+  InputGuard(const InputGuard&) = delete;
+  InputGuard& operator=(const InputGuard&) = delete;
+};
+
+// Opens an input (noted as one while an InputGuard lives).
 [[nodiscard]] Fd open_read(const std::string& path);
 
 // Writes all of data or throws, naming the file.
@@ -110,7 +121,9 @@ private:
 // An output file that appears under its name only when commit() succeeds: it is written to a
 // temporary file in the same directory and renamed. Destroyed without commit, or on an interrupt
 // before it (util/interrupt.hpp), the temp is removed.
-// An existing device or fifo (/dev/null, a named pipe) is written in place instead.
+// An existing device or fifo (/dev/null, a named pipe) is written in place instead. Under an
+// InputGuard, a file opened with open_read (an input) is never replaced: the constructor and
+// commit() throw util::Error naming it.
 class AtomicFile {
 public:
   explicit AtomicFile(std::string path, unsigned mode = 0644);

@@ -421,4 +421,23 @@ print(" ".join(sorted(k for k in m.pax_headers if k.startswith("SCHILY.xattr."))
   if cmp -s "$work/dirA.tar" "$work/dirA-nox.tar"; then fail "--xattrs none gives the same layer as the default"; else pass; fi
 fi
 
+# No command replaces a file it read, however the output names it (the same path, another spelling,
+# a hard link): exit 2 naming it, the input byte for byte as it was, no temporary file left.
+mkdir -p "$work/own"
+printf 'kept\n' > "$work/own/motd"
+tar -C "$work/own" -cf "$work/own.tar" motd
+ln "$work/own.tar" "$work/own-link.tar"
+own_sum=$(sha256_of "$work/own.tar")
+for case in "import|$work/own.tar --format oci-archive -o $work/own.tar" \
+            "import|$work/own.tar --format docker-archive -o $work/../$(basename "$work")/own-link.tar" \
+            "normalize|$work/own.tar -o $work/own-link.tar" \
+            "diff|$work/own.tar $work/own.tar --output $work/own.tar" \
+            "lock|$work/own.tar -o $work/own-link.tar"; do
+  # shellcheck disable=SC2086
+  run "$REPROIMG" ${case%%|*} ${case#*|}
+  says_error "${case%%|*} writing over its input" 2 "is an input of this command"
+  equal "${case%%|*}: the input unchanged" "$own_sum" "$(sha256_of "$work/own.tar")"
+done
+equal "no temporary file left beside the input" "own-link.tar own.tar" "$(cd "$work" && ls own.tar* own-link.tar* | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+
 finish

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace reproimg;
 
@@ -104,6 +105,40 @@ BOOST_AUTO_TEST_CASE(an_existing_file_stays_intact_until_commit_replaces_it)
   }
   BOOST_TEST(util::read_file(target) == "new content");
   BOOST_TEST(dir.list() == std::vector<std::string>{"out.tar"});
+}
+
+BOOST_AUTO_TEST_CASE(a_command_never_replaces_a_file_it_read)
+{
+  test::TempDir dir;
+  const std::string input = dir.file("in.tar");
+  util::write_file_atomic(input, "the input");
+  const std::string link = dir.file("link.tar"); // the same file by another name
+  BOOST_REQUIRE(::link(input.c_str(), link.c_str()) == 0);
+  {
+    const util::InputGuard guard;
+    { util::Fd fd = util::open_read(input); }
+    BOOST_CHECK_THROW(util::AtomicFile early(link), util::Error); // said before any work
+    util::write_file_atomic(dir.file("other.tar"), "an output"); // another file: written
+    std::string message;
+    try {
+      util::write_file_atomic(input, "would destroy it");
+    } catch (const util::Error& e) {
+      message = e.what();
+    }
+    BOOST_TEST(message.find("is an input of this command") != std::string::npos, message);
+    // An output made before its file was read (a command creates its outputs first): refused at commit.
+    const std::string later = dir.file("later.tar");
+    util::write_file_atomic(later, "read later");
+    util::AtomicFile out(later);
+    util::write_all(out.fd(), "x", 1, later);
+    { util::Fd fd = util::open_read(later); }
+    BOOST_CHECK_THROW(out.commit(), util::Error);
+    BOOST_TEST(util::read_file(later) == "read later");
+    BOOST_TEST(util::read_file(input) == "the input");
+  }
+  BOOST_TEST(dir.list() == (std::vector<std::string>{"in.tar", "later.tar", "link.tar", "other.tar"})); // no temp left
+  util::write_file_atomic(input, "replaced"); // no guard: a library call may
+  BOOST_TEST(util::read_file(input) == "replaced");
 }
 
 BOOST_AUTO_TEST_CASE(write_file_atomic_writes_exact_bytes_and_mode)

@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/interrupt.hpp"
 #include "util/syscalls.hpp"
 
 #include <algorithm>
@@ -90,6 +91,9 @@ struct Walker {
       struct stat st {};
       if (::lstat(full.c_str(), &st) != 0) {
         util::throw_errno("cannot stat", full);
+      }
+      if (util::is_temp_path(st.st_dev, st.st_ino)) {
+        continue; // an output of this command still being written (its temporary file or folder)
       }
       SourceEntry e;
       e.path = child_rel;

@@ -18,6 +18,8 @@ namespace {
 struct TempPath {
   std::string path;
   TempKind kind;
+  dev_t dev = 0; // its identity when registered (ino 0: unknown)
+  ino_t ino = 0;
 };
 
 // Never destroyed: an interrupt may come while static objects are being destroyed at exit.
@@ -115,10 +117,25 @@ void start_interrupt_handler()
 
 int register_temp_path(const std::string& path, TempKind kind)
 {
+  TempPath t{path, kind};
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    t.dev = st.st_dev;
+    t.ino = st.st_ino;
+  }
   std::lock_guard lock(registry_mutex());
   const int id = g_next_id++;
-  registry().emplace(id, TempPath{path, kind});
+  registry().emplace(id, std::move(t));
   return id;
+}
+
+bool is_temp_path(dev_t dev, ino_t ino)
+{
+  std::lock_guard lock(registry_mutex());
+  for (const auto& [id, t] : registry()) {
+    if (t.ino != 0 && t.ino == ino && t.dev == dev) return true;
+  }
+  return false;
 }
 
 void unregister_temp_path(int id)

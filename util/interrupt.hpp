@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <sys/types.h>
 
 namespace reproimg::util {
 
@@ -25,6 +26,9 @@ enum class TempKind { file, directory };
 // covers the creation (or the rename away) of the path, so that no interrupt falls in between.
 int register_temp_path(const std::string& path, TempKind kind);
 void unregister_temp_path(int id);
+// Whether a file or directory is one of the temporary paths registered now (by its device and
+// inode): an output this process is still writing, which a directory being read passes over.
+bool is_temp_path(dev_t dev, ino_t ino);
 
 // Registers an action the interrupt thread runs before it removes the registered paths (killing
 // the processes a command started, unmounting what it mounted), until unregister_interrupt_action.

@@ -440,4 +440,15 @@ for case in "import|$work/own.tar --format oci-archive -o $work/own.tar" \
 done
 equal "no temporary file left beside the input" "own-link.tar own.tar" "$(cd "$work" && ls own.tar* own-link.tar* | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 
+# An output inside the directory being read: its temporary file or folder is not part of the tree.
+mkdir -p "$work/tree/etc"
+printf 'tree\n' > "$work/tree/etc/motd"
+"$REPROIMG" normalize -q "dir:$work/tree" -o "$work/tree-layer.tar"
+"$REPROIMG" normalize -q "dir:$work/tree" -o "$work/tree/layer.tar"
+same_bytes "a layer written inside the tree it packs" "$work/tree-layer.tar" "$work/tree/layer.tar"
+rm "$work/tree/layer.tar"
+"$REPROIMG" import -q "dir:$work/tree" -o "$work/tree-oci"
+"$REPROIMG" import -q "dir:$work/tree" -o "$work/tree/oci"
+same_bytes "an image staged inside the tree it packs" "$work/tree-oci/index.json" "$work/tree/oci/index.json"
+
 finish

@@ -405,7 +405,22 @@ std::string ref_name(const Json& d)
   return "";
 }
 
-// Collects image manifests under an index (nested indexes followed, depth-limited).
+// An attestation that BuildKit lists in an index beside the images (an in-toto statement in a
+// manifest of platform unknown/unknown, annotated vnd.docker.reference.type): no image to read.
+bool is_attestation(const Json& d)
+{
+  if (d.contains("annotations") && d["annotations"].is_object()) {
+    const Json& a = d["annotations"];
+    if (a.contains("vnd.docker.reference.type") && a["vnd.docker.reference.type"] == "attestation-manifest") {
+      return true;
+    }
+  }
+  const Json p = d.contains("platform") ? d["platform"] : Json();
+  return p.is_object() && string_or(p, "os", "") == "unknown" && string_or(p, "architecture", "") == "unknown";
+}
+
+// Collects image manifests under an index (nested indexes followed, depth-limited), attestations
+// passed over (copy --all takes the index as it is, them included).
 void collect(const ImageStore& store, const Json& index, const std::string& where, int depth,
              const std::string& inherited_tag, std::vector<Candidate>& out)
 {
@@ -425,7 +440,7 @@ void collect(const ImageStore& store, const Json& index, const std::string& wher
       const std::string bytes = store.read_small(path, k_max_document);
       verify_blob(bytes, digest, get_size(d, where), store.describe(path));
       collect(store, parse_json(bytes, store.describe(path)), store.describe(path), depth + 1, tag, out);
-    } else if (is_image_manifest(mt)) {
+    } else if (is_image_manifest(mt) && !is_attestation(d)) {
       out.push_back({d, where, tag});
     }
   }

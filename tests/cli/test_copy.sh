@@ -97,6 +97,19 @@ says_error "--all into a docker-archive" 2 "docker-archive takes one image"
 run "$REPROIMG" copy --all --platform linux/amd64 "oci:$work/idx:multi" "oci:$work/all-p"
 says_error "--all with --platform" 2 "drop --platform"
 
+# An index with an attestation (BuildKit's, platform unknown/unknown): read, locked and verified
+# for its images only; copied whole by --all, the attestation with it.
+att=$("$PY" "$here/rewrite_layout.py" "$work/idx" "$work/att" 0 attest)
+run "$REPROIMG" lock "oci:$work/att:multi" -o "$work/att.lock"
+equal "lock of an index with an attestation" 0 "$rc"
+equal "its images locked, the attestation not" "linux/amd64 linux/arm64/v8" \
+  "$("$PY" -c 'import json, sys; print(" ".join(i["platform"] for i in json.load(open(sys.argv[1]))["images"]))' "$work/att.lock")"
+run "$REPROIMG" copy --all "oci:$work/att:multi" "oci:$work/att-copy:multi"
+equal "--all of it" 0 "$rc"
+equal "--all keeps the index with the attestation" "$att" "$(field "$work/att-copy/index.json" '["manifests"][0]["digest"]')"
+run "$REPROIMG" verify "oci:$work/att-copy:multi" --lock "$work/att.lock"
+equal "the copy verifies against the lock" 0 "$rc"
+
 # Determinism: the same copy under another time zone and locale, twice, gives the same archive.
 TZ=Pacific/Kiritimati LC_ALL=C "$REPROIMG" copy -q "oci:$work/a:v1" "oci-archive:$work/again.tar:v1"
 same_bytes "oci-archive bytes across time zones and locales" "$work/a.tar" "$work/again.tar"

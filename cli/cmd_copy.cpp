@@ -112,23 +112,25 @@ int cmd_copy(int argc, char** argv)
     platform = image::parse_platform(r["platform"].as<std::string>());
   }
   const Verbosity verbosity = verbosity_from(r);
-  const ImageDestination destination(r, dest.out, dest.format); // a blocked or bad registry: said first
+  // What can be wrong with the destination is said before anything is read.
+  const ImageDestination destination(r, dest.out, dest.format);
+  image::ImageTarget target;
+  target.format = dest.format;
+  target.out = destination.path();
+  target.staged_blob = destination.upload_hook();
+  if (dest.format == image::ImageFormat::docker_archive && !dest.reference.empty()) {
+    target.repo_tags.push_back(image::parse_repo_tag(dest.reference));
+  } else if (!dest.reference.empty()) {
+    target.tag = image::parse_oci_ref_name(dest.reference);
+  }
   const auto store = image::ImageStore::open(*ref);
   const std::optional<image::ImageIndex> index = all ? image::load_index(*store, *ref) : std::nullopt;
   if (index && dest.format == image::ImageFormat::docker_archive) {
     throw util::Error("copy: --all: a docker-archive takes one image, not an index (copy to oci: or oci-archive:)");
   }
   const image::Image img = index ? image::Image() : image::load_image(*store, *ref, platform);
-
-  image::ImageTarget target;
-  target.format = dest.format;
-  target.out = destination.path();
-  target.staged_blob = destination.upload_hook();
-  if (dest.format == image::ImageFormat::docker_archive) {
-    target.repo_tags = dest.reference.empty() ? img.repo_tags
-                                              : std::vector<std::string>{image::parse_repo_tag(dest.reference)};
-  } else if (!dest.reference.empty()) {
-    target.tag = image::parse_oci_ref_name(dest.reference);
+  if (dest.format == image::ImageFormat::docker_archive && dest.reference.empty()) {
+    target.repo_tags = img.repo_tags; // a docker-archive's own names travel with it
   }
   const auto check =
       r.count("check-contents") ? image::ImageWriter::LayerCheck::contents : image::ImageWriter::LayerCheck::blob;

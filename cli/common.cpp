@@ -233,7 +233,7 @@ void add_source_options(cxxopts::Options& options)
 void add_push_options(cxxopts::Options& options)
 {
   g_push_options = true;
-  add_side_options(options, "dest", "the registry of -o docker://REF");
+  add_side_options(options, "dest", "the registry pushed to (-o docker://REF; copy's docker:// DESTINATION)");
   options.add_options("registry (docker://)")
     ("digestfile", "with -o docker://REF: write the pushed manifest digest to FILE", cxxopts::value<std::string>(), "FILE");
 }

@@ -136,9 +136,9 @@ int cmd_copy(int argc, char** argv)
       r.count("check-contents") ? image::ImageWriter::LayerCheck::contents : image::ImageWriter::LayerCheck::blob;
   const image::WrittenImage written = index ? image::copy_index(*store, *index, target, check)
                                             : image::copy_image(*store, img, target, check);
-  for (const auto& w : store->warnings()) {
-    if (verbosity != Verbosity::quiet) std::fprintf(stderr, "%s%s\n", message_prefix("warning").c_str(), w.c_str());
-  }
+  normalize::Report warnings;
+  for (const auto& w : store->warnings()) warnings.warn(w);
+  print_warnings(warnings, verbosity);
   destination.push(false);
   if (verbosity != Verbosity::quiet) {
     if (!written.manifest_digest.empty()) {

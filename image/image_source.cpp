@@ -367,15 +367,6 @@ bool is_image_manifest(const std::string& mt)
   return mt == media::oci_manifest || mt == media::docker_manifest;
 }
 
-// j[key] when it is a string, else fallback (Json::value throws on a value of another type).
-std::string string_or(const Json& j, const char* key, const std::string& fallback)
-{
-  if (j.is_object() && j.contains(key) && j[key].is_string()) {
-    return j[key].get<std::string>();
-  }
-  return fallback;
-}
-
 std::string platform_text(const Json& p)
 {
   if (!p.is_object()) {

@@ -152,17 +152,12 @@ std::string kept_media_type(const std::string& original, normalize::Compression 
   return layer_media_type(c);
 }
 
-// A string of a document read already (load_image checked its shape); absent or another type: fallback.
-std::string json_text(const Json& j, const char* key, const char* fallback)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(fallback);
-}
-
 // Copies the blob's bytes (a file, or a byte range of an archive) to scratch as they are; hash, if
-// not null, is given them too.
-void copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what,
-               digest::Sha256* hash)
+// not null, is given them too. Returns how many there were.
+std::uint64_t copy_blob(const readers::LayerSource& src, const std::string& scratch, const std::string& what,
+                        digest::Sha256* hash)
 {
+  std::uint64_t copied = 0;
   util::Fd in = readers::open_layer(src, readers::Growth::wait); // copied as it is: whole and checked first
   util::Fd out(::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!out.valid()) {
@@ -189,17 +184,17 @@ void copy_blob(const readers::LayerSource& src, const std::string& scratch, cons
     }
     if (hash) hash->update(buf.data(), n);
     util::write_all(out.get(), buf.data(), n, scratch);
+    copied += n;
   }
   out.close(scratch);
+  return copied;
 }
 
 // The copy of a blob whose digest and size were checked as it was copied, and whose first bytes
 // (LayerRef::stored_compression) were checked against its media type: its result, diff_id the config's.
-normalize::LayerResult checked_blob_copy(const LayerRef& layer, const std::string& diff_id, const std::string& scratch,
+normalize::LayerResult checked_blob_copy(const LayerRef& layer, const std::string& diff_id, std::uint64_t size,
                                          const std::string& blob_digest, const std::string& what)
 {
-  struct stat st {};
-  const std::uint64_t size = ::stat(scratch.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   if (size != layer.size) {
     throw util::Error(util::Location::of(what), "blob is " + std::to_string(size) + " bytes, its descriptor says " +
                                                     std::to_string(layer.size));
@@ -239,7 +234,7 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   }
   std::optional<digest::Sha256> hash;
   if (check == LayerCheck::blob) hash.emplace();
-  copy_blob(source, scratch, what, hash ? &*hash : nullptr);
+  const std::uint64_t copied = copy_blob(source, scratch, what, hash ? &*hash : nullptr);
   if (!staged && m_target.staged_blob) {
     m_target.staged_blob(scratch, layer.digest, layer.size);
   }
@@ -249,7 +244,7 @@ const normalize::LayerResult& ImageWriter::add_existing_layer(const ImageStore& 
   normalize::LayerResult r;
   try {
     if (check == LayerCheck::blob) {
-      r = checked_blob_copy(layer, diff_id, scratch, hash->finish_digest(), what);
+      r = checked_blob_copy(layer, diff_id, copied, hash->finish_digest(), what);
     } else {
       readers::LayerSource copy{readers::LayerSource::Kind::tar, scratch};
       copy.label = what;
@@ -330,7 +325,7 @@ std::pair<Descriptor, Descriptor> ImageWriter::add_copied_documents(const Image&
   const std::string config_type =
       source.manifest_bytes.empty()
           ? std::string(media::oci_config)
-          : json_text(Json::parse(source.manifest_bytes).value("config", Json()), "mediaType", media::oci_config);
+          : string_or(Json::parse(source.manifest_bytes).value("config", Json()), "mediaType", media::oci_config);
   const Descriptor config_desc = m_layout->add_blob(source.config_bytes, config_type);
   if (config_desc.digest != source.config_digest) {
     throw util::Error(util::Location::of(source.ref.path), "copy: the config's bytes are not the image's");
@@ -349,9 +344,9 @@ WrittenImage ImageWriter::finish_copy(const Image& source)
   }
   const auto [config_desc, manifest_desc] = add_copied_documents(source);
   Platform platform;
-  platform.os = json_text(source.config, "os", "linux");
-  platform.architecture = json_text(source.config, "architecture", "amd64");
-  platform.variant = json_text(source.config, "variant", "");
+  platform.os = string_or(source.config, "os", "linux");
+  platform.architecture = string_or(source.config, "architecture", "amd64");
+  platform.variant = string_or(source.config, "variant", "");
   return place(source.config_bytes, config_desc, manifest_desc, platform);
 }
 

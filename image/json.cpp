@@ -11,6 +11,14 @@ std::string canonical_json(const Json& doc)
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
 }
 
+std::string string_or(const Json& j, const char* key, const std::string& fallback)
+{
+  if (j.is_object() && j.contains(key) && j[key].is_string()) {
+    return j[key].get<std::string>();
+  }
+  return fallback;
+}
+
 std::string rfc3339(std::int64_t seconds)
 {
   const std::time_t t = static_cast<std::time_t>(seconds);
